@@ -1,0 +1,267 @@
+package http
+
+import (
+	"context"
+	"net/http"
+	"regexp"
+
+	"github.com/gin-gonic/gin"
+
+	ugc "github.com/ugcstack/ugcstack/ugc-service"
+)
+
+// handler is an endpoint that returns its failure instead of writing it, so
+// that every failure takes the one path through fail.
+type handler func(c *gin.Context) error
+
+// h adapts a handler to Gin and bounds the request's store calls, so that a
+// slow store cannot pin a request (and its connection) forever.
+func (s *Server) h(fn handler) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		ctx, cancel := context.WithTimeout(c.Request.Context(), s.storeTimeout)
+		defer cancel()
+		c.Request = c.Request.WithContext(ctx)
+		if err := fn(c); err != nil {
+			s.fail(c, err)
+		}
+	}
+}
+
+// reply writes v with status, or hands err on.
+func reply[T any](c *gin.Context, status int, v T, err error) error {
+	if err != nil {
+		return err
+	}
+	c.JSON(status, v)
+	return nil
+}
+
+// replyList writes one page of a listing, or hands err on.
+func replyList[T any](c *gin.Context, l *ugc.List[T], err error) error {
+	if err != nil {
+		return err
+	}
+	body := listBody[T]{Items: l.Items}
+	if body.Items == nil {
+		body.Items = []T{} // an empty page is [], not null
+	}
+	if l.Next != nil {
+		next := l.Next.Encode()
+		body.NextCursor = &next
+	}
+	c.JSON(http.StatusOK, body)
+	return nil
+}
+
+// listBody is the envelope of every listing.
+type listBody[T any] struct {
+	Items      []T     `json:"items"`
+	NextCursor *string `json:"next_cursor"`
+}
+
+// noContent answers 204, or hands err on.
+func noContent(c *gin.Context, err error) error {
+	if err != nil {
+		return err
+	}
+	c.Status(http.StatusNoContent)
+	return nil
+}
+
+// Request bodies. Pointer fields tell a missing field from a zero value.
+type (
+	ratingBody struct {
+		Score *int `json:"score"`
+	}
+	reviewBody struct {
+		Text *string `json:"text"`
+	}
+	voteBody struct {
+		Value *string `json:"value"`
+	}
+)
+
+func (s *Server) getSummary(c *gin.Context) error {
+	film, err := uuidParam(c, "film_id")
+	if err != nil {
+		return err
+	}
+	sum, err := s.store.FilmSummary(c.Request.Context(), film)
+	return reply(c, http.StatusOK, sum, err)
+}
+
+func (s *Server) putRating(c *gin.Context) error {
+	film, err := uuidParam(c, "film_id")
+	if err != nil {
+		return err
+	}
+	var body ratingBody
+	if err := decodeJSON(c, &body); err != nil {
+		return err
+	}
+	score, err := required("score", body.Score)
+	if err != nil {
+		return err
+	}
+	r, err := s.store.SetRating(c.Request.Context(), currentUser(c), film, score)
+	return reply(c, http.StatusOK, r, err)
+}
+
+func (s *Server) getRating(c *gin.Context) error {
+	film, err := uuidParam(c, "film_id")
+	if err != nil {
+		return err
+	}
+	r, err := s.store.GetRating(c.Request.Context(), currentUser(c), film)
+	return reply(c, http.StatusOK, r, err)
+}
+
+func (s *Server) deleteRating(c *gin.Context) error {
+	film, err := uuidParam(c, "film_id")
+	if err != nil {
+		return err
+	}
+	return noContent(c, s.store.DeleteRating(c.Request.Context(), currentUser(c), film))
+}
+
+func (s *Server) listMyRatings(c *gin.Context) error {
+	page, err := pageParams(c, ugc.CursorUserRatings)
+	if err != nil {
+		return err
+	}
+	l, err := s.store.ListUserRatings(c.Request.Context(), currentUser(c), page)
+	return replyList(c, l, err)
+}
+
+func (s *Server) createReview(c *gin.Context) error {
+	film, err := uuidParam(c, "film_id")
+	if err != nil {
+		return err
+	}
+	text, err := decodeReviewText(c)
+	if err != nil {
+		return err
+	}
+	r, err := s.store.CreateReview(c.Request.Context(), currentUser(c), film, text)
+	if err == nil {
+		c.Header("Location", "/api/v1/reviews/"+r.ID.String())
+	}
+	return reply(c, http.StatusCreated, r, err)
+}
+
+func decodeReviewText(c *gin.Context) (string, error) {
+	var body reviewBody
+	if err := decodeJSON(c, &body); err != nil {
+		return "", err
+	}
+	return required("text", body.Text)
+}
+
+func (s *Server) listFilmReviews(c *gin.Context) error {
+	film, err := uuidParam(c, "film_id")
+	if err != nil {
+		return err
+	}
+	sort, err := ugc.ParseReviewSort(c.Query("sort"))
+	if err != nil {
+		return err
+	}
+	page, err := pageParams(c, sort.CursorKind())
+	if err != nil {
+		return err
+	}
+	l, err := s.store.ListFilmReviews(c.Request.Context(), film, sort, page)
+	return replyList(c, l, err)
+}
+
+func (s *Server) getReview(c *gin.Context) error {
+	id, err := uuidParam(c, "review_id")
+	if err != nil {
+		return err
+	}
+	r, err := s.store.GetReview(c.Request.Context(), id)
+	return reply(c, http.StatusOK, r, err)
+}
+
+func (s *Server) updateReview(c *gin.Context) error {
+	id, err := uuidParam(c, "review_id")
+	if err != nil {
+		return err
+	}
+	text, err := decodeReviewText(c)
+	if err != nil {
+		return err
+	}
+	r, err := s.store.UpdateReview(c.Request.Context(), currentUser(c), id, text)
+	return reply(c, http.StatusOK, r, err)
+}
+
+func (s *Server) deleteReview(c *gin.Context) error {
+	id, err := uuidParam(c, "review_id")
+	if err != nil {
+		return err
+	}
+	return noContent(c, s.store.DeleteReview(c.Request.Context(), currentUser(c), id))
+}
+
+func (s *Server) putVote(c *gin.Context) error {
+	id, err := uuidParam(c, "review_id")
+	if err != nil {
+		return err
+	}
+	var body voteBody
+	if err := decodeJSON(c, &body); err != nil {
+		return err
+	}
+	value, err := required("value", body.Value)
+	if err != nil {
+		return err
+	}
+	r, err := s.store.SetVote(c.Request.Context(), currentUser(c), id, ugc.VoteValue(value))
+	return reply(c, http.StatusOK, r, err)
+}
+
+func (s *Server) deleteVote(c *gin.Context) error {
+	id, err := uuidParam(c, "review_id")
+	if err != nil {
+		return err
+	}
+	return noContent(c, s.store.DeleteVote(c.Request.Context(), currentUser(c), id))
+}
+
+func (s *Server) putBookmark(c *gin.Context) error {
+	film, err := uuidParam(c, "film_id")
+	if err != nil {
+		return err
+	}
+	b, created, err := s.store.AddBookmark(c.Request.Context(), currentUser(c), film)
+	status := http.StatusOK
+	if created {
+		status = http.StatusCreated
+	}
+	return reply(c, status, b, err)
+}
+
+func (s *Server) deleteBookmark(c *gin.Context) error {
+	film, err := uuidParam(c, "film_id")
+	if err != nil {
+		return err
+	}
+	return noContent(c, s.store.RemoveBookmark(c.Request.Context(), currentUser(c), film))
+}
+
+func (s *Server) listBookmarks(c *gin.Context) error {
+	page, err := pageParams(c, ugc.CursorBookmarks)
+	if err != nil {
+		return err
+	}
+	l, err := s.store.ListBookmarks(c.Request.Context(), currentUser(c), page)
+	return replyList(c, l, err)
+}
+
+var ginParam = regexp.MustCompile(`:([a-z_]+)`)
+
+// openAPIPath spells a Gin route the OpenAPI way: /films/:film_id → /films/{film_id}.
+func openAPIPath(p string) string {
+	return ginParam.ReplaceAllString(p, "{$1}")
+}

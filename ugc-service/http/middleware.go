@@ -1,0 +1,162 @@
+package http
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/google/uuid"
+
+	ugc "github.com/ugcstack/ugcstack/ugc-service"
+	"github.com/ugcstack/ugcstack/ugc-service/ecslog"
+)
+
+// Gin context keys.
+const (
+	keyRequestID = "ugc.request_id"
+	keyUserID    = "ugc.user_id"
+)
+
+// HeaderRequestID carries a request's id from nginx to the API and back to
+// the client.
+const HeaderRequestID = "X-Request-Id"
+
+// maxRequestIDLen bounds a caller's id: it is echoed into every log line.
+const maxRequestIDLen = 128
+
+// withRequestID adopts the caller's request id when it is sane (nginx's
+// $request_id is 32 hex digits) and makes one otherwise, then echoes it.
+func withRequestID(c *gin.Context) {
+	id := c.GetHeader(HeaderRequestID)
+	if !validRequestID(id) {
+		id = newRequestID()
+	}
+	c.Set(keyRequestID, id)
+	c.Header(HeaderRequestID, id)
+	c.Next()
+}
+
+func validRequestID(id string) bool {
+	if id == "" || len(id) > maxRequestIDLen {
+		return false
+	}
+	for _, r := range id {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_' || r == '.') {
+			return false
+		}
+	}
+	return true
+}
+
+// newRequestID makes an id in nginx's format, so ids look alike whichever
+// side made them.
+func newRequestID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails on Linux
+	return hex.EncodeToString(b[:])
+}
+
+func requestID(c *gin.Context) string { return c.GetString(keyRequestID) }
+
+// accessLog writes one ECS line per request and records its metrics. It runs
+// outside recovery, so a panicking request is still logged and counted.
+func (s *Server) accessLog(c *gin.Context) {
+	start := time.Now()
+	c.Next()
+	d := time.Since(start)
+	route := c.FullPath()
+	if route == "" {
+		route = "unmatched" // keeps raw paths out of metric labels
+	}
+	status := c.Writer.Status()
+	s.metrics.ObserveRequest(route, c.Request.Method, status, d)
+
+	level := slog.LevelInfo
+	if status >= http.StatusInternalServerError {
+		level = slog.LevelError
+	}
+	if !s.logger.Enabled(c.Request.Context(), level) {
+		return
+	}
+	rid := requestID(c)
+	attrs := []slog.Attr{
+		slog.String("event.dataset", "ugc.access"),
+		slog.String("http.request.method", c.Request.Method),
+		slog.String("url.path", c.Request.URL.Path),
+		slog.String("http.route", route),
+		slog.Int("http.response.status_code", status),
+		slog.Int("http.response.body.bytes", c.Writer.Size()),
+		slog.Int64("event.duration", d.Nanoseconds()),
+		slog.String("client.ip", c.ClientIP()),
+		slog.String("user_agent.original", c.Request.UserAgent()),
+		slog.String(ecslog.KeyRequestID, rid),
+		slog.String(ecslog.KeyTraceID, rid),
+	}
+	if id, ok := c.Get(keyUserID); ok {
+		attrs = append(attrs, slog.String(ecslog.KeyUserID, id.(uuid.UUID).String()))
+	}
+	s.logger.LogAttrs(c.Request.Context(), level, c.Request.Method+" "+route, attrs...)
+}
+
+// recovery turns a panic into a logged 500 problem instead of a dropped
+// connection.
+func (s *Server) recovery(c *gin.Context) {
+	defer func() {
+		if v := recover(); v != nil {
+			if err, ok := v.(error); ok && errors.Is(err, http.ErrAbortHandler) {
+				panic(v) // the handler chose to abort the connection
+			}
+			s.logPanic(c, v, debug.Stack())
+			if !c.Writer.Written() {
+				writeProblem(c, Problem{
+					Type: "about:blank", Title: http.StatusText(http.StatusInternalServerError),
+					Status: http.StatusInternalServerError, Detail: "Internal error.", Code: ugc.EINTERNAL,
+					Instance: c.Request.URL.Path, RequestID: requestID(c),
+				})
+			}
+		}
+	}()
+	c.Next()
+}
+
+// TokenVerifier checks a bearer token and returns the user it belongs to.
+// Errors are EUNAUTHORIZED domain errors.
+type TokenVerifier interface {
+	Verify(token string) (uuid.UUID, error)
+}
+
+// authenticate requires a valid bearer token and stores its user.
+func (s *Server) authenticate(c *gin.Context) {
+	h := c.GetHeader("Authorization")
+	scheme, token, ok := strings.Cut(h, " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") || token == "" {
+		s.fail(c, ugc.Errorf(ugc.EUNAUTHORIZED, "a bearer token is required"))
+		return
+	}
+	user, err := s.verifier.Verify(strings.TrimSpace(token))
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.Set(keyUserID, user)
+	setSentryUser(c, user.String())
+	c.Next()
+}
+
+// currentUser returns the user that authenticate stored.
+func currentUser(c *gin.Context) uuid.UUID {
+	return c.MustGet(keyUserID).(uuid.UUID)
+}
+
+// requestTooLarge is the problem for bodies over maxBody.
+var requestTooLarge = &statusError{
+	status: http.StatusRequestEntityTooLarge, code: codeTooLarge,
+	detail: fmt.Sprintf("request body must be at most %d bytes", maxBody),
+}

@@ -1,0 +1,114 @@
+package http
+
+import (
+	"errors"
+	"log/slog"
+	"net/http"
+
+	"github.com/getsentry/sentry-go"
+	sentrygin "github.com/getsentry/sentry-go/gin"
+	"github.com/gin-gonic/gin"
+
+	ugc "github.com/ugcstack/ugcstack/ugc-service"
+	"github.com/ugcstack/ugcstack/ugc-service/ecslog"
+)
+
+// Problem is an RFC 9457 problem details body, with the request id (so a user
+// report can be matched to logs) and the machine-readable error code.
+type Problem struct {
+	Type      string `json:"type"`
+	Title     string `json:"title"`
+	Status    int    `json:"status"`
+	Detail    string `json:"detail"`
+	Instance  string `json:"instance"`
+	Code      string `json:"code"`
+	RequestID string `json:"request_id"`
+}
+
+// Error codes of failures that happen in the HTTP layer, before the domain.
+const (
+	codeTooLarge         = "payload_too_large"
+	codeUnsupportedMedia = "unsupported_media_type"
+	codeMethodNotAllowed = "method_not_allowed"
+)
+
+// statusError is a failure that has its own HTTP status and no domain code.
+type statusError struct {
+	status int
+	code   string
+	detail string
+}
+
+func (e *statusError) Error() string { return e.detail }
+
+// domainStatus maps each domain error code to its status, in one place.
+var domainStatus = map[string]int{
+	ugc.EINVALID:      http.StatusBadRequest,
+	ugc.EUNAUTHORIZED: http.StatusUnauthorized,
+	ugc.EFORBIDDEN:    http.StatusForbidden,
+	ugc.ENOTFOUND:     http.StatusNotFound,
+	ugc.ECONFLICT:     http.StatusConflict,
+	ugc.EINTERNAL:     http.StatusInternalServerError,
+}
+
+// fail writes err as a problem and aborts the request. Internal errors are
+// logged with their details and reported to Sentry; the client only sees a
+// generic message and the request id to quote.
+func (s *Server) fail(c *gin.Context, err error) {
+	p := Problem{Type: "about:blank", Instance: c.Request.URL.Path, RequestID: requestID(c)}
+	var se *statusError
+	if errors.As(err, &se) {
+		p.Status, p.Code, p.Detail = se.status, se.code, se.detail
+	} else {
+		p.Code, p.Detail = ugc.ErrorCode(err), ugc.ErrorMessage(err)
+		p.Status = domainStatus[p.Code]
+	}
+	p.Title = http.StatusText(p.Status)
+	if p.Status == http.StatusUnauthorized {
+		c.Header("WWW-Authenticate", `Bearer error="invalid_token"`)
+	}
+	if p.Status >= http.StatusInternalServerError {
+		s.logger.ErrorContext(c.Request.Context(), "request failed",
+			ecslog.KeyRequestID, p.RequestID, "http.route", c.FullPath(), ecslog.KeyError, err.Error())
+		report(c, err)
+	}
+	writeProblem(c, p)
+}
+
+func writeProblem(c *gin.Context, p Problem) {
+	c.Header("Content-Type", "application/problem+json")
+	c.Header("Cache-Control", "no-store")
+	c.AbortWithStatusJSON(p.Status, p)
+}
+
+// report sends err to Sentry when the Sentry middleware is installed; the
+// request's scope already carries the request id, route and user.
+func report(c *gin.Context, err error) {
+	if hub := sentrygin.GetHubFromContext(c); hub != nil {
+		hub.CaptureException(err)
+	}
+}
+
+// tagSentryScope labels everything Sentry captures during the request.
+func tagSentryScope(c *gin.Context) {
+	if hub := sentrygin.GetHubFromContext(c); hub != nil {
+		hub.Scope().SetTag("request_id", requestID(c))
+		hub.Scope().SetTag("route", c.FullPath())
+	}
+	c.Next()
+}
+
+// setSentryUser records the authenticated user on the request's Sentry scope.
+func setSentryUser(c *gin.Context, id string) {
+	if hub := sentrygin.GetHubFromContext(c); hub != nil {
+		hub.Scope().SetUser(sentry.User{ID: id})
+	}
+}
+
+// logPanic is the log half of panic recovery; Sentry's middleware, inside
+// ours, has already captured the panic with its stack.
+func (s *Server) logPanic(c *gin.Context, v any, stack []byte) {
+	s.logger.ErrorContext(c.Request.Context(), "panic serving request",
+		ecslog.KeyRequestID, requestID(c), "http.route", c.FullPath(),
+		ecslog.KeyError, slog.AnyValue(v).String(), "error.stack_trace", string(stack))
+}

@@ -1,0 +1,126 @@
+// Package http serves the UGC API over HTTP with Gin: JSON in and out, bearer
+// JWT authentication, RFC 9457 problem bodies, request ids, ECS access logs,
+// Prometheus metrics and Sentry reporting.
+package http
+
+import (
+	"context"
+	_ "embed"
+	"log/slog"
+	"net/http"
+	"time"
+
+	sentrygin "github.com/getsentry/sentry-go/gin"
+	"github.com/gin-gonic/gin"
+
+	ugc "github.com/ugcstack/ugcstack/ugc-service"
+	"github.com/ugcstack/ugcstack/ugc-service/metrics"
+)
+
+// Config is what the server needs; main builds it.
+type Config struct {
+	Store    ugc.Store
+	Verifier TokenVerifier
+	Logger   *slog.Logger
+	Metrics  *metrics.Metrics
+	// Sentry installs Sentry's Gin middleware; sentry.Init must have run.
+	Sentry bool
+	// StoreTimeout bounds each store call a request makes. Default 5s.
+	StoreTimeout time.Duration
+}
+
+// Server routes requests to the store.
+type Server struct {
+	store        ugc.Store
+	verifier     TokenVerifier
+	logger       *slog.Logger
+	metrics      *metrics.Metrics
+	storeTimeout time.Duration
+	engine       *gin.Engine
+}
+
+//go:embed openapi.yaml
+var openAPISpec []byte
+
+func init() {
+	// Release mode: Gin's debug mode prints every route and warns at start.
+	gin.SetMode(gin.ReleaseMode)
+}
+
+// NewServer builds the router.
+func NewServer(cfg Config) *Server {
+	s := &Server{
+		store:        cfg.Store,
+		verifier:     cfg.Verifier,
+		logger:       cfg.Logger,
+		metrics:      cfg.Metrics,
+		storeTimeout: cfg.StoreTimeout,
+		engine:       gin.New(),
+	}
+	if s.storeTimeout == 0 {
+		s.storeTimeout = 5 * time.Second
+	}
+	e := s.engine
+	e.HandleMethodNotAllowed = true
+	e.Use(withRequestID, s.accessLog, s.recovery)
+	if cfg.Sentry {
+		e.Use(sentrygin.New(sentrygin.Options{Repanic: true}), tagSentryScope)
+	}
+	e.NoRoute(func(c *gin.Context) { s.fail(c, ugc.Errorf(ugc.ENOTFOUND, "no such endpoint")) })
+	e.NoMethod(func(c *gin.Context) {
+		s.fail(c, &statusError{status: http.StatusMethodNotAllowed, code: codeMethodNotAllowed, detail: "method not allowed on this endpoint"})
+	})
+
+	e.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) })
+	e.GET("/readyz", s.ready)
+	e.GET("/metrics", gin.WrapH(s.metrics.Handler()))
+	e.GET("/api/openapi.yaml", func(c *gin.Context) { c.Data(http.StatusOK, "application/yaml", openAPISpec) })
+
+	v1 := e.Group("/api/v1")
+	// Public reads: what a visitor of a film page sees without signing in.
+	v1.GET("/films/:film_id/summary", s.h(s.getSummary))
+	v1.GET("/films/:film_id/reviews", s.h(s.listFilmReviews))
+	v1.GET("/reviews/:review_id", s.h(s.getReview))
+
+	auth := v1.Group("", s.authenticate)
+	auth.PUT("/films/:film_id/rating", s.h(s.putRating))
+	auth.GET("/films/:film_id/rating", s.h(s.getRating))
+	auth.DELETE("/films/:film_id/rating", s.h(s.deleteRating))
+	auth.GET("/users/me/ratings", s.h(s.listMyRatings))
+	auth.POST("/films/:film_id/reviews", s.h(s.createReview))
+	auth.PATCH("/reviews/:review_id", s.h(s.updateReview))
+	auth.DELETE("/reviews/:review_id", s.h(s.deleteReview))
+	auth.PUT("/reviews/:review_id/vote", s.h(s.putVote))
+	auth.DELETE("/reviews/:review_id/vote", s.h(s.deleteVote))
+	auth.PUT("/users/me/bookmarks/:film_id", s.h(s.putBookmark))
+	auth.DELETE("/users/me/bookmarks/:film_id", s.h(s.deleteBookmark))
+	auth.GET("/users/me/bookmarks", s.h(s.listBookmarks))
+	return s
+}
+
+// Handler returns the server as an http.Handler.
+func (s *Server) Handler() http.Handler { return s.engine }
+
+// Routes lists every route as "METHOD /path/{param}", the OpenAPI spelling,
+// so that tests can hold the spec and the router to the same list.
+func (s *Server) Routes() []string {
+	var out []string
+	for _, r := range s.engine.Routes() {
+		out = append(out, r.Method+" "+openAPIPath(r.Path))
+	}
+	return out
+}
+
+func (s *Server) ready(c *gin.Context) {
+	ctx, cancel := context.WithTimeout(c.Request.Context(), 2*time.Second)
+	defer cancel()
+	if err := s.store.Ping(ctx); err != nil {
+		s.logger.WarnContext(ctx, "store not ready", "error.message", err.Error())
+		writeProblem(c, Problem{
+			Type: "about:blank", Title: http.StatusText(http.StatusServiceUnavailable), Status: http.StatusServiceUnavailable,
+			Detail: "the store is unreachable", Code: "unavailable", Instance: c.Request.URL.Path, RequestID: requestID(c),
+		})
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"status": "ok"})
+}

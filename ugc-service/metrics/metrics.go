@@ -1,0 +1,85 @@
+// Package metrics exposes the service's Prometheus metrics: HTTP requests by
+// route and status, and the latency of every store operation.
+package metrics
+
+import (
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	ugc "github.com/ugcstack/ugcstack/ugc-service"
+)
+
+// Metrics owns a registry, so tests and several servers in one process never
+// collide on the global one.
+type Metrics struct {
+	registry *prometheus.Registry
+	requests *prometheus.CounterVec
+	latency  *prometheus.HistogramVec
+	storeOps *prometheus.HistogramVec
+}
+
+// New creates the collectors, including the Go runtime and process ones.
+func New() *Metrics {
+	m := &Metrics{
+		registry: prometheus.NewRegistry(),
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "ugc_http_requests_total",
+			Help: "HTTP requests served, by route template, method and status code.",
+		}, []string{"route", "method", "status"}),
+		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "ugc_http_request_duration_seconds",
+			Help: "HTTP request latency, by route template, method and status code.",
+			// Finer than the defaults below 10ms, where this service lives.
+			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5},
+		}, []string{"route", "method", "status"}),
+		storeOps: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "ugc_store_operation_duration_seconds",
+			Help:    "Store operation latency, by operation and outcome (ok or a domain error code).",
+			Buckets: []float64{.0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1, .25, 1},
+		}, []string{"operation", "outcome"}),
+	}
+	m.registry.MustRegister(m.requests, m.latency, m.storeOps,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return m
+}
+
+// Registry is where other parts of the service register their collectors.
+func (m *Metrics) Registry() *prometheus.Registry { return m.registry }
+
+// Handler serves the registry in the Prometheus exposition format.
+func (m *Metrics) Handler() http.Handler {
+	return promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{Registry: m.registry})
+}
+
+// statusLabels avoids formatting the status code on every request.
+var statusLabels = func() (l [600]string) {
+	for i := range l {
+		l[i] = strconv.Itoa(i)
+	}
+	return l
+}()
+
+// ObserveRequest records one served request. route is the route template
+// (never the raw path, whose ids would explode the label set).
+func (m *Metrics) ObserveRequest(route, method string, status int, d time.Duration) {
+	s := "other"
+	if status >= 0 && status < len(statusLabels) {
+		s = statusLabels[status]
+	}
+	m.requests.WithLabelValues(route, method, s).Inc()
+	m.latency.WithLabelValues(route, method, s).Observe(d.Seconds())
+}
+
+// observeStore records one store operation that started at start.
+func (m *Metrics) observeStore(op string, start time.Time, err error) {
+	outcome := "ok"
+	if err != nil {
+		outcome = ugc.ErrorCode(err)
+	}
+	m.storeOps.WithLabelValues(op, outcome).Observe(time.Since(start).Seconds())
+}
