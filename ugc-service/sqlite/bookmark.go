@@ -1,0 +1,93 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+
+	"github.com/google/uuid"
+
+	ugc "github.com/ugcstack/ugcstack/ugc-service"
+)
+
+// AddBookmark saves filmID for userID. Adding an existing bookmark returns it
+// unchanged, created == false.
+func (s *Store) AddBookmark(ctx context.Context, userID, filmID uuid.UUID) (*ugc.Bookmark, bool, error) {
+	now := ugc.Now()
+	b := &ugc.Bookmark{UserID: userID, FilmID: filmID, CreatedAt: now}
+	created := true
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `
+			INSERT INTO bookmarks (user_id, film_id, created_at) VALUES (?, ?, ?)
+			ON CONFLICT (user_id, film_id) DO NOTHING`,
+			userID, filmID, now.UnixMilli())
+		if err != nil {
+			return err
+		}
+		n, err := res.RowsAffected()
+		if err != nil || n == 1 {
+			return err
+		}
+		created = false
+		var ms int64
+		err = tx.QueryRowContext(ctx, `SELECT created_at FROM bookmarks WHERE user_id = ? AND film_id = ?`,
+			userID, filmID).Scan(&ms)
+		b.CreatedAt = millis(ms)
+		return err
+	})
+	if err != nil {
+		return nil, false, wrap("add bookmark", err)
+	}
+	return b, created, nil
+}
+
+// RemoveBookmark deletes userID's bookmark of filmID, or returns ENOTFOUND.
+func (s *Store) RemoveBookmark(ctx context.Context, userID, filmID uuid.UUID) error {
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM bookmarks WHERE user_id = ? AND film_id = ?`, userID, filmID)
+		if err != nil {
+			return err
+		}
+		n, err := res.RowsAffected()
+		if err == nil && n == 0 {
+			return ugc.Errorf(ugc.ENOTFOUND, "bookmark not found")
+		}
+		return err
+	})
+	return wrap("remove bookmark", err)
+}
+
+// ListBookmarks pages through userID's bookmarks, newest first. The
+// bookmarks_user_created index covers the query, so it reads nothing else.
+func (s *Store) ListBookmarks(ctx context.Context, userID uuid.UUID, page ugc.Page) (*ugc.List[*ugc.Bookmark], error) {
+	if err := checkCursor(page, ugc.CursorBookmarks); err != nil {
+		return nil, err
+	}
+	const cols = `SELECT user_id, film_id, created_at FROM bookmarks `
+	var rows *sql.Rows
+	var err error
+	if c := page.After; c == nil {
+		rows, err = s.r.QueryContext(ctx, cols+`
+			WHERE user_id = ?
+			ORDER BY created_at DESC, film_id DESC LIMIT ?`, userID, page.Limit+1)
+	} else {
+		rows, err = s.r.QueryContext(ctx, cols+`
+			WHERE user_id = ? AND (created_at, film_id) < (?, ?)
+			ORDER BY created_at DESC, film_id DESC LIMIT ?`, userID, c.Key, c.ID, page.Limit+1)
+	}
+	if err != nil {
+		return nil, wrap("list bookmarks", err)
+	}
+	items, err := scanAll(rows, page.Limit+1, func(row scanner) (*ugc.Bookmark, error) {
+		var b ugc.Bookmark
+		var ms int64
+		if err := row.Scan(&b.UserID, &b.FilmID, &ms); err != nil {
+			return nil, err
+		}
+		b.CreatedAt = millis(ms)
+		return &b, nil
+	})
+	if err != nil {
+		return nil, wrap("list bookmarks", err)
+	}
+	return ugc.NewList(items, page.Limit, (*ugc.Bookmark).Cursor), nil
+}

@@ -1,0 +1,177 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/google/uuid"
+
+	ugc "github.com/ugcstack/ugcstack/ugc-service"
+)
+
+// noScore stands for "no bucket" in moveScoreSQL.
+const noScore = -1
+
+// moveScoreSQL moves one rating of film ?1 into bucket ?2 and out of bucket
+// ?3, either of which may be noScore. The VALUES row is the delta (SQLite
+// comparisons yield 0 or 1); it becomes the first row of a film never rated,
+// or is added to the kept row. One fixed statement covers setting, changing
+// and deleting a rating, whatever the scores.
+var moveScoreSQL = func() string {
+	var cols, vals, sets []string
+	for i := ugc.MinScore; i <= ugc.MaxScore; i++ {
+		cols = append(cols, fmt.Sprintf("s%d", i))
+		vals = append(vals, fmt.Sprintf("(?2 = %d) - (?3 = %d)", i, i))
+		sets = append(sets, fmt.Sprintf("s%d = s%d + excluded.s%d", i, i, i))
+	}
+	return "INSERT INTO film_distributions (film_id, " + strings.Join(cols, ", ") + ")\n" +
+		"VALUES (?1, " + strings.Join(vals, ", ") + ")\n" +
+		"ON CONFLICT (film_id) DO UPDATE SET " + strings.Join(sets, ", ")
+}()
+
+// moveScore applies moveScoreSQL, skipping the no-op of a score unchanged.
+func moveScore(ctx context.Context, tx *sql.Tx, filmID uuid.UUID, to, from int) error {
+	if to == from {
+		return nil
+	}
+	_, err := tx.ExecContext(ctx, moveScoreSQL, filmID, to, from)
+	return err
+}
+
+// SetRating creates or replaces userID's rating of filmID and moves the
+// rating between the film's distribution buckets in the same transaction.
+func (s *Store) SetRating(ctx context.Context, userID, filmID uuid.UUID, score int) (*ugc.Rating, error) {
+	if err := ugc.ValidateScore(score); err != nil {
+		return nil, err
+	}
+	now := ugc.Now()
+	r := &ugc.Rating{UserID: userID, FilmID: filmID, Score: score, CreatedAt: now, UpdatedAt: now}
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		old, created := noScore, now.UnixMilli()
+		err := tx.QueryRowContext(ctx,
+			`SELECT score, created_at FROM ratings WHERE user_id = ? AND film_id = ?`,
+			userID, filmID).Scan(&old, &created)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
+		r.CreatedAt = millis(created)
+		if _, err := tx.ExecContext(ctx, `
+			INSERT INTO ratings (user_id, film_id, score, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?4)
+			ON CONFLICT (user_id, film_id) DO UPDATE SET score = excluded.score, updated_at = excluded.updated_at`,
+			userID, filmID, score, now.UnixMilli()); err != nil {
+			return err
+		}
+		return moveScore(ctx, tx, filmID, score, old)
+	})
+	if err != nil {
+		return nil, wrap("set rating", err)
+	}
+	return r, nil
+}
+
+// GetRating returns userID's rating of filmID, or ENOTFOUND.
+func (s *Store) GetRating(ctx context.Context, userID, filmID uuid.UUID) (*ugc.Rating, error) {
+	row := s.r.QueryRowContext(ctx, `
+		SELECT user_id, film_id, score, created_at, updated_at FROM ratings
+		WHERE user_id = ? AND film_id = ?`, userID, filmID)
+	r, err := scanRating(row)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, ugc.Errorf(ugc.ENOTFOUND, "rating not found")
+	}
+	if err != nil {
+		return nil, wrap("get rating", err)
+	}
+	return r, nil
+}
+
+// DeleteRating removes userID's rating of filmID and takes it out of the
+// film's distribution in the same transaction. ENOTFOUND when there is none.
+func (s *Store) DeleteRating(ctx context.Context, userID, filmID uuid.UUID) error {
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		var old int
+		err := tx.QueryRowContext(ctx,
+			`DELETE FROM ratings WHERE user_id = ? AND film_id = ? RETURNING score`,
+			userID, filmID).Scan(&old)
+		if errors.Is(err, sql.ErrNoRows) {
+			return ugc.Errorf(ugc.ENOTFOUND, "rating not found")
+		}
+		if err != nil {
+			return err
+		}
+		return moveScore(ctx, tx, filmID, noScore, old)
+	})
+	return wrap("delete rating", err)
+}
+
+// ListUserRatings pages through userID's ratings, most recently set first,
+// walking the ratings_user_updated index.
+func (s *Store) ListUserRatings(ctx context.Context, userID uuid.UUID, page ugc.Page) (*ugc.List[*ugc.Rating], error) {
+	if err := checkCursor(page, ugc.CursorUserRatings); err != nil {
+		return nil, err
+	}
+	const cols = `SELECT user_id, film_id, score, created_at, updated_at FROM ratings `
+	var rows *sql.Rows
+	var err error
+	if c := page.After; c == nil {
+		rows, err = s.r.QueryContext(ctx, cols+`
+			WHERE user_id = ?
+			ORDER BY updated_at DESC, film_id DESC LIMIT ?`, userID, page.Limit+1)
+	} else {
+		rows, err = s.r.QueryContext(ctx, cols+`
+			WHERE user_id = ? AND (updated_at, film_id) < (?, ?)
+			ORDER BY updated_at DESC, film_id DESC LIMIT ?`, userID, c.Key, c.ID, page.Limit+1)
+	}
+	if err != nil {
+		return nil, wrap("list user ratings", err)
+	}
+	items, err := scanAll(rows, page.Limit+1, scanRating)
+	if err != nil {
+		return nil, wrap("list user ratings", err)
+	}
+	return ugc.NewList(items, page.Limit, (*ugc.Rating).Cursor), nil
+}
+
+// FilmSummary reads filmID's kept distribution, one primary-key lookup, and
+// derives the summary from it. A film without a row has the zero distribution.
+func (s *Store) FilmSummary(ctx context.Context, filmID uuid.UUID) (*ugc.FilmSummary, error) {
+	var d ugc.Distribution
+	dest := make([]any, len(d))
+	for i := range d {
+		dest[i] = &d[i]
+	}
+	err := s.r.QueryRowContext(ctx, `
+		SELECT s0, s1, s2, s3, s4, s5, s6, s7, s8, s9, s10
+		FROM film_distributions WHERE film_id = ?`, filmID).Scan(dest...)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return nil, wrap("film summary", err)
+	}
+	return ugc.NewFilmSummary(filmID, d), nil
+}
+
+func scanRating(row scanner) (*ugc.Rating, error) {
+	var r ugc.Rating
+	var created, updated int64
+	if err := row.Scan(&r.UserID, &r.FilmID, &r.Score, &created, &updated); err != nil {
+		return nil, err
+	}
+	r.CreatedAt, r.UpdatedAt = millis(created), millis(updated)
+	return &r, nil
+}
+
+// scanAll reads the up to n rows of a page with scan and closes rows. The
+// slice is never nil, so an empty page encodes as [] rather than null.
+func scanAll[T any](rows *sql.Rows, n int, scan func(scanner) (T, error)) ([]T, error) {
+	defer rows.Close()
+	items := make([]T, 0, n)
+	for rows.Next() {
+		item, err := scan(rows)
+		if err != nil {
+			return nil, err
+		}
+		items = append(items, item)
+	}
+	return items, rows.Err()
+}
