@@ -1,0 +1,142 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/url"
+	"os"
+	"strconv"
+	"time"
+
+	"github.com/ugcstack/ugcstack/ugc-service/ecslog"
+	"github.com/ugcstack/ugcstack/ugc-service/jwt"
+)
+
+// config is everything the service reads from its environment. Each field's
+// variable, default and meaning are listed in the README.
+type config struct {
+	HTTPAddr        string        // UGC_HTTP_ADDR
+	MongoURI        string        // UGC_MONGO_URI; set means MongoDB is the store
+	MongoDatabase   string        // UGC_MONGO_DATABASE
+	DataDir         string        // UGC_DATA_DIR, the embedded store's directory
+	StoreTimeout    time.Duration // UGC_STORE_TIMEOUT, per store call
+	ShutdownTimeout time.Duration // UGC_SHUTDOWN_TIMEOUT, to drain requests on SIGTERM
+
+	JWTSecret        string // UGC_JWT_SECRET (HS256)
+	JWTPublicKeyFile string // UGC_JWT_PUBLIC_KEY_FILE (RS/PS/ES/EdDSA)
+	JWTJWKSURL       string // UGC_JWT_JWKS_URL
+	JWTIssuer        string // UGC_JWT_ISSUER
+	JWTAudience      string // UGC_JWT_AUDIENCE
+
+	LogLevel          slog.Level // UGC_LOG_LEVEL
+	SentryDSN         string     // UGC_SENTRY_DSN; empty disables Sentry
+	SentryEnvironment string     // UGC_SENTRY_ENVIRONMENT
+	SentrySampleRate  float64    // UGC_SENTRY_SAMPLE_RATE, share of error events sent
+}
+
+// minSecretLen keeps HS256 secrets out of brute-force range (RFC 7518 asks
+// for at least the hash size).
+const minSecretLen = 32
+
+// loadConfig reads the environment through getenv and validates it, returning
+// one error that lists every problem, so a misconfigured deployment is fixed
+// in one round instead of one variable per restart.
+func loadConfig(getenv func(string) string) (config, error) {
+	var problems []error
+	bad := func(format string, args ...any) { problems = append(problems, fmt.Errorf(format, args...)) }
+	str := func(name, def string) string {
+		if v := getenv(name); v != "" {
+			return v
+		}
+		return def
+	}
+	dur := func(name string, def time.Duration) time.Duration {
+		v := getenv(name)
+		if v == "" {
+			return def
+		}
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			bad("%s: want a positive duration such as 5s, got %q", name, v)
+		}
+		return d
+	}
+
+	c := config{
+		HTTPAddr:          str("UGC_HTTP_ADDR", "127.0.0.1:8080"),
+		MongoURI:          getenv("UGC_MONGO_URI"),
+		MongoDatabase:     str("UGC_MONGO_DATABASE", "ugc"),
+		DataDir:           str("UGC_DATA_DIR", "./data"),
+		StoreTimeout:      dur("UGC_STORE_TIMEOUT", 5*time.Second),
+		ShutdownTimeout:   dur("UGC_SHUTDOWN_TIMEOUT", 20*time.Second),
+		JWTSecret:         getenv("UGC_JWT_SECRET"),
+		JWTPublicKeyFile:  getenv("UGC_JWT_PUBLIC_KEY_FILE"),
+		JWTJWKSURL:        getenv("UGC_JWT_JWKS_URL"),
+		JWTIssuer:         getenv("UGC_JWT_ISSUER"),
+		JWTAudience:       getenv("UGC_JWT_AUDIENCE"),
+		SentryDSN:         getenv("UGC_SENTRY_DSN"),
+		SentryEnvironment: str("UGC_SENTRY_ENVIRONMENT", "development"),
+		SentrySampleRate:  1,
+	}
+
+	if _, _, err := net.SplitHostPort(c.HTTPAddr); err != nil {
+		bad("UGC_HTTP_ADDR: want host:port, got %q", c.HTTPAddr)
+	}
+	if c.MongoURI != "" {
+		if u, err := url.Parse(c.MongoURI); err != nil || (u.Scheme != "mongodb" && u.Scheme != "mongodb+srv") {
+			bad("UGC_MONGO_URI: want a mongodb:// or mongodb+srv:// URI")
+		}
+	}
+	level, err := ecslog.ParseLevel(str("UGC_LOG_LEVEL", "info"))
+	if err != nil {
+		bad("UGC_LOG_LEVEL: want debug, info, warn or error, got %q", getenv("UGC_LOG_LEVEL"))
+	}
+	c.LogLevel = level
+	if v := getenv("UGC_SENTRY_SAMPLE_RATE"); v != "" {
+		r, err := strconv.ParseFloat(v, 64)
+		if err != nil || r < 0 || r > 1 {
+			bad("UGC_SENTRY_SAMPLE_RATE: want a number from 0 to 1, got %q", v)
+		}
+		c.SentrySampleRate = r
+	}
+	if c.SentryDSN != "" {
+		if u, err := url.Parse(c.SentryDSN); err != nil || u.Scheme == "" || u.Host == "" {
+			bad("UGC_SENTRY_DSN: not a DSN URL")
+		}
+	}
+	if c.JWTSecret != "" && len(c.JWTSecret) < minSecretLen {
+		bad("UGC_JWT_SECRET: must be at least %d bytes", minSecretLen)
+	}
+	return c, errors.Join(problems...)
+}
+
+// verifierConfig turns the JWT settings into a verifier configuration. It
+// fails when none or several key sources are set: serve never runs without
+// authentication.
+func (c config) verifierConfig() (jwt.Config, error) {
+	vc := jwt.Config{Secret: []byte(c.JWTSecret), JWKSURL: c.JWTJWKSURL, Issuer: c.JWTIssuer, Audience: c.JWTAudience}
+	sources := 0
+	for _, v := range []string{c.JWTSecret, c.JWTPublicKeyFile, c.JWTJWKSURL} {
+		if v != "" {
+			sources++
+		}
+	}
+	if sources != 1 {
+		return vc, errors.New("set exactly one of UGC_JWT_SECRET, UGC_JWT_PUBLIC_KEY_FILE or UGC_JWT_JWKS_URL: the API does not serve anonymously")
+	}
+	if c.JWTPublicKeyFile != "" {
+		pem, err := os.ReadFile(c.JWTPublicKeyFile)
+		if err != nil {
+			return vc, fmt.Errorf("UGC_JWT_PUBLIC_KEY_FILE: %w", err)
+		}
+		vc.PublicKeyPEM = pem
+	}
+	if c.JWTJWKSURL != "" {
+		if u, err := url.Parse(c.JWTJWKSURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") {
+			return vc, errors.New("UGC_JWT_JWKS_URL: want an http(s) URL")
+		}
+	}
+	return vc, nil
+}

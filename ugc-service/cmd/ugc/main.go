@@ -1,0 +1,227 @@
+// Command ugc is the UGC service: it serves the API, mints development
+// tokens, migrates the store and repairs derived counters. It reads its
+// configuration from the environment (see config.go and the README).
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"runtime/debug"
+	"syscall"
+	"time"
+
+	"github.com/getsentry/sentry-go"
+	"github.com/google/uuid"
+
+	ugc "github.com/ugcstack/ugcstack/ugc-service"
+	"github.com/ugcstack/ugcstack/ugc-service/ecslog"
+	ugchttp "github.com/ugcstack/ugcstack/ugc-service/http"
+	"github.com/ugcstack/ugcstack/ugc-service/jwt"
+	"github.com/ugcstack/ugcstack/ugc-service/metrics"
+	"github.com/ugcstack/ugcstack/ugc-service/mongo"
+	"github.com/ugcstack/ugcstack/ugc-service/sqlite"
+)
+
+// version is the release, set at build time with
+// -ldflags "-X main.version=v1.2.3"; otherwise the VCS revision.
+var version = ""
+
+const usage = `usage: ugc <command> [flags]
+
+commands:
+  serve                 serve the HTTP API (migrates the store first)
+  token --sub <uuid>    mint a development HS256 token with UGC_JWT_SECRET
+  migrate               create the store's tables or collections and indexes
+  reconcile-summaries   recompute derived counters from source rows and repair drift
+
+Configuration comes from UGC_* environment variables; see README.md.`
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Getenv, os.Stdout)
+	stop()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "ugc:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
+	if len(args) == 0 {
+		return errors.New(usage)
+	}
+	cfg, err := loadConfig(getenv)
+	if err != nil {
+		return fmt.Errorf("invalid configuration:\n%w", err)
+	}
+	switch args[0] {
+	case "serve":
+		return serve(ctx, cfg, stdout)
+	case "token":
+		return token(cfg, args[1:], stdout)
+	case "migrate":
+		return withStore(ctx, cfg, func(ugc.Store) error { return nil })
+	case "reconcile-summaries":
+		return withStore(ctx, cfg, func(s ugc.Store) error {
+			rep, err := s.ReconcileSummaries(ctx)
+			if err != nil {
+				return err
+			}
+			return json.NewEncoder(stdout).Encode(rep)
+		})
+	case "-h", "--help", "help":
+		_, err := fmt.Fprintln(stdout, usage)
+		return err
+	}
+	return fmt.Errorf("unknown command %q\n%s", args[0], usage)
+}
+
+// openStore opens and migrates the configured store: MongoDB when
+// UGC_MONGO_URI is set, the embedded SQLite store otherwise.
+func openStore(ctx context.Context, cfg config) (ugc.Store, string, error) {
+	var (
+		s    ugc.Store
+		desc string
+		err  error
+	)
+	if cfg.MongoURI != "" {
+		desc = "mongodb database " + cfg.MongoDatabase
+		s, err = mongo.Open(ctx, cfg.MongoURI, cfg.MongoDatabase, mongo.WithOpTimeout(cfg.StoreTimeout))
+	} else {
+		desc = "sqlite in " + cfg.DataDir
+		s, err = sqlite.Open(ctx, cfg.DataDir)
+	}
+	if err != nil {
+		return nil, desc, fmt.Errorf("open %s: %w", desc, err)
+	}
+	if err := s.Migrate(ctx); err != nil {
+		return nil, desc, errors.Join(fmt.Errorf("migrate %s: %w", desc, err), s.Close())
+	}
+	return s, desc, nil
+}
+
+func withStore(ctx context.Context, cfg config, fn func(ugc.Store) error) error {
+	s, _, err := openStore(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	return errors.Join(fn(s), s.Close())
+}
+
+func token(cfg config, args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("token", flag.ContinueOnError)
+	sub := fs.String("sub", "", "the user's UUID (the token's subject)")
+	ttl := fs.Duration("ttl", time.Hour, "how long the token is valid")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	user, err := uuid.Parse(*sub)
+	if err != nil {
+		return errors.New("token: --sub must be a user UUID")
+	}
+	if cfg.JWTSecret == "" {
+		return errors.New("token: UGC_JWT_SECRET must be set: only HS256 development tokens can be minted here")
+	}
+	t, err := jwt.Mint([]byte(cfg.JWTSecret), user, *ttl, cfg.JWTIssuer, cfg.JWTAudience)
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintln(stdout, t)
+	return err
+}
+
+func serve(ctx context.Context, cfg config, stdout io.Writer) error {
+	logger := ecslog.New(stdout, cfg.LogLevel)
+	vcfg, err := cfg.verifierConfig()
+	if err != nil {
+		return fmt.Errorf("invalid configuration:\n%w", err)
+	}
+	verifier, err := jwt.NewVerifier(vcfg)
+	if err != nil {
+		return err
+	}
+	release := releaseName()
+	if cfg.SentryDSN != "" {
+		if err := sentry.Init(sentry.ClientOptions{
+			Dsn: cfg.SentryDSN, Environment: cfg.SentryEnvironment, Release: release,
+			SampleRate: cfg.SentrySampleRate, AttachStacktrace: true,
+		}); err != nil {
+			return fmt.Errorf("sentry: %w", err)
+		}
+		defer sentry.Flush(2 * time.Second)
+	}
+
+	store, desc, err := openStore(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer store.Close() //nolint:errcheck // nothing left to report to at exit
+
+	m := metrics.New()
+	api := ugchttp.NewServer(ugchttp.Config{
+		Store:        m.InstrumentStore(store),
+		Verifier:     verifier,
+		Logger:       logger,
+		Metrics:      m,
+		Sentry:       cfg.SentryDSN != "",
+		StoreTimeout: cfg.StoreTimeout,
+	})
+	ln, err := net.Listen("tcp", cfg.HTTPAddr)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	srv := &http.Server{
+		Handler:           api.Handler(),
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       15 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    32 << 10,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+
+	url := "http://" + ln.Addr().String()
+	logger.Info(fmt.Sprintf("UGC API ready on %s (store: %s); get a token with: make token, or ugc token --sub <user-uuid>", url, desc),
+		"url.full", url, "service.version", release)
+
+	select {
+	case err := <-served:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	// SIGTERM: stop accepting, let in-flight requests finish, then close the
+	// store (deferred) once nothing uses it.
+	logger.Info("shutting down: draining in-flight requests")
+	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	logger.Info("stopped")
+	return nil
+}
+
+func releaseName() string {
+	if version != "" {
+		return version
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		for _, s := range bi.Settings {
+			if s.Key == "vcs.revision" {
+				return s.Value
+			}
+		}
+	}
+	return "dev"
+}
