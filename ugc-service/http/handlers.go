@@ -2,8 +2,11 @@ package http
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"net/http"
 	"regexp"
+	"strconv"
 
 	"github.com/gin-gonic/gin"
 
@@ -32,8 +35,20 @@ func reply[T any](c *gin.Context, status int, v T, err error) error {
 	if err != nil {
 		return err
 	}
-	c.JSON(status, v)
+	writeJSON(c, status, "application/json; charset=utf-8", v)
 	return nil
+}
+
+// writeJSON writes v with a Content-Length, which keeps every response out of
+// chunked encoding: clients and proxies read one length-delimited body.
+func writeJSON(c *gin.Context, status int, contentType string, v any) {
+	body, err := json.Marshal(v)
+	if err != nil {
+		// Only a programming error (an unencodable type) gets here.
+		panic(fmt.Sprintf("encode response: %v", err))
+	}
+	c.Header("Content-Length", strconv.Itoa(len(body)))
+	c.Data(status, contentType, body)
 }
 
 // replyList writes one page of a listing, or hands err on.
@@ -49,7 +64,7 @@ func replyList[T any](c *gin.Context, l *ugc.List[T], err error) error {
 		next := l.Next.Encode()
 		body.NextCursor = &next
 	}
-	c.JSON(http.StatusOK, body)
+	writeJSON(c, http.StatusOK, "application/json; charset=utf-8", body)
 	return nil
 }
 

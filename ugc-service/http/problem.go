@@ -76,9 +76,9 @@ func (s *Server) fail(c *gin.Context, err error) {
 }
 
 func writeProblem(c *gin.Context, p Problem) {
-	c.Header("Content-Type", "application/problem+json")
 	c.Header("Cache-Control", "no-store")
-	c.AbortWithStatusJSON(p.Status, p)
+	c.Abort()
+	writeJSON(c, p.Status, "application/problem+json", p)
 }
 
 // report sends err to Sentry when the Sentry middleware is installed; the
