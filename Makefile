@@ -11,6 +11,11 @@ FUZZTIME  ?= 10s
 
 export UGC_JWT_SECRET ?= $(DEV_JWT_SECRET)
 
+# Each area of the repository keeps its targets in mk/<area>.mk and adds its
+# test targets to EXTRA_TEST_TARGETS, which `make test` runs after the API's.
+EXTRA_TEST_TARGETS :=
+-include $(sort $(wildcard mk/*.mk))
+
 .PHONY: help
 help: ## List the targets.
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-18s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -32,7 +37,7 @@ build: ## Build the ugc binary into bin/.
 ##@ Test
 
 .PHONY: test
-test: fmt-check vet test-unit test-ferretdb fuzz ## Everything CI runs: format, vet, unit, store, functional, FerretDB wire and fuzz tests.
+test: fmt-check vet test-unit test-ferretdb fuzz $(EXTRA_TEST_TARGETS) ## Everything CI runs: format, vet, unit, store, functional, FerretDB wire and fuzz tests, then each area's.
 
 .PHONY: fmt-check
 fmt-check: ## Fail when gofmt would change a file.

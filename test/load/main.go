@@ -11,13 +11,17 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
+	"io/fs"
 	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"time"
+
+	"github.com/ugcstack/ugcstack/ugc-service/sqlite"
 )
 
 func main() {
@@ -30,7 +34,7 @@ func main() {
 	flag.DurationVar(&cfg.duration, "duration", 20*time.Second, "load time per endpoint")
 	flag.IntVar(&cfg.conns, "c", 32, "concurrent keep-alive connections")
 	flag.StringVar(&cfg.binary, "ugc", "", "the ugc binary (default: build it)")
-	flag.StringVar(&cfg.dataDir, "data", "", "reuse this preloaded data directory (default: a fresh temporary one)")
+	flag.StringVar(&cfg.dataDir, "data", "", "data directory: preloaded unless it already holds a store made with the same flags (default: a fresh temporary one)")
 	flag.Uint64Var(&cfg.seed, "seed", 1, "random seed of the dataset and the request mix")
 	flag.Parse()
 	if err := run(context.Background(), cfg); err != nil {
@@ -62,13 +66,14 @@ func run(ctx context.Context, cfg config) error {
 			return fmt.Errorf("build ugc: %w", err)
 		}
 	}
-	fresh := cfg.dataDir == ""
-	if fresh {
+	if cfg.dataDir == "" {
 		cfg.dataDir = filepath.Join(tmp, "data")
 	}
+	// The seed makes the dataset's ids the same on every run, so a kept
+	// directory matches the requests drawn below.
 	rng := rand.New(rand.NewPCG(cfg.seed, cfg.seed^0x9e3779b97f4a7c15))
 	ds := newDataset(cfg, rng)
-	if fresh {
+	if _, err := os.Stat(filepath.Join(cfg.dataDir, sqlite.FileName)); errors.Is(err, fs.ErrNotExist) {
 		if err := ds.preload(ctx, cfg.dataDir); err != nil {
 			return err
 		}

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"log/slog"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -43,5 +45,58 @@ func TestParseLevel(t *testing.T) {
 	}
 	if _, err := ecslog.ParseLevel("loud"); err == nil {
 		t.Error("unknown level accepted")
+	}
+}
+
+// slowSink records each write it gets.
+type slowSink struct {
+	mu     sync.Mutex
+	writes []string
+}
+
+func (s *slowSink) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.writes = append(s.writes, string(p))
+	return len(p), nil
+}
+
+func (s *slowSink) snapshot() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.writes...)
+}
+
+func TestBufferedWriterBatchesAndFlushes(t *testing.T) {
+	sink := &slowSink{}
+	w := ecslog.NewBufferedWriter(sink, 1<<10, 20*time.Millisecond)
+	for range 10 {
+		if _, err := w.Write([]byte("line\n")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := len(sink.snapshot()); n != 0 {
+		t.Fatalf("%d writes reached the sink before any flush", n)
+	}
+	deadline := time.Now().Add(2 * time.Second)
+	for len(sink.snapshot()) == 0 && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	if got := sink.snapshot(); len(got) != 1 || got[0] != strings.Repeat("line\n", 10) {
+		t.Fatalf("after the interval the sink got %q, want the ten lines in one write", got)
+	}
+
+	// A full buffer goes through at once; Close flushes the tail.
+	if _, err := w.Write([]byte(strings.Repeat("x", 2<<10))); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Write([]byte("tail\n")); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if all := strings.Join(sink.snapshot(), ""); !strings.HasSuffix(all, "tail\n") || len(all) != 50+2<<10+5 {
+		t.Fatalf("after Close the sink holds %d bytes", len(all))
 	}
 }

@@ -2,12 +2,33 @@ package sqlite
 
 import (
 	"context"
-	"database/sql"
 
 	"github.com/google/uuid"
 
 	ugc "github.com/ugcstack/ugcstack/ugc-service"
 )
+
+const (
+	insertBookmarkSQL = `
+		INSERT INTO bookmarks (user_id, film_id, created_at) VALUES (?, ?, ?)
+		ON CONFLICT (user_id, film_id) DO NOTHING`
+
+	bookmarkCreatedSQL = `SELECT created_at FROM bookmarks WHERE user_id = ? AND film_id = ?`
+
+	deleteBookmarkSQL = `DELETE FROM bookmarks WHERE user_id = ? AND film_id = ?`
+)
+
+// bookmarksListing walks the bookmarks_user_created index, which covers the
+// query, so it reads nothing else. Arguments: user, [cursor key, cursor id,]
+// limit.
+var bookmarksListing = listing{
+	first: `SELECT user_id, film_id, created_at FROM bookmarks
+		WHERE user_id = ?
+		ORDER BY created_at DESC, film_id DESC LIMIT ?`,
+	after: `SELECT user_id, film_id, created_at FROM bookmarks
+		WHERE user_id = ? AND (created_at, film_id) < (?, ?)
+		ORDER BY created_at DESC, film_id DESC LIMIT ?`,
+}
 
 // AddBookmark saves filmID for userID. Adding an existing bookmark returns it
 // unchanged, created == false.
@@ -15,11 +36,8 @@ func (s *Store) AddBookmark(ctx context.Context, userID, filmID uuid.UUID) (*ugc
 	now := ugc.Now()
 	b := &ugc.Bookmark{UserID: userID, FilmID: filmID, CreatedAt: now}
 	created := true
-	err := s.write(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `
-			INSERT INTO bookmarks (user_id, film_id, created_at) VALUES (?, ?, ?)
-			ON CONFLICT (user_id, film_id) DO NOTHING`,
-			userID, filmID, now.UnixMilli())
+	err := s.write(ctx, func(t *tx) error {
+		res, err := t.exec(insertBookmarkSQL, userID, filmID, now.UnixMilli())
 		if err != nil {
 			return err
 		}
@@ -29,8 +47,7 @@ func (s *Store) AddBookmark(ctx context.Context, userID, filmID uuid.UUID) (*ugc
 		}
 		created = false
 		var ms int64
-		err = tx.QueryRowContext(ctx, `SELECT created_at FROM bookmarks WHERE user_id = ? AND film_id = ?`,
-			userID, filmID).Scan(&ms)
+		err = t.queryRow(bookmarkCreatedSQL, userID, filmID).Scan(&ms)
 		b.CreatedAt = millis(ms)
 		return err
 	})
@@ -42,8 +59,8 @@ func (s *Store) AddBookmark(ctx context.Context, userID, filmID uuid.UUID) (*ugc
 
 // RemoveBookmark deletes userID's bookmark of filmID, or returns ENOTFOUND.
 func (s *Store) RemoveBookmark(ctx context.Context, userID, filmID uuid.UUID) error {
-	err := s.write(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `DELETE FROM bookmarks WHERE user_id = ? AND film_id = ?`, userID, filmID)
+	err := s.write(ctx, func(t *tx) error {
+		res, err := t.exec(deleteBookmarkSQL, userID, filmID)
 		if err != nil {
 			return err
 		}
@@ -56,24 +73,12 @@ func (s *Store) RemoveBookmark(ctx context.Context, userID, filmID uuid.UUID) er
 	return wrap("remove bookmark", err)
 }
 
-// ListBookmarks pages through userID's bookmarks, newest first. The
-// bookmarks_user_created index covers the query, so it reads nothing else.
+// ListBookmarks pages through userID's bookmarks, newest first.
 func (s *Store) ListBookmarks(ctx context.Context, userID uuid.UUID, page ugc.Page) (*ugc.List[*ugc.Bookmark], error) {
-	if err := checkCursor(page, ugc.CursorBookmarks); err != nil {
+	if err := checkPage(page, ugc.CursorBookmarks); err != nil {
 		return nil, err
 	}
-	const cols = `SELECT user_id, film_id, created_at FROM bookmarks `
-	var rows *sql.Rows
-	var err error
-	if c := page.After; c == nil {
-		rows, err = s.r.QueryContext(ctx, cols+`
-			WHERE user_id = ?
-			ORDER BY created_at DESC, film_id DESC LIMIT ?`, userID, page.Limit+1)
-	} else {
-		rows, err = s.r.QueryContext(ctx, cols+`
-			WHERE user_id = ? AND (created_at, film_id) < (?, ?)
-			ORDER BY created_at DESC, film_id DESC LIMIT ?`, userID, c.Key, c.ID, page.Limit+1)
-	}
+	rows, err := bookmarksListing.query(ctx, s.rs, userID, page, true)
 	if err != nil {
 		return nil, wrap("list bookmarks", err)
 	}

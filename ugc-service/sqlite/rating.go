@@ -12,6 +12,35 @@ import (
 	ugc "github.com/ugcstack/ugcstack/ugc-service"
 )
 
+const (
+	ratingScoreSQL = `SELECT score, created_at FROM ratings WHERE user_id = ? AND film_id = ?`
+
+	upsertRatingSQL = `
+		INSERT INTO ratings (user_id, film_id, score, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?4)
+		ON CONFLICT (user_id, film_id) DO UPDATE SET score = excluded.score, updated_at = excluded.updated_at`
+
+	deleteRatingSQL = `DELETE FROM ratings WHERE user_id = ? AND film_id = ? RETURNING score`
+
+	getRatingSQL = `
+		SELECT user_id, film_id, score, created_at, updated_at FROM ratings
+		WHERE user_id = ? AND film_id = ?`
+
+	filmSummarySQL = `
+		SELECT s0, s1, s2, s3, s4, s5, s6, s7, s8, s9, s10
+		FROM film_distributions WHERE film_id = ?`
+)
+
+// userRatingsListing walks the ratings_user_updated index. Arguments: user,
+// [cursor key, cursor id,] limit.
+var userRatingsListing = listing{
+	first: `SELECT user_id, film_id, score, created_at, updated_at FROM ratings
+		WHERE user_id = ?
+		ORDER BY updated_at DESC, film_id DESC LIMIT ?`,
+	after: `SELECT user_id, film_id, score, created_at, updated_at FROM ratings
+		WHERE user_id = ? AND (updated_at, film_id) < (?, ?)
+		ORDER BY updated_at DESC, film_id DESC LIMIT ?`,
+}
+
 // noScore stands for "no bucket" in moveScoreSQL.
 const noScore = -1
 
@@ -33,11 +62,11 @@ var moveScoreSQL = func() string {
 }()
 
 // moveScore applies moveScoreSQL, skipping the no-op of a score unchanged.
-func moveScore(ctx context.Context, tx *sql.Tx, filmID uuid.UUID, to, from int) error {
+func moveScore(t *tx, filmID uuid.UUID, to, from int) error {
 	if to == from {
 		return nil
 	}
-	_, err := tx.ExecContext(ctx, moveScoreSQL, filmID, to, from)
+	_, err := t.exec(moveScoreSQL, filmID, to, from)
 	return err
 }
 
@@ -49,22 +78,17 @@ func (s *Store) SetRating(ctx context.Context, userID, filmID uuid.UUID, score i
 	}
 	now := ugc.Now()
 	r := &ugc.Rating{UserID: userID, FilmID: filmID, Score: score, CreatedAt: now, UpdatedAt: now}
-	err := s.write(ctx, func(tx *sql.Tx) error {
+	err := s.write(ctx, func(t *tx) error {
 		old, created := noScore, now.UnixMilli()
-		err := tx.QueryRowContext(ctx,
-			`SELECT score, created_at FROM ratings WHERE user_id = ? AND film_id = ?`,
-			userID, filmID).Scan(&old, &created)
+		err := t.queryRow(ratingScoreSQL, userID, filmID).Scan(&old, &created)
 		if err != nil && !errors.Is(err, sql.ErrNoRows) {
 			return err
 		}
 		r.CreatedAt = millis(created)
-		if _, err := tx.ExecContext(ctx, `
-			INSERT INTO ratings (user_id, film_id, score, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?4)
-			ON CONFLICT (user_id, film_id) DO UPDATE SET score = excluded.score, updated_at = excluded.updated_at`,
-			userID, filmID, score, now.UnixMilli()); err != nil {
+		if _, err := t.exec(upsertRatingSQL, userID, filmID, score, now.UnixMilli()); err != nil {
 			return err
 		}
-		return moveScore(ctx, tx, filmID, score, old)
+		return moveScore(t, filmID, score, old)
 	})
 	if err != nil {
 		return nil, wrap("set rating", err)
@@ -74,10 +98,7 @@ func (s *Store) SetRating(ctx context.Context, userID, filmID uuid.UUID, score i
 
 // GetRating returns userID's rating of filmID, or ENOTFOUND.
 func (s *Store) GetRating(ctx context.Context, userID, filmID uuid.UUID) (*ugc.Rating, error) {
-	row := s.r.QueryRowContext(ctx, `
-		SELECT user_id, film_id, score, created_at, updated_at FROM ratings
-		WHERE user_id = ? AND film_id = ?`, userID, filmID)
-	r, err := scanRating(row)
+	r, err := scanRating(s.rs.get(getRatingSQL).QueryRowContext(ctx, userID, filmID))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ugc.Errorf(ugc.ENOTFOUND, "rating not found")
 	}
@@ -90,40 +111,26 @@ func (s *Store) GetRating(ctx context.Context, userID, filmID uuid.UUID) (*ugc.R
 // DeleteRating removes userID's rating of filmID and takes it out of the
 // film's distribution in the same transaction. ENOTFOUND when there is none.
 func (s *Store) DeleteRating(ctx context.Context, userID, filmID uuid.UUID) error {
-	err := s.write(ctx, func(tx *sql.Tx) error {
+	err := s.write(ctx, func(t *tx) error {
 		var old int
-		err := tx.QueryRowContext(ctx,
-			`DELETE FROM ratings WHERE user_id = ? AND film_id = ? RETURNING score`,
-			userID, filmID).Scan(&old)
+		err := t.queryRow(deleteRatingSQL, userID, filmID).Scan(&old)
 		if errors.Is(err, sql.ErrNoRows) {
 			return ugc.Errorf(ugc.ENOTFOUND, "rating not found")
 		}
 		if err != nil {
 			return err
 		}
-		return moveScore(ctx, tx, filmID, noScore, old)
+		return moveScore(t, filmID, noScore, old)
 	})
 	return wrap("delete rating", err)
 }
 
-// ListUserRatings pages through userID's ratings, most recently set first,
-// walking the ratings_user_updated index.
+// ListUserRatings pages through userID's ratings, most recently set first.
 func (s *Store) ListUserRatings(ctx context.Context, userID uuid.UUID, page ugc.Page) (*ugc.List[*ugc.Rating], error) {
-	if err := checkCursor(page, ugc.CursorUserRatings); err != nil {
+	if err := checkPage(page, ugc.CursorUserRatings); err != nil {
 		return nil, err
 	}
-	const cols = `SELECT user_id, film_id, score, created_at, updated_at FROM ratings `
-	var rows *sql.Rows
-	var err error
-	if c := page.After; c == nil {
-		rows, err = s.r.QueryContext(ctx, cols+`
-			WHERE user_id = ?
-			ORDER BY updated_at DESC, film_id DESC LIMIT ?`, userID, page.Limit+1)
-	} else {
-		rows, err = s.r.QueryContext(ctx, cols+`
-			WHERE user_id = ? AND (updated_at, film_id) < (?, ?)
-			ORDER BY updated_at DESC, film_id DESC LIMIT ?`, userID, c.Key, c.ID, page.Limit+1)
-	}
+	rows, err := userRatingsListing.query(ctx, s.rs, userID, page, true)
 	if err != nil {
 		return nil, wrap("list user ratings", err)
 	}
@@ -142,9 +149,7 @@ func (s *Store) FilmSummary(ctx context.Context, filmID uuid.UUID) (*ugc.FilmSum
 	for i := range d {
 		dest[i] = &d[i]
 	}
-	err := s.r.QueryRowContext(ctx, `
-		SELECT s0, s1, s2, s3, s4, s5, s6, s7, s8, s9, s10
-		FROM film_distributions WHERE film_id = ?`, filmID).Scan(dest...)
+	err := s.rs.get(filmSummarySQL).QueryRowContext(ctx, filmID).Scan(dest...)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return nil, wrap("film summary", err)
 	}
@@ -159,19 +164,4 @@ func scanRating(row scanner) (*ugc.Rating, error) {
 	}
 	r.CreatedAt, r.UpdatedAt = millis(created), millis(updated)
 	return &r, nil
-}
-
-// scanAll reads the up to n rows of a page with scan and closes rows. The
-// slice is never nil, so an empty page encodes as [] rather than null.
-func scanAll[T any](rows *sql.Rows, n int, scan func(scanner) (T, error)) ([]T, error) {
-	defer rows.Close()
-	items := make([]T, 0, n)
-	for rows.Next() {
-		item, err := scan(rows)
-		if err != nil {
-			return nil, err
-		}
-		items = append(items, item)
-	}
-	return items, rows.Err()
 }

@@ -2,7 +2,6 @@ package sqlite
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"strings"
 
@@ -42,25 +41,34 @@ var (
 	}()
 )
 
-const reconcileReviewsSQL = `
-	SELECT r.id, COALESCE(v.likes, 0), COALESCE(v.dislikes, 0), r.likes, r.dislikes
-	FROM reviews r LEFT JOIN (
-		SELECT review_id, SUM(value = 'like') AS likes, SUM(value = 'dislike') AS dislikes
-		FROM review_votes GROUP BY review_id
-	) v ON v.review_id = r.id`
+const (
+	deleteDistributionSQL = `DELETE FROM film_distributions WHERE film_id = ?`
+
+	// reconcileReviewsSQL needs no sort: review_votes is keyed by review.
+	reconcileReviewsSQL = `
+		SELECT r.id, COALESCE(v.likes, 0), COALESCE(v.dislikes, 0), r.likes, r.dislikes
+		FROM reviews r LEFT JOIN (
+			SELECT review_id, SUM(value = 'like') AS likes, SUM(value = 'dislike') AS dislikes
+			FROM review_votes GROUP BY review_id
+		) v ON v.review_id = r.id`
+
+	setVoteCountsSQL = `UPDATE reviews SET likes = ?, dislikes = ? WHERE id = ?`
+)
 
 // ReconcileSummaries recomputes every film distribution and every review's
 // vote counters from the source rows and rewrites those that differ, all in
 // one write transaction, so that it cannot race with the changes it checks.
 // Rows are compared while streaming and only the drifted ones are held in
-// memory. A film whose ratings are all gone loses its kept row.
+// memory. A film whose ratings are all gone loses its kept row. Grouping the
+// ratings by film sorts them all, which is fine for a repair job and not worth
+// an index that every SetRating would pay for.
 func (s *Store) ReconcileSummaries(ctx context.Context) (*ugc.ReconcileReport, error) {
 	rep := &ugc.ReconcileReport{}
-	err := s.write(ctx, func(tx *sql.Tx) error {
-		if err := reconcileFilms(ctx, tx, rep); err != nil {
+	err := s.write(ctx, func(t *tx) error {
+		if err := reconcileFilms(t, rep); err != nil {
 			return err
 		}
-		return reconcileReviews(ctx, tx, rep)
+		return reconcileReviews(t, rep)
 	})
 	if err != nil {
 		return nil, wrap("reconcile summaries", err)
@@ -68,13 +76,13 @@ func (s *Store) ReconcileSummaries(ctx context.Context) (*ugc.ReconcileReport, e
 	return rep, nil
 }
 
-func reconcileFilms(ctx context.Context, tx *sql.Tx, rep *ugc.ReconcileReport) error {
+func reconcileFilms(t *tx, rep *ugc.ReconcileReport) error {
 	type drift struct {
 		film   uuid.UUID
 		actual ugc.Distribution
 	}
 	var drifted []drift
-	rows, err := tx.QueryContext(ctx, reconcileFilmsSQL)
+	rows, err := t.query(reconcileFilmsSQL)
 	if err != nil {
 		return err
 	}
@@ -104,13 +112,13 @@ func reconcileFilms(ctx context.Context, tx *sql.Tx, rep *ugc.ReconcileReport) e
 
 	for _, d := range drifted {
 		if d.actual == (ugc.Distribution{}) {
-			_, err = tx.ExecContext(ctx, `DELETE FROM film_distributions WHERE film_id = ?`, d.film)
+			_, err = t.exec(deleteDistributionSQL, d.film)
 		} else {
 			args := []any{d.film}
 			for _, n := range d.actual {
 				args = append(args, n)
 			}
-			_, err = tx.ExecContext(ctx, setDistributionSQL, args...)
+			_, err = t.exec(setDistributionSQL, args...)
 		}
 		if err != nil {
 			return err
@@ -120,13 +128,13 @@ func reconcileFilms(ctx context.Context, tx *sql.Tx, rep *ugc.ReconcileReport) e
 	return nil
 }
 
-func reconcileReviews(ctx context.Context, tx *sql.Tx, rep *ugc.ReconcileReport) error {
+func reconcileReviews(t *tx, rep *ugc.ReconcileReport) error {
 	type drift struct {
 		review          uuid.UUID
 		likes, dislikes int64
 	}
 	var drifted []drift
-	rows, err := tx.QueryContext(ctx, reconcileReviewsSQL)
+	rows, err := t.query(reconcileReviewsSQL)
 	if err != nil {
 		return err
 	}
@@ -148,8 +156,7 @@ func reconcileReviews(ctx context.Context, tx *sql.Tx, rep *ugc.ReconcileReport)
 	_ = rows.Close()
 
 	for _, d := range drifted {
-		if _, err := tx.ExecContext(ctx, `UPDATE reviews SET likes = ?, dislikes = ? WHERE id = ?`,
-			d.likes, d.dislikes, d.review); err != nil {
+		if _, err := t.exec(setVoteCountsSQL, d.likes, d.dislikes, d.review); err != nil {
 			return err
 		}
 		rep.ReviewsRepaired++

@@ -17,11 +17,34 @@ const selectReview = `
 	SELECT r.id, r.film_id, r.author_id, r.text, r.created_at, r.updated_at, r.likes, r.dislikes, a.score
 	FROM reviews r LEFT JOIN ratings a ON a.user_id = r.author_id AND a.film_id = r.film_id `
 
-// reviewListings holds, per order, the query for the first page and for the
-// pages after a cursor. Each walks one index on (film_id, order columns), so
-// no listing sorts; the row-value comparison resumes strictly after the
-// cursor's (key, id). Arguments: film, [cursor key, cursor id,] limit.
-var reviewListings = map[ugc.ReviewSort]struct{ first, after string }{
+const (
+	reviewByIDSQL = selectReview + `WHERE r.id = ?`
+
+	// insertReviewSQL does nothing on the (film, author) constraint alone,
+	// which turns the one expected violation into "no row inserted" with no
+	// driver error codes to decode; any other violation still fails loudly.
+	insertReviewSQL = `
+		INSERT INTO reviews (id, film_id, author_id, text, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?5)
+		ON CONFLICT (film_id, author_id) DO NOTHING`
+
+	reviewAuthorSQL      = `SELECT author_id FROM reviews WHERE id = ?`
+	updateReviewSQL      = `UPDATE reviews SET text = ?, updated_at = ? WHERE id = ?`
+	deleteReviewVotesSQL = `DELETE FROM review_votes WHERE review_id = ?`
+	deleteReviewSQL      = `DELETE FROM reviews WHERE id = ?`
+
+	voteValueSQL  = `SELECT value FROM review_votes WHERE review_id = ? AND user_id = ?`
+	upsertVoteSQL = `
+		INSERT INTO review_votes (review_id, user_id, value, created_at) VALUES (?, ?, ?, ?)
+		ON CONFLICT (review_id, user_id) DO UPDATE SET value = excluded.value`
+	deleteVoteSQL = `DELETE FROM review_votes WHERE review_id = ? AND user_id = ? RETURNING value`
+	moveVoteSQL   = `UPDATE reviews SET likes = likes + ?, dislikes = dislikes + ? WHERE id = ?`
+)
+
+// reviewListings holds each order's listing. Each walks one index on
+// (film_id, order columns), so no listing sorts; the row-value comparison
+// resumes strictly after the cursor's (key, id). Arguments: film, [cursor key
+// (vote orders only), cursor id,] limit.
+var reviewListings = map[ugc.ReviewSort]listing{
 	ugc.SortNewest: {
 		selectReview + `WHERE r.film_id = ? ORDER BY r.id DESC LIMIT ?`,
 		selectReview + `WHERE r.film_id = ? AND r.id < ? ORDER BY r.id DESC LIMIT ?`,
@@ -53,14 +76,8 @@ func (s *Store) CreateReview(ctx context.Context, authorID, filmID uuid.UUID, te
 	}
 	now := ugc.Now()
 	var r *ugc.Review
-	err = s.write(ctx, func(tx *sql.Tx) error {
-		// DO NOTHING on the (film, author) constraint alone turns the one
-		// expected violation into "no row returned", with no driver error
-		// codes to decode; any other violation still fails loudly.
-		res, err := tx.ExecContext(ctx, `
-			INSERT INTO reviews (id, film_id, author_id, text, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?5)
-			ON CONFLICT (film_id, author_id) DO NOTHING`,
-			id, filmID, authorID, text, now.UnixMilli())
+	err = s.write(ctx, func(t *tx) error {
+		res, err := t.exec(insertReviewSQL, id, filmID, authorID, text, now.UnixMilli())
 		if err != nil {
 			return err
 		}
@@ -69,7 +86,7 @@ func (s *Store) CreateReview(ctx context.Context, authorID, filmID uuid.UUID, te
 		} else if n == 0 {
 			return ugc.Errorf(ugc.ECONFLICT, "you have already reviewed this film")
 		}
-		r, err = getReview(ctx, tx, id)
+		r, err = reviewFromRow(t.queryRow(reviewByIDSQL, id))
 		return err
 	})
 	if err != nil {
@@ -80,38 +97,37 @@ func (s *Store) CreateReview(ctx context.Context, authorID, filmID uuid.UUID, te
 
 // GetReview returns a review, or ENOTFOUND.
 func (s *Store) GetReview(ctx context.Context, reviewID uuid.UUID) (*ugc.Review, error) {
-	r, err := getReview(ctx, s.r, reviewID)
+	r, err := reviewFromRow(s.rs.get(reviewByIDSQL).QueryRowContext(ctx, reviewID))
 	return r, wrap("get review", err)
 }
 
-// queryer is a *sql.DB or *sql.Tx: reviews are read both from the reader pool
-// and, to return them as just written, inside write transactions.
-type queryer interface {
-	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
-}
-
-func getReview(ctx context.Context, q queryer, id uuid.UUID) (*ugc.Review, error) {
-	r, err := scanReview(q.QueryRowContext(ctx, selectReview+`WHERE r.id = ?`, id))
+// reviewFromRow reads a review selected by id, or ENOTFOUND.
+func reviewFromRow(row *sql.Row) (*ugc.Review, error) {
+	r, err := scanReview(row)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ugc.Errorf(ugc.ENOTFOUND, "review not found")
 	}
 	return r, err
 }
 
+// reviewAuthor returns the author of a review, or ENOTFOUND.
+func reviewAuthor(t *tx, reviewID uuid.UUID) (uuid.UUID, error) {
+	var author uuid.UUID
+	err := t.queryRow(reviewAuthorSQL, reviewID).Scan(&author)
+	if errors.Is(err, sql.ErrNoRows) {
+		return uuid.Nil, ugc.Errorf(ugc.ENOTFOUND, "review not found")
+	}
+	return author, err
+}
+
 // authorize returns nil when the review exists and actorID wrote it:
 // ENOTFOUND or EFORBIDDEN otherwise.
-func authorize(ctx context.Context, tx *sql.Tx, actorID, reviewID uuid.UUID) error {
-	var author uuid.UUID
-	err := tx.QueryRowContext(ctx, `SELECT author_id FROM reviews WHERE id = ?`, reviewID).Scan(&author)
-	switch {
-	case errors.Is(err, sql.ErrNoRows):
-		return ugc.Errorf(ugc.ENOTFOUND, "review not found")
-	case err != nil:
-		return err
-	case author != actorID:
+func authorize(t *tx, actorID, reviewID uuid.UUID) error {
+	author, err := reviewAuthor(t, reviewID)
+	if err == nil && author != actorID {
 		return ugc.Errorf(ugc.EFORBIDDEN, "only the author may change a review")
 	}
-	return nil
+	return err
 }
 
 // UpdateReview replaces a review's text. ENOTFOUND when it does not exist,
@@ -122,15 +138,14 @@ func (s *Store) UpdateReview(ctx context.Context, actorID, reviewID uuid.UUID, t
 		return nil, err
 	}
 	var r *ugc.Review
-	err = s.write(ctx, func(tx *sql.Tx) error {
-		if err := authorize(ctx, tx, actorID, reviewID); err != nil {
+	err = s.write(ctx, func(t *tx) error {
+		if err := authorize(t, actorID, reviewID); err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE reviews SET text = ?, updated_at = ? WHERE id = ?`,
-			text, ugc.Now().UnixMilli(), reviewID); err != nil {
+		if _, err := t.exec(updateReviewSQL, text, ugc.Now().UnixMilli(), reviewID); err != nil {
 			return err
 		}
-		r, err = getReview(ctx, tx, reviewID)
+		r, err = reviewFromRow(t.queryRow(reviewByIDSQL, reviewID))
 		return err
 	})
 	if err != nil {
@@ -142,15 +157,15 @@ func (s *Store) UpdateReview(ctx context.Context, actorID, reviewID uuid.UUID, t
 // DeleteReview removes a review and every vote on it in one transaction.
 // ENOTFOUND when it does not exist, EFORBIDDEN when actorID is not its author.
 func (s *Store) DeleteReview(ctx context.Context, actorID, reviewID uuid.UUID) error {
-	err := s.write(ctx, func(tx *sql.Tx) error {
-		if err := authorize(ctx, tx, actorID, reviewID); err != nil {
+	err := s.write(ctx, func(t *tx) error {
+		if err := authorize(t, actorID, reviewID); err != nil {
 			return err
 		}
 		// Votes first: their foreign key refuses to outlive the review.
-		if _, err := tx.ExecContext(ctx, `DELETE FROM review_votes WHERE review_id = ?`, reviewID); err != nil {
+		if _, err := t.exec(deleteReviewVotesSQL, reviewID); err != nil {
 			return err
 		}
-		_, err := tx.ExecContext(ctx, `DELETE FROM reviews WHERE id = ?`, reviewID)
+		_, err := t.exec(deleteReviewSQL, reviewID)
 		return err
 	})
 	return wrap("delete review", err)
@@ -158,23 +173,15 @@ func (s *Store) DeleteReview(ctx context.Context, actorID, reviewID uuid.UUID) e
 
 // ListFilmReviews pages through filmID's reviews in the given order.
 func (s *Store) ListFilmReviews(ctx context.Context, filmID uuid.UUID, sort ugc.ReviewSort, page ugc.Page) (*ugc.List[*ugc.Review], error) {
-	q, ok := reviewListings[sort]
+	l, ok := reviewListings[sort]
 	if !ok {
 		return nil, ugc.Errorf(ugc.EINVALID, "unknown review sort %q", string(sort))
 	}
-	if err := checkCursor(page, sort.CursorKind()); err != nil {
+	if err := checkPage(page, sort.CursorKind()); err != nil {
 		return nil, err
 	}
-	var rows *sql.Rows
-	var err error
-	switch c := page.After; {
-	case c == nil:
-		rows, err = s.r.QueryContext(ctx, q.first, filmID, page.Limit+1)
-	case sort == ugc.SortNewest || sort == ugc.SortOldest:
-		rows, err = s.r.QueryContext(ctx, q.after, filmID, c.ID, page.Limit+1)
-	default:
-		rows, err = s.r.QueryContext(ctx, q.after, filmID, c.Key, c.ID, page.Limit+1)
-	}
+	keyed := sort == ugc.SortMostLiked || sort == ugc.SortMostDisliked
+	rows, err := l.query(ctx, s.rs, filmID, page, keyed)
 	if err != nil {
 		return nil, wrap("list film reviews", err)
 	}
@@ -192,36 +199,28 @@ func (s *Store) SetVote(ctx context.Context, userID, reviewID uuid.UUID, value u
 		return nil, err
 	}
 	var r *ugc.Review
-	err := s.write(ctx, func(tx *sql.Tx) error {
-		var author uuid.UUID
-		err := tx.QueryRowContext(ctx, `SELECT author_id FROM reviews WHERE id = ?`, reviewID).Scan(&author)
-		switch {
-		case errors.Is(err, sql.ErrNoRows):
-			return ugc.Errorf(ugc.ENOTFOUND, "review not found")
-		case err != nil:
+	err := s.write(ctx, func(t *tx) error {
+		author, err := reviewAuthor(t, reviewID)
+		if err != nil {
 			return err
-		case author == userID:
+		}
+		if author == userID {
 			return ugc.Errorf(ugc.EFORBIDDEN, "you cannot vote on your own review")
 		}
-
 		var old ugc.VoteValue
-		err = tx.QueryRowContext(ctx, `SELECT value FROM review_votes WHERE review_id = ? AND user_id = ?`,
-			reviewID, userID).Scan(&old)
+		err = t.queryRow(voteValueSQL, reviewID, userID).Scan(&old)
 		if err != nil && !errors.Is(err, sql.ErrNoRows) {
 			return err
 		}
 		if old != value {
-			if _, err := tx.ExecContext(ctx, `
-				INSERT INTO review_votes (review_id, user_id, value, created_at) VALUES (?, ?, ?, ?)
-				ON CONFLICT (review_id, user_id) DO UPDATE SET value = excluded.value`,
-				reviewID, userID, string(value), ugc.Now().UnixMilli()); err != nil {
+			if _, err := t.exec(upsertVoteSQL, reviewID, userID, string(value), ugc.Now().UnixMilli()); err != nil {
 				return err
 			}
-			if err := moveVote(ctx, tx, reviewID, value, old); err != nil {
+			if err := moveVote(t, reviewID, value, old); err != nil {
 				return err
 			}
 		}
-		r, err = getReview(ctx, tx, reviewID)
+		r, err = reviewFromRow(t.queryRow(reviewByIDSQL, reviewID))
 		return err
 	})
 	if err != nil {
@@ -231,28 +230,26 @@ func (s *Store) SetVote(ctx context.Context, userID, reviewID uuid.UUID, value u
 }
 
 // DeleteVote withdraws userID's vote on a review and takes it off the
-// review's counters. ENOTFOUND when there is no such vote, which includes a
+// review's counters. ENOTFOUND when there is no such vote, which covers a
 // review that does not exist, since a review's votes go with it.
 func (s *Store) DeleteVote(ctx context.Context, userID, reviewID uuid.UUID) error {
-	err := s.write(ctx, func(tx *sql.Tx) error {
+	err := s.write(ctx, func(t *tx) error {
 		var old ugc.VoteValue
-		err := tx.QueryRowContext(ctx,
-			`DELETE FROM review_votes WHERE review_id = ? AND user_id = ? RETURNING value`,
-			reviewID, userID).Scan(&old)
+		err := t.queryRow(deleteVoteSQL, reviewID, userID).Scan(&old)
 		if errors.Is(err, sql.ErrNoRows) {
 			return ugc.Errorf(ugc.ENOTFOUND, "vote not found")
 		}
 		if err != nil {
 			return err
 		}
-		return moveVote(ctx, tx, reviewID, "", old)
+		return moveVote(t, reviewID, "", old)
 	})
 	return wrap("delete vote", err)
 }
 
-// moveVote moves one vote on the review from the counter of old to that of
+// moveVote moves one vote on the review from the counter of from to that of
 // to; "" stands for no vote.
-func moveVote(ctx context.Context, tx *sql.Tx, reviewID uuid.UUID, to, from ugc.VoteValue) error {
+func moveVote(t *tx, reviewID uuid.UUID, to, from ugc.VoteValue) error {
 	delta := func(v ugc.VoteValue) int {
 		n := 0
 		if to == v {
@@ -263,8 +260,7 @@ func moveVote(ctx context.Context, tx *sql.Tx, reviewID uuid.UUID, to, from ugc.
 		}
 		return n
 	}
-	_, err := tx.ExecContext(ctx, `UPDATE reviews SET likes = likes + ?, dislikes = dislikes + ? WHERE id = ?`,
-		delta(ugc.VoteLike), delta(ugc.VoteDislike), reviewID)
+	_, err := t.exec(moveVoteSQL, delta(ugc.VoteLike), delta(ugc.VoteDislike), reviewID)
 	return err
 }
 

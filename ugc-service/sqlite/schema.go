@@ -2,7 +2,6 @@ package sqlite
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 )
 
@@ -89,23 +88,25 @@ CREATE INDEX bookmarks_user_created ON bookmarks (user_id, created_at DESC, film
 // version bump in one write transaction. BEGIN IMMEDIATE takes the write lock
 // before the version is read, so two instances migrating the same file at once
 // cannot both apply a step: the second waits, then sees the new version.
+// These are the only statements the store does not prepare: they run once,
+// and before the tables the prepared statements need exist.
 func (s *Store) Migrate(ctx context.Context) error {
 	for {
 		done := false
-		err := s.write(ctx, func(tx *sql.Tx) error {
+		err := s.write(ctx, func(t *tx) error {
 			var v int
-			if err := tx.QueryRowContext(ctx, `PRAGMA user_version`).Scan(&v); err != nil {
+			if err := t.tx.QueryRowContext(ctx, userVersionSQL).Scan(&v); err != nil {
 				return err
 			}
 			if v >= len(migrations) {
 				done = true
 				return nil
 			}
-			if _, err := tx.ExecContext(ctx, migrations[v]); err != nil {
+			if _, err := t.tx.ExecContext(ctx, migrations[v]); err != nil {
 				return fmt.Errorf("migration %d: %w", v+1, err)
 			}
 			// PRAGMA takes no parameters; v is an int we control.
-			_, err := tx.ExecContext(ctx, fmt.Sprintf(`PRAGMA user_version = %d`, v+1))
+			_, err := t.tx.ExecContext(ctx, fmt.Sprintf(`PRAGMA user_version = %d`, v+1))
 			return err
 		})
 		if err != nil {

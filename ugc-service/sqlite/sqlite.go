@@ -19,6 +19,7 @@ import (
 	"runtime"
 	"time"
 
+	"github.com/google/uuid"
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 
 	ugc "github.com/ugcstack/ugcstack/ugc-service"
@@ -46,8 +47,10 @@ var _ ugc.Store = (*Store)(nil)
 // WAL mode readers do not block the writer nor each other, so reads go to a
 // separate pool of read-only connections and never wait behind writes.
 type Store struct {
-	w *sql.DB // exactly one connection; every write transaction
-	r *sql.DB // pool of query_only connections; every plain read
+	w  *sql.DB // exactly one connection; every write transaction
+	r  *sql.DB // pool of query_only connections; every plain read
+	ws stmts   // writeQueries, prepared on w
+	rs stmts   // readQueries, prepared on r
 }
 
 // Open opens (creating if needed) the database in dir and migrates it to the
@@ -80,10 +83,6 @@ func Open(ctx context.Context, dir string) (*Store, error) {
 		return nil, fmt.Errorf("sqlite: open writer: %w", err)
 	}
 	w.SetMaxOpenConns(1)
-	// database/sql would otherwise close the connection after idling, and
-	// reopening re-runs every pragma.
-	w.SetConnMaxIdleTime(0)
-
 	r, err := sql.Open("sqlite", dsn(path, url.Values{
 		"_pragma": {
 			fmt.Sprintf("busy_timeout(%d)", ms),
@@ -95,16 +94,26 @@ func Open(ctx context.Context, dir string) (*Store, error) {
 		_ = w.Close()
 		return nil, fmt.Errorf("sqlite: open reader: %w", err)
 	}
+	// Keep every reader connection open: each holds its own prepared
+	// statements, which a reopened connection would have to prepare again.
 	n := max(4, runtime.GOMAXPROCS(0))
 	r.SetMaxOpenConns(n)
 	r.SetMaxIdleConns(n)
 
 	s := &Store{w: w, r: r}
 	// Migrate first: it is the writer's first use, so it also creates the
-	// file and switches it to WAL before any reader connects.
+	// file and switches it to WAL before any reader connects, and the
+	// statements prepared next need the tables.
 	if err := s.Migrate(ctx); err != nil {
 		_ = s.Close()
 		return nil, err
+	}
+	if s.ws, err = prepare(ctx, w, writeQueries()); err == nil {
+		s.rs, err = prepare(ctx, r, readQueries())
+	}
+	if err != nil {
+		_ = s.Close()
+		return nil, fmt.Errorf("sqlite: open: %w", err)
 	}
 	return s, nil
 }
@@ -117,10 +126,12 @@ func dsn(path string, params url.Values) string {
 	return u.String()
 }
 
+const userVersionSQL = `PRAGMA user_version`
+
 // Ping reports whether the database answers a read and has been migrated.
 func (s *Store) Ping(ctx context.Context) error {
 	var v int
-	if err := s.r.QueryRowContext(ctx, `PRAGMA user_version`).Scan(&v); err != nil {
+	if err := s.rs.get(userVersionSQL).QueryRowContext(ctx).Scan(&v); err != nil {
 		return fmt.Errorf("sqlite: ping: %w", err)
 	}
 	if v < len(migrations) {
@@ -129,22 +140,82 @@ func (s *Store) Ping(ctx context.Context) error {
 	return nil
 }
 
-// Close closes both handles.
+// Close releases the prepared statements and closes both handles.
 func (s *Store) Close() error {
-	return errors.Join(s.r.Close(), s.w.Close())
+	return errors.Join(s.rs.close(), s.ws.close(), s.r.Close(), s.w.Close())
+}
+
+// stmts are one handle's prepared statements, keyed by their SQL text.
+//
+// Preparing (parsing and planning) costs about as much as running one of
+// these small statements, and the driver keeps no statement cache, so every
+// query the store runs is prepared once per connection. The map is filled in
+// Open and only read afterwards, so it needs no lock. Statements on the writer
+// must be prepared before any transaction holds its only connection, which is
+// why they are prepared eagerly rather than on first use.
+type stmts map[string]*sql.Stmt
+
+func prepare(ctx context.Context, db *sql.DB, queries []string) (stmts, error) {
+	st := make(stmts, len(queries))
+	for _, q := range queries {
+		p, err := db.PrepareContext(ctx, q)
+		if err != nil {
+			_ = st.close()
+			return nil, fmt.Errorf("prepare %q: %w", q, err)
+		}
+		st[q] = p
+	}
+	return st, nil
+}
+
+// get returns the statement for query. A query missing from writeQueries or
+// readQueries is a bug in this package, caught by the first test to run it.
+func (st stmts) get(query string) *sql.Stmt {
+	p, ok := st[query]
+	if !ok {
+		panic("sqlite: query was not prepared: " + query)
+	}
+	return p
+}
+
+func (st stmts) close() error {
+	var errs []error
+	for _, p := range st {
+		errs = append(errs, p.Close())
+	}
+	return errors.Join(errs...)
+}
+
+// tx is a write transaction that runs the writer's prepared statements.
+type tx struct {
+	ctx context.Context
+	tx  *sql.Tx
+	st  stmts
+}
+
+func (t *tx) exec(query string, args ...any) (sql.Result, error) {
+	return t.tx.StmtContext(t.ctx, t.st.get(query)).ExecContext(t.ctx, args...)
+}
+
+func (t *tx) queryRow(query string, args ...any) *sql.Row {
+	return t.tx.StmtContext(t.ctx, t.st.get(query)).QueryRowContext(t.ctx, args...)
+}
+
+func (t *tx) query(query string, args ...any) (*sql.Rows, error) {
+	return t.tx.StmtContext(t.ctx, t.st.get(query)).QueryContext(t.ctx, args...)
 }
 
 // write runs fn in a write transaction, committing when it returns nil.
-func (s *Store) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	tx, err := s.w.BeginTx(ctx, nil)
+func (s *Store) write(ctx context.Context, fn func(t *tx) error) error {
+	sqlTx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}
-	defer func() { _ = tx.Rollback() }()
-	if err := fn(tx); err != nil {
+	defer func() { _ = sqlTx.Rollback() }()
+	if err := fn(&tx{ctx: ctx, tx: sqlTx, st: s.ws}); err != nil {
 		return err
 	}
-	return tx.Commit()
+	return sqlTx.Commit()
 }
 
 // wrap adds the operation to an error, leaving domain errors as they are so
@@ -157,9 +228,31 @@ func wrap(op string, err error) error {
 	return fmt.Errorf("sqlite: %s: %w", op, err)
 }
 
-// checkCursor refuses a cursor taken from another listing: its key would be
-// compared with the wrong column and silently skip or repeat rows.
-func checkCursor(page ugc.Page, kind ugc.CursorKind) error {
+// listing is the pair of queries of a keyset listing: the first page, and the
+// pages that resume strictly after a cursor. Two fixed statements, rather than
+// one with an optional condition, let SQLite plan an exact index range for
+// each.
+type listing struct{ first, after string }
+
+// query runs the listing's first-page query, or its after-cursor query with
+// the cursor's key (when keyed) and id. owner is the user or film listed. It asks for one row more than the page
+// holds, so that ugc.NewList can tell whether a next page exists.
+func (l listing) query(ctx context.Context, st stmts, owner uuid.UUID, page ugc.Page, keyed bool) (*sql.Rows, error) {
+	c := page.After
+	switch {
+	case c == nil:
+		return st.get(l.first).QueryContext(ctx, owner, page.Limit+1)
+	case keyed:
+		return st.get(l.after).QueryContext(ctx, owner, c.Key, c.ID, page.Limit+1)
+	default:
+		return st.get(l.after).QueryContext(ctx, owner, c.ID, page.Limit+1)
+	}
+}
+
+// checkPage refuses an invalid limit and a cursor taken from another listing,
+// whose key would be compared with the wrong column and silently skip or
+// repeat rows.
+func checkPage(page ugc.Page, kind ugc.CursorKind) error {
 	if err := page.Validate(); err != nil {
 		return err
 	}
@@ -172,6 +265,44 @@ func checkCursor(page ugc.Page, kind ugc.CursorKind) error {
 // scanner is a *sql.Row or *sql.Rows.
 type scanner interface{ Scan(dest ...any) error }
 
+// scanAll reads the up to n rows of a page with scan and closes rows. The
+// slice is never nil, so an empty page encodes as [] rather than null.
+func scanAll[T any](rows *sql.Rows, n int, scan func(scanner) (T, error)) ([]T, error) {
+	defer rows.Close()
+	items := make([]T, 0, n)
+	for rows.Next() {
+		item, err := scan(rows)
+		if err != nil {
+			return nil, err
+		}
+		items = append(items, item)
+	}
+	return items, rows.Err()
+}
+
 // millis converts a stored time back to the UTC time that was written.
 func millis(ms int64) time.Time { return time.UnixMilli(ms).UTC() }
 
+// writeQueries are the statements write transactions run.
+func writeQueries() []string {
+	return []string{
+		ratingScoreSQL, upsertRatingSQL, deleteRatingSQL, moveScoreSQL,
+		insertReviewSQL, reviewByIDSQL, reviewAuthorSQL, updateReviewSQL, deleteReviewVotesSQL, deleteReviewSQL,
+		voteValueSQL, upsertVoteSQL, deleteVoteSQL, moveVoteSQL,
+		insertBookmarkSQL, bookmarkCreatedSQL, deleteBookmarkSQL,
+		reconcileFilmsSQL, setDistributionSQL, deleteDistributionSQL, reconcileReviewsSQL, setVoteCountsSQL,
+	}
+}
+
+// readQueries are the statements plain reads run.
+func readQueries() []string {
+	qs := []string{
+		userVersionSQL, getRatingSQL, filmSummarySQL, reviewByIDSQL,
+		userRatingsListing.first, userRatingsListing.after,
+		bookmarksListing.first, bookmarksListing.after,
+	}
+	for _, l := range reviewListings {
+		qs = append(qs, l.first, l.after)
+	}
+	return qs
+}

@@ -29,8 +29,8 @@ func newStore(t *testing.T) ugc.Store {
 	return s
 }
 
-// drift corrupts the counters behind the store's back by writing the file
-// through a second connection of its own.
+// drift corrupts the counters behind the store's back, writing the tables
+// directly through the store's writer handle.
 func drift(t *testing.T, s ugc.Store, filmID, reviewID uuid.UUID) {
 	t.Helper()
 	db := sqlite.DB(s.(*sqlite.Store))
@@ -41,5 +41,97 @@ func drift(t *testing.T, s ugc.Store, filmID, reviewID uuid.UUID) {
 	if _, err := db.ExecContext(t.Context(),
 		`UPDATE reviews SET likes = likes + 5, dislikes = 0 WHERE id = ?`, reviewID); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestReopen checks that data outlives the process's handles and that opening
+// a migrated file migrates nothing twice.
+func TestReopen(t *testing.T) {
+	ctx, dir := t.Context(), t.TempDir()
+	user, film := uuid.New(), uuid.New()
+
+	s, err := sqlite.Open(ctx, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.SetRating(ctx, user, film, 9); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	s, err = sqlite.Open(ctx, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	if err := s.Ping(ctx); err != nil {
+		t.Fatal(err)
+	}
+	r, err := s.GetRating(ctx, user, film)
+	if err != nil || r.Score != 9 {
+		t.Fatalf("after reopening: rating %+v, err %v", r, err)
+	}
+	sum, err := s.FilmSummary(ctx, film)
+	if err != nil || sum.Count != 1 || sum.Distribution[9] != 1 {
+		t.Fatalf("after reopening: summary %+v, err %v", sum, err)
+	}
+}
+
+// TestForeignCursor checks that a cursor from one listing is refused by
+// another instead of being read with the wrong key.
+func TestForeignCursor(t *testing.T) {
+	s := newStore(t)
+	ctx, id := t.Context(), uuid.New()
+	page := ugc.Page{Limit: 5, After: &ugc.Cursor{Kind: ugc.CursorBookmarks, Key: 1, ID: id}}
+
+	_, err := s.ListUserRatings(ctx, id, page)
+	wantCode(t, err, ugc.EINVALID)
+	_, err = s.ListFilmReviews(ctx, id, ugc.SortMostLiked, page)
+	wantCode(t, err, ugc.EINVALID)
+	page.After.Kind = ugc.CursorUserRatings
+	_, err = s.ListBookmarks(ctx, id, page)
+	wantCode(t, err, ugc.EINVALID)
+	_, err = s.ListFilmReviews(ctx, id, "best", ugc.Page{Limit: 5})
+	wantCode(t, err, ugc.EINVALID)
+}
+
+func wantCode(t *testing.T, err error, want string) {
+	t.Helper()
+	if got := ugc.ErrorCode(err); got != want {
+		t.Fatalf("error code = %q, want %q (err: %v)", got, want, err)
+	}
+}
+
+// TestReconcileMissingAndOrphanedRows covers the drift the suite cannot
+// express: a rated film whose kept row is gone, and a kept row for a film
+// nobody rates any more.
+func TestReconcileMissingAndOrphanedRows(t *testing.T) {
+	s := newStore(t)
+	ctx, db := t.Context(), sqlite.DB(s.(*sqlite.Store))
+	rated, orphan := uuid.New(), uuid.New()
+	if _, err := s.SetRating(ctx, uuid.New(), rated, 3); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.ExecContext(ctx, `DELETE FROM film_distributions WHERE film_id = ?`, rated); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.ExecContext(ctx, `INSERT INTO film_distributions (film_id, s5) VALUES (?, 2)`, orphan); err != nil {
+		t.Fatal(err)
+	}
+
+	rep, err := s.ReconcileSummaries(ctx)
+	if err != nil || rep.FilmsChecked != 2 || rep.FilmsRepaired != 2 {
+		t.Fatalf("reconcile = %+v, %v; want 2 films checked and repaired", rep, err)
+	}
+	for film, want := range map[uuid.UUID]ugc.Distribution{rated: {3: 1}, orphan: {}} {
+		if sum, err := s.FilmSummary(ctx, film); err != nil || sum.Distribution != want {
+			t.Fatalf("summary of %s = %+v, %v; want distribution %v", film, sum, err, want)
+		}
+	}
+	var rows int
+	if err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM film_distributions`).Scan(&rows); err != nil || rows != 1 {
+		t.Fatalf("film_distributions has %d rows (%v), want only the rated film's", rows, err)
 	}
 }

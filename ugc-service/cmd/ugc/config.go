@@ -18,6 +18,7 @@ import (
 // variable, default and meaning are listed in the README.
 type config struct {
 	HTTPAddr        string        // UGC_HTTP_ADDR
+	PprofAddr       string        // UGC_PPROF_ADDR; set to serve net/http/pprof there
 	MongoURI        string        // UGC_MONGO_URI; set means MongoDB is the store
 	MongoDatabase   string        // UGC_MONGO_DATABASE
 	DataDir         string        // UGC_DATA_DIR, the embedded store's directory
@@ -66,6 +67,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 
 	c := config{
 		HTTPAddr:          str("UGC_HTTP_ADDR", "127.0.0.1:8080"),
+		PprofAddr:         getenv("UGC_PPROF_ADDR"),
 		MongoURI:          getenv("UGC_MONGO_URI"),
 		MongoDatabase:     str("UGC_MONGO_DATABASE", "ugc"),
 		DataDir:           str("UGC_DATA_DIR", "./data"),
@@ -83,6 +85,11 @@ func loadConfig(getenv func(string) string) (config, error) {
 
 	if _, _, err := net.SplitHostPort(c.HTTPAddr); err != nil {
 		bad("UGC_HTTP_ADDR: want host:port, got %q", c.HTTPAddr)
+	}
+	if c.PprofAddr != "" {
+		if _, _, err := net.SplitHostPort(c.PprofAddr); err != nil {
+			bad("UGC_PPROF_ADDR: want host:port, got %q", c.PprofAddr)
+		}
 	}
 	if c.MongoURI != "" {
 		if u, err := url.Parse(c.MongoURI); err != nil || (u.Scheme != "mongodb" && u.Scheme != "mongodb+srv") {

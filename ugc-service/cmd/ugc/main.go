@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"os/signal"
 	"runtime/debug"
@@ -140,7 +141,9 @@ func token(cfg config, args []string, stdout io.Writer) error {
 }
 
 func serve(ctx context.Context, cfg config, stdout io.Writer) error {
-	logger := ecslog.New(stdout, cfg.LogLevel)
+	logOut := ecslog.NewBufferedWriter(stdout, 64<<10, 100*time.Millisecond)
+	defer logOut.Close() //nolint:errcheck // the log itself is what failed
+	logger := ecslog.New(logOut, cfg.LogLevel)
 	vcfg, err := cfg.verifierConfig()
 	if err != nil {
 		return fmt.Errorf("invalid configuration:\n%w", err)
@@ -190,6 +193,18 @@ func serve(ctx context.Context, cfg config, stdout io.Writer) error {
 	}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
+	if cfg.PprofAddr != "" {
+		// Profiles are served on their own listener, never on the API's
+		// port, so that exposing the API cannot expose them.
+		go func() {
+			mux := http.NewServeMux()
+			mux.HandleFunc("/debug/pprof/", pprof.Index)
+			mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+			mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+			psrv := &http.Server{Addr: cfg.PprofAddr, Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+			logger.Warn("pprof listener stopped", "error.message", psrv.ListenAndServe().Error())
+		}()
+	}
 
 	url := "http://" + ln.Addr().String()
 	logger.Info(fmt.Sprintf("UGC API ready on %s (store: %s); get a token with: make token, or ugc token --sub <user-uuid>", url, desc),
