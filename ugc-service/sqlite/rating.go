@@ -78,6 +78,7 @@ func (s *Store) SetRating(ctx context.Context, userID, filmID uuid.UUID, score i
 	}
 	now := ugc.Now()
 	r := &ugc.Rating{UserID: userID, FilmID: filmID, Score: score, CreatedAt: now, UpdatedAt: now}
+	defer s.summaries.invalidate(filmID) // after the commit, whatever its outcome
 	err := s.write(ctx, func(t *tx) error {
 		old, created := noScore, now.UnixMilli()
 		err := t.queryRow(ratingScoreSQL, userID, filmID).Scan(&old, &created)
@@ -111,6 +112,7 @@ func (s *Store) GetRating(ctx context.Context, userID, filmID uuid.UUID) (*ugc.R
 // DeleteRating removes userID's rating of filmID and takes it out of the
 // film's distribution in the same transaction. ENOTFOUND when there is none.
 func (s *Store) DeleteRating(ctx context.Context, userID, filmID uuid.UUID) error {
+	defer s.summaries.invalidate(filmID) // after the commit, whatever its outcome
 	err := s.write(ctx, func(t *tx) error {
 		var old int
 		err := t.queryRow(deleteRatingSQL, userID, filmID).Scan(&old)
@@ -141,10 +143,14 @@ func (s *Store) ListUserRatings(ctx context.Context, userID uuid.UUID, page ugc.
 	return ugc.NewList(items, page.Limit, (*ugc.Rating).Cursor), nil
 }
 
-// FilmSummary reads filmID's kept distribution, one primary-key lookup, and
-// derives the summary from it. A film without a row has the zero distribution.
+// FilmSummary derives the summary from filmID's kept distribution: from the
+// summary cache, or else one primary-key lookup. A film without a row has the
+// zero distribution.
 func (s *Store) FilmSummary(ctx context.Context, filmID uuid.UUID) (*ugc.FilmSummary, error) {
-	var d ugc.Distribution
+	d, gen, ok := s.summaries.get(filmID)
+	if ok {
+		return ugc.NewFilmSummary(filmID, d), nil
+	}
 	dest := make([]any, len(d))
 	for i := range d {
 		dest[i] = &d[i]
@@ -153,6 +159,7 @@ func (s *Store) FilmSummary(ctx context.Context, filmID uuid.UUID) (*ugc.FilmSum
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return nil, wrap("film summary", err)
 	}
+	s.summaries.put(filmID, d, gen)
 	return ugc.NewFilmSummary(filmID, d), nil
 }
 

@@ -64,6 +64,7 @@ const (
 // an index that every SetRating would pay for.
 func (s *Store) ReconcileSummaries(ctx context.Context) (*ugc.ReconcileReport, error) {
 	rep := &ugc.ReconcileReport{}
+	defer s.summaries.clear() // after the commit: repaired films read anew
 	err := s.write(ctx, func(t *tx) error {
 		if err := reconcileFilms(t, rep); err != nil {
 			return err

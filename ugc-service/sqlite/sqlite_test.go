@@ -2,6 +2,7 @@ package sqlite_test
 
 import (
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -42,6 +43,7 @@ func drift(t *testing.T, s ugc.Store, filmID, reviewID uuid.UUID) {
 		`UPDATE reviews SET likes = likes + 5, dislikes = 0 WHERE id = ?`, reviewID); err != nil {
 		t.Fatal(err)
 	}
+	sqlite.ForgetSummaries(s.(*sqlite.Store))
 }
 
 // TestReopen checks that data outlives the process's handles and that opening
@@ -120,6 +122,7 @@ func TestReconcileMissingAndOrphanedRows(t *testing.T) {
 	if _, err := db.ExecContext(ctx, `INSERT INTO film_distributions (film_id, s5) VALUES (?, 2)`, orphan); err != nil {
 		t.Fatal(err)
 	}
+	sqlite.ForgetSummaries(s.(*sqlite.Store))
 
 	rep, err := s.ReconcileSummaries(ctx)
 	if err != nil || rep.FilmsChecked != 2 || rep.FilmsRepaired != 2 {
@@ -133,5 +136,48 @@ func TestReconcileMissingAndOrphanedRows(t *testing.T) {
 	var rows int
 	if err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM film_distributions`).Scan(&rows); err != nil || rows != 1 {
 		t.Fatalf("film_distributions has %d rows (%v), want only the rated film's", rows, err)
+	}
+}
+
+// TestSummaryCacheSeesOtherProcesses writes through a second Store on the same
+// file, which SQLite treats like another process: the first Store's cached
+// summary must follow within the watcher's interval.
+func TestSummaryCacheSeesOtherProcesses(t *testing.T) {
+	dir := t.TempDir()
+	ctx := t.Context()
+	a, err := sqlite.Open(ctx, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close() //nolint:errcheck
+	b, err := sqlite.Open(ctx, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close() //nolint:errcheck
+
+	film := uuid.New()
+	if _, err := a.SetRating(ctx, uuid.New(), film, 3); err != nil {
+		t.Fatal(err)
+	}
+	if sum, err := a.FilmSummary(ctx, film); err != nil || sum.Count != 1 {
+		t.Fatalf("summary = %+v, %v", sum, err) // now cached in a
+	}
+	if _, err := b.SetRating(ctx, uuid.New(), film, 9); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		sum, err := a.FilmSummary(ctx, film)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if sum.Count == 2 && sum.Distribution[9] == 1 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("a still serves %+v 5s after another process's write", sum)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }

@@ -1,0 +1,67 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"time"
+)
+
+// Background work of a Store, on its own connection and goroutine so that it
+// never runs inside a request's write transaction.
+const (
+	// watchInterval bounds how long a change made by another process stays
+	// invisible to the summary cache.
+	watchInterval = 100 * time.Millisecond
+	// checkpointInterval is how often the WAL is copied back into the
+	// database. The writer's own automatic checkpoint is off: run inside a
+	// commit, it made every thousandth write wait for two fsyncs.
+	checkpointInterval = time.Second
+)
+
+// dataVersion reads PRAGMA data_version on the writer's connection, where it
+// changes only when another connection commits. Every other connection of
+// this Store is read-only, so a change means another process wrote.
+func (s *Store) dataVersion(ctx context.Context) (int64, error) {
+	var v int64
+	err := s.w.QueryRowContext(ctx, `PRAGMA data_version`).Scan(&v)
+	return v, err
+}
+
+// background watches for other processes' commits, starting from version,
+// and checkpoints the WAL until ctx ends; it closes done when it returns.
+func (s *Store) background(ctx context.Context, version int64, done chan<- struct{}) {
+	defer close(done)
+	watch := time.NewTicker(watchInterval)
+	defer watch.Stop()
+	checkpoint := time.NewTicker(checkpointInterval)
+	defer checkpoint.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-watch.C:
+			v, err := s.dataVersion(ctx)
+			if err != nil {
+				continue // closing, or busy: the next tick tries again
+			}
+			if v != version {
+				s.summaries.clear()
+				version = v
+			}
+		case <-checkpoint.C:
+			// PASSIVE copies what it can without blocking readers or the
+			// writer; a busy checkpoint simply waits for the next tick.
+			_, _ = s.cp.ExecContext(ctx, `PRAGMA wal_checkpoint(PASSIVE)`)
+		}
+	}
+}
+
+// openCheckpointer opens the connection the background checkpoints run on.
+func openCheckpointer(path string, pragmas []string) (*sql.DB, error) {
+	cp, err := sql.Open("sqlite", dsn(path, map[string][]string{"_pragma": pragmas}))
+	if err != nil {
+		return nil, err
+	}
+	cp.SetMaxOpenConns(1)
+	return cp, nil
+}
