@@ -1,0 +1,72 @@
+package main
+
+import (
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func env(kv map[string]string) func(string) string {
+	return func(k string) string { return kv[k] }
+}
+
+func TestConfigDefaults(t *testing.T) {
+	c, err := loadConfig(env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.HTTPAddr != "127.0.0.1:8080" || c.DataDir != "./data" || c.MongoDatabase != "ugc" ||
+		c.StoreTimeout != 5*time.Second || c.LogLevel != slog.LevelInfo || c.SentrySampleRate != 1 {
+		t.Fatalf("defaults = %+v", c)
+	}
+	if _, err := c.verifierConfig(); err == nil || !strings.Contains(err.Error(), "anonymously") {
+		t.Fatalf("no JWT source accepted: %v", err)
+	}
+}
+
+func TestConfigListsEveryProblem(t *testing.T) {
+	_, err := loadConfig(env(map[string]string{
+		"UGC_HTTP_ADDR": "8080", "UGC_PPROF_ADDR": "x", "UGC_MONGO_URI": "http://db", "UGC_LOG_LEVEL": "chatty",
+		"UGC_STORE_TIMEOUT": "soon", "UGC_SHUTDOWN_TIMEOUT": "0s", "UGC_SENTRY_SAMPLE_RATE": "2",
+		"UGC_SENTRY_DSN": "nope", "UGC_JWT_SECRET": "short",
+	}))
+	if err == nil {
+		t.Fatal("accepted")
+	}
+	for _, v := range []string{"UGC_HTTP_ADDR", "UGC_PPROF_ADDR", "UGC_MONGO_URI", "UGC_LOG_LEVEL", "UGC_STORE_TIMEOUT",
+		"UGC_SHUTDOWN_TIMEOUT", "UGC_SENTRY_SAMPLE_RATE", "UGC_SENTRY_DSN", "UGC_JWT_SECRET"} {
+		if !strings.Contains(err.Error(), v) {
+			t.Errorf("error does not name %s:\n%v", v, err)
+		}
+	}
+}
+
+func TestVerifierConfigSources(t *testing.T) {
+	key := filepath.Join(t.TempDir(), "key.pem")
+	if err := os.WriteFile(key, []byte("-----BEGIN PUBLIC KEY-----\n-----END PUBLIC KEY-----\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	secret := strings.Repeat("s", 32)
+	for _, c := range []struct {
+		env map[string]string
+		ok  bool
+	}{
+		{map[string]string{"UGC_JWT_SECRET": secret}, true},
+		{map[string]string{"UGC_JWT_PUBLIC_KEY_FILE": key}, true},
+		{map[string]string{"UGC_JWT_JWKS_URL": "https://auth.example/jwks"}, true},
+		{map[string]string{"UGC_JWT_JWKS_URL": "ftp://auth.example/jwks"}, false},
+		{map[string]string{"UGC_JWT_PUBLIC_KEY_FILE": key + ".missing"}, false},
+		{map[string]string{"UGC_JWT_SECRET": secret, "UGC_JWT_JWKS_URL": "https://auth.example/jwks"}, false},
+	} {
+		cfg, err := loadConfig(env(c.env))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := cfg.verifierConfig(); (err == nil) != c.ok {
+			t.Errorf("%v: err = %v, want ok=%v", c.env, err, c.ok)
+		}
+	}
+}
