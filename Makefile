@@ -47,8 +47,13 @@ fmt-check: ## Fail when gofmt would change a file.
 vet: ## go vet every package.
 	$(GO) vet ./...
 
+.PHONY: deps
+deps: ## Install the Debian packages the API's tests run for real (nginx); idempotent.
+	@command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || \
+		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light; }
+
 .PHONY: test-unit
-test-unit: ## Unit, store-suite (SQLite) and functional HTTP tests.
+test-unit: deps ## Unit, store-suite (SQLite) and functional HTTP tests, the gateway ones through a real nginx.
 	$(GO) test -count=1 ./...
 
 .PHONY: test-race
