@@ -160,7 +160,7 @@ func send(ctx context.Context, client *http.Client, url string, body []byte) (ap
 		}
 		return reply, 0, fmt.Errorf("telegram: %w", err)
 	}
-	defer resp.Body.Close() //nolint:errcheck
+	defer resp.Body.Close()
 	if err := json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&reply); err != nil {
 		return reply, resp.StatusCode, fmt.Errorf("telegram answered %d with no JSON: %w", resp.StatusCode, err)
 	}

@@ -224,7 +224,7 @@ func (s *server) do(t *testing.T, r request) response {
 	if err != nil {
 		t.Fatalf("%s %s: %v", r.Method, r.Path, err)
 	}
-	defer resp.Body.Close() //nolint:errcheck // read fully below
+	defer resp.Body.Close() // read fully below
 	b, err := io.ReadAll(resp.Body)
 	if err != nil {
 		t.Fatal(err)
@@ -260,5 +260,3 @@ func wantProblem(t *testing.T, resp response, status int) {
 		t.Fatalf("problem request_id %v, header %q", p["request_id"], rid)
 	}
 }
-
-func ptr[T any](v T) *T { return &v }

@@ -14,12 +14,11 @@ import (
 
 // dataset is the preloaded world the load draws its requests from.
 type dataset struct {
-	cfg            config
-	rng            *rand.Rand
-	users, films   []uuid.UUID
-	reviewedFilms  []uuid.UUID // films that have reviews
-	bookmarkUsers  []uuid.UUID // users that have bookmarks
-	reviewsPerFilm int
+	cfg           config
+	rng           *rand.Rand
+	users, films  []uuid.UUID
+	reviewedFilms []uuid.UUID // films that have reviews
+	bookmarkUsers []uuid.UUID // users that have bookmarks
 }
 
 func newDataset(cfg config, rng *rand.Rand) *dataset {
@@ -69,7 +68,7 @@ func (ds *dataset) preload(ctx context.Context, dir string) error {
 	if err != nil {
 		return err
 	}
-	defer store.Close() //nolint:errcheck // read-only afterwards
+	defer store.Close() // read-only afterwards
 
 	steps := []struct {
 		name string

@@ -129,7 +129,7 @@ func client(addr string, ep endpoint, seed uint64, measureFrom, stop time.Time) 
 	if err != nil {
 		return nil, 0, err
 	}
-	defer conn.Close() //nolint:errcheck // done with it
+	defer conn.Close() // done with it
 	rng := rand.New(rand.NewPCG(seed, seed+1))
 	br := bufio.NewReaderSize(conn, 64<<10)
 	for {

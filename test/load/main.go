@@ -56,7 +56,7 @@ func run(ctx context.Context, cfg config) error {
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(tmp) //nolint:errcheck // best-effort clean-up
+	defer os.RemoveAll(tmp) // best-effort clean-up
 
 	if cfg.binary == "" {
 		cfg.binary = filepath.Join(tmp, "ugc")

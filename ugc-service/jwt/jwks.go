@@ -99,7 +99,7 @@ func (s *keySet) refresh() error {
 	if err != nil {
 		return fmt.Errorf("jwks: fetch: %w", err)
 	}
-	defer resp.Body.Close() //nolint:errcheck // read-only body
+	defer resp.Body.Close() // read-only body
 	if resp.StatusCode != http.StatusOK {
 		return fmt.Errorf("jwks: fetch: status %d", resp.StatusCode)
 	}

@@ -16,7 +16,7 @@ func TestInstrumentStoreRecordsOutcomes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer s.Close() //nolint:errcheck
+	defer s.Close()
 	m := metrics.New()
 	store := m.InstrumentStore(s)
 	user, film := uuid.New(), uuid.New()

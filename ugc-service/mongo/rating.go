@@ -117,8 +117,10 @@ func (s *Store) moveDistribution(ctx context.Context, filmID uuid.UUID, delta bs
 	}
 	create := bson.D{{Key: "$setOnInsert", Value: bson.D{{Key: "d", Value: make([]int64, ugc.MaxScore+1)}}}}
 	_, err = s.summaries.UpdateOne(ctx, filter, create, options.UpdateOne().SetUpsert(true))
-	// A duplicate key means a concurrent first rating created it: as good.
-	if err != nil && !(mongodrv.IsDuplicateKeyError(err) && !s.txn) {
+	// A duplicate key means a concurrent first rating created it: as good
+	// (inside a transaction it aborted the transaction, so it must surface).
+	racedCreate := mongodrv.IsDuplicateKeyError(err) && !s.txn
+	if err != nil && !racedCreate {
 		return fmt.Errorf("mongo: create film summary: %w", err)
 	}
 	if _, err := s.summaries.UpdateOne(ctx, filter, inc); err != nil {

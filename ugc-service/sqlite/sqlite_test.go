@@ -149,12 +149,12 @@ func TestSummaryCacheSeesOtherProcesses(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer a.Close() //nolint:errcheck
+	defer a.Close()
 	b, err := sqlite.Open(ctx, dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer b.Close() //nolint:errcheck
+	defer b.Close()
 
 	film := uuid.New()
 	if _, err := a.SetRating(ctx, uuid.New(), film, 3); err != nil {

@@ -36,8 +36,10 @@ func TestConfigListsEveryProblem(t *testing.T) {
 	if err == nil {
 		t.Fatal("accepted")
 	}
-	for _, v := range []string{"UGC_HTTP_ADDR", "UGC_PPROF_ADDR", "UGC_MONGO_URI", "UGC_LOG_LEVEL", "UGC_STORE_TIMEOUT",
-		"UGC_SHUTDOWN_TIMEOUT", "UGC_SENTRY_SAMPLE_RATE", "UGC_SENTRY_DSN", "UGC_JWT_SECRET"} {
+	for _, v := range []string{
+		"UGC_HTTP_ADDR", "UGC_PPROF_ADDR", "UGC_MONGO_URI", "UGC_LOG_LEVEL", "UGC_STORE_TIMEOUT",
+		"UGC_SHUTDOWN_TIMEOUT", "UGC_SENTRY_SAMPLE_RATE", "UGC_SENTRY_DSN", "UGC_JWT_SECRET",
+	} {
 		if !strings.Contains(err.Error(), v) {
 			t.Errorf("error does not name %s:\n%v", v, err)
 		}

@@ -46,6 +46,9 @@ commands:
 
 Configuration comes from UGC_* environment variables; see README.md.`
 
+// errNoCommand carries the usage text, which main prints on its own lines.
+var errNoCommand = fmt.Errorf("no command given\n%s", usage)
+
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := run(ctx, os.Args[1:], os.Getenv, os.Stdout)
@@ -58,7 +61,7 @@ func main() {
 
 func run(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
 	if len(args) == 0 {
-		return errors.New(usage)
+		return errNoCommand
 	}
 	cfg, err := loadConfig(getenv)
 	if err != nil {
@@ -142,7 +145,7 @@ func token(cfg config, args []string, stdout io.Writer) error {
 
 func serve(ctx context.Context, cfg config, stdout io.Writer) error {
 	logOut := ecslog.NewBufferedWriter(stdout, 64<<10, 100*time.Millisecond)
-	defer logOut.Close() //nolint:errcheck // the log itself is what failed
+	defer logOut.Close() // the log itself is what failed
 	logger := ecslog.New(logOut, cfg.LogLevel)
 	vcfg, err := cfg.verifierConfig()
 	if err != nil {
@@ -167,7 +170,7 @@ func serve(ctx context.Context, cfg config, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	defer store.Close() //nolint:errcheck // nothing left to report to at exit
+	defer store.Close() // nothing left to report to at exit
 
 	m := metrics.New()
 	api := ugchttp.NewServer(ugchttp.Config{

@@ -1,0 +1,30 @@
+##@ Delivery
+
+VERSION ?= dev
+IMAGE_REPO ?= ugcstack
+
+$(BIN)/golangci-lint: tools/golangci-lint/go.mod
+	cd tools/golangci-lint && $(GO) build -o $@ github.com/golangci/golangci-lint/v2/cmd/golangci-lint
+
+$(BIN)/actionlint: tools/actionlint/go.mod
+	cd tools/actionlint && $(GO) build -o $@ github.com/rhysd/actionlint/cmd/actionlint
+
+.PHONY: lint
+lint: lint-go lint-actions ## golangci-lint (with gofumpt and goimports), actionlint, and helm lint when the chart exists.
+
+.PHONY: lint-go
+lint-go: $(BIN)/golangci-lint ## golangci-lint over the product module.
+	$(BIN)/golangci-lint run ./...
+
+.PHONY: lint-actions
+lint-actions: $(BIN)/actionlint ## actionlint over .github/workflows.
+	$(BIN)/actionlint
+
+EXTRA_TEST_TARGETS += lint-actions
+
+.PHONY: docker-build
+docker-build: ## Build the ugc and operator images (needs a Docker engine).
+	@command -v docker >/dev/null && docker info >/dev/null 2>&1 || \
+		{ echo "docker-build: no Docker engine is reachable here; the Dockerfile's build commands are tested by test/delivery instead"; exit 1; }
+	docker build --target ugc --build-arg VERSION=$(VERSION) -t $(IMAGE_REPO)/ugc:$(VERSION) .
+	docker build --target operator --build-arg VERSION=$(VERSION) -t $(IMAGE_REPO)/operator:$(VERSION) .
