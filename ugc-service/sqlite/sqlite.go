@@ -57,6 +57,10 @@ type Store struct {
 	summaries *summaryCache
 	stop      context.CancelFunc // ends the background goroutine
 	done      chan struct{}      // closed when it has ended
+
+	writes     chan writeReq // to the writer goroutine (writer.go)
+	quit       chan struct{} // closed by Close
+	writerDone chan struct{} // closed when the writer has stopped
 }
 
 // summaryCacheSize is how many film distributions the cache holds: about
@@ -121,7 +125,11 @@ func Open(ctx context.Context, dir string) (*Store, error) {
 		return nil, fmt.Errorf("sqlite: open checkpointer: %w", err)
 	}
 
-	s := &Store{w: w, r: r, cp: cp, summaries: newSummaryCache(summaryCacheSize), done: make(chan struct{})}
+	s := &Store{
+		w: w, r: r, cp: cp, summaries: newSummaryCache(summaryCacheSize), done: make(chan struct{}),
+		writes: make(chan writeReq), quit: make(chan struct{}), writerDone: make(chan struct{}),
+	}
+	go s.writeLoop()
 	// Migrate first: it is the writer's first use, so it also creates the
 	// file and switches it to WAL before any reader connects, and the
 	// statements prepared next need the tables.
@@ -174,6 +182,8 @@ func (s *Store) Ping(ctx context.Context) error {
 // Close stops the background work, checkpoints the WAL into the database,
 // releases the prepared statements and closes every handle.
 func (s *Store) Close() error {
+	close(s.quit)
+	<-s.writerDone
 	var checkpoint error
 	if s.stop != nil {
 		s.stop()
@@ -241,19 +251,6 @@ func (t *tx) queryRow(query string, args ...any) *sql.Row {
 
 func (t *tx) query(query string, args ...any) (*sql.Rows, error) {
 	return t.tx.StmtContext(t.ctx, t.st.get(query)).QueryContext(t.ctx, args...)
-}
-
-// write runs fn in a write transaction, committing when it returns nil.
-func (s *Store) write(ctx context.Context, fn func(t *tx) error) error {
-	sqlTx, err := s.w.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	defer func() { _ = sqlTx.Rollback() }()
-	if err := fn(&tx{ctx: ctx, tx: sqlTx, st: s.ws}); err != nil {
-		return err
-	}
-	return sqlTx.Commit()
 }
 
 // wrap adds the operation to an error, leaving domain errors as they are so

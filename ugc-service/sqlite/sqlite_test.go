@@ -1,6 +1,7 @@
 package sqlite_test
 
 import (
+	"sync"
 	"testing"
 	"time"
 
@@ -179,5 +180,64 @@ func TestSummaryCacheSeesOtherProcesses(t *testing.T) {
 			t.Fatalf("a still serves %+v 5s after another process's write", sum)
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// TestGroupCommitIsolatesFailures sends many writes at once, so that they
+// share transactions, with every other one bound to fail: each failure must
+// undo only its own change.
+func TestGroupCommitIsolatesFailures(t *testing.T) {
+	s := newStore(t)
+	ctx := t.Context()
+	film, author := uuid.New(), uuid.New()
+	if _, err := s.CreateReview(ctx, author, film, "first"); err != nil {
+		t.Fatal(err)
+	}
+	const n = 64
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			if i%2 == 0 {
+				_, errs[i] = s.CreateReview(ctx, author, film, "duplicate") // ECONFLICT
+			} else {
+				_, errs[i] = s.SetRating(ctx, uuid.New(), film, i%11)
+			}
+		})
+	}
+	wg.Wait()
+	for i, err := range errs {
+		want := ""
+		if i%2 == 0 {
+			want = ugc.ECONFLICT
+		}
+		if ugc.ErrorCode(err) != want {
+			t.Fatalf("write %d: %v, want code %q", i, err, want)
+		}
+	}
+	sum, err := s.FilmSummary(ctx, film)
+	if err != nil || sum.Count != n/2 {
+		t.Fatalf("summary %+v, %v: want the %d ratings", sum, err, n/2)
+	}
+	l, err := s.ListFilmReviews(ctx, film, ugc.SortNewest, ugc.Page{Limit: 10})
+	if err != nil || len(l.Items) != 1 || l.Items[0].Text != "first" {
+		t.Fatalf("reviews %+v, %v", l, err)
+	}
+	rep, err := s.ReconcileSummaries(ctx)
+	if err != nil || rep.FilmsRepaired != 0 {
+		t.Fatalf("reconcile %+v, %v", rep, err)
+	}
+}
+
+func TestWritesAfterCloseFail(t *testing.T) {
+	s, err := sqlite.Open(t.Context(), t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.SetRating(t.Context(), uuid.New(), uuid.New(), 5); err == nil {
+		t.Fatal("a write after Close succeeded")
 	}
 }
