@@ -312,6 +312,10 @@ func TestSentryReports5xx(t *testing.T) {
 	if ev["environment"] != "functional" || ev["release"] == nil || ev["release"] == "" {
 		t.Errorf("event environment %v release %v", ev["environment"], ev["release"])
 	}
+	crumbs, _ := json.Marshal(ev["breadcrumbs"])
+	if !bytes.Contains(crumbs, []byte(`"category":"store"`)) || !bytes.Contains(crumbs, []byte(`"message":"list_bookmarks"`)) {
+		t.Errorf("event breadcrumbs %s lack the store call", crumbs)
+	}
 	exc, _ := json.Marshal(ev["exception"])
 	if !bytes.Contains(exc, []byte("deadline")) {
 		t.Errorf("event exception %s does not name the failure", exc)

@@ -1,9 +1,11 @@
 package http
 
 import (
+	"context"
 	"errors"
 	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/getsentry/sentry-go"
 	sentrygin "github.com/getsentry/sentry-go/gin"
@@ -11,6 +13,7 @@ import (
 
 	ugc "github.com/ugcstack/ugcstack/ugc-service"
 	"github.com/ugcstack/ugcstack/ugc-service/ecslog"
+	"github.com/ugcstack/ugcstack/ugc-service/metrics"
 )
 
 // Problem is an RFC 9457 problem details body, with the request id (so a user
@@ -111,4 +114,22 @@ func (s *Server) logPanic(c *gin.Context, v any, stack []byte) {
 	s.logger.ErrorContext(c.Request.Context(), "panic serving request",
 		ecslog.KeyRequestID, requestID(c), "http.route", c.FullPath(),
 		ecslog.KeyError, slog.AnyValue(v).String(), "error.stack_trace", string(stack))
+}
+
+// StoreBreadcrumb leaves a Sentry breadcrumb for a store operation made while
+// serving a request, so an event shows the store calls that led to it. It is
+// a metrics.StoreObserver; outside a request (no hub) it does nothing.
+func StoreBreadcrumb(ctx context.Context, op string, d time.Duration, err error) {
+	hub := sentry.GetHubFromContext(ctx)
+	if hub == nil {
+		return
+	}
+	level := sentry.LevelInfo
+	if ugc.ErrorCode(err) == ugc.EINTERNAL {
+		level = sentry.LevelError
+	}
+	hub.AddBreadcrumb(&sentry.Breadcrumb{
+		Type: "query", Category: "store", Message: op, Level: level,
+		Data: map[string]any{"duration_ms": float64(d.Microseconds()) / 1000, "outcome": metrics.Outcome(err)},
+	}, nil)
 }

@@ -75,11 +75,15 @@ func (m *Metrics) ObserveRequest(route, method string, status int, d time.Durati
 	m.latency.WithLabelValues(route, method, s).Observe(d.Seconds())
 }
 
-// observeStore records one store operation that started at start.
-func (m *Metrics) observeStore(op string, start time.Time, err error) {
-	outcome := "ok"
-	if err != nil {
-		outcome = ugc.ErrorCode(err)
+// observeStore records one store operation that took d.
+func (m *Metrics) observeStore(op string, d time.Duration, err error) {
+	m.storeOps.WithLabelValues(op, Outcome(err)).Observe(d.Seconds())
+}
+
+// Outcome names how an operation ended: "ok" or the domain error code.
+func Outcome(err error) string {
+	if err == nil {
+		return "ok"
 	}
-	m.storeOps.WithLabelValues(op, outcome).Observe(time.Since(start).Seconds())
+	return ugc.ErrorCode(err)
 }

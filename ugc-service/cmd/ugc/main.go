@@ -174,7 +174,7 @@ func serve(ctx context.Context, cfg config, stdout io.Writer) error {
 
 	m := metrics.New()
 	api := ugchttp.NewServer(ugchttp.Config{
-		Store:        m.InstrumentStore(store),
+		Store:        m.InstrumentStore(store, ugchttp.StoreBreadcrumb),
 		Verifier:     verifier,
 		Logger:       logger,
 		Metrics:      m,
