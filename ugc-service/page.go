@@ -29,6 +29,19 @@ func (p Page) Validate() error {
 	return nil
 }
 
+// ValidateFor also refuses a cursor of another kind than the listing's: its
+// key would be compared with the wrong column and silently skip or repeat
+// rows. Stores call it before they read.
+func (p Page) ValidateFor(kind CursorKind) error {
+	if err := p.Validate(); err != nil {
+		return err
+	}
+	if p.After != nil && p.After.Kind != kind {
+		return Errorf(EINVALID, "cursor belongs to another listing")
+	}
+	return nil
+}
+
 // List is one page of a listing. Next is the cursor of the following page, nil
 // on the last page.
 type List[T any] struct {

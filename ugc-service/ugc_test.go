@@ -152,6 +152,13 @@ func TestNewList(t *testing.T) {
 	if l := ugc.NewList([]int{1, 2, 3}, 2, key); len(l.Items) != 2 || l.Next == nil || l.Next.Key != 2 {
 		t.Errorf("page with more = %+v", l)
 	}
+	c := &ugc.Cursor{Kind: ugc.CursorBookmarks}
+	if (ugc.Page{Limit: 5, After: c}).ValidateFor(ugc.CursorBookmarks) != nil {
+		t.Error("a cursor of the listing's kind was refused")
+	}
+	if ugc.ErrorCode((ugc.Page{Limit: 5, After: c}).ValidateFor(ugc.CursorUserRatings)) != ugc.EINVALID {
+		t.Error("a cursor of another listing was accepted")
+	}
 	for _, limit := range []int{0, -1, 101} {
 		if ugc.ErrorCode(ugc.Page{Limit: limit}.Validate()) != ugc.EINVALID {
 			t.Errorf("limit %d accepted", limit)

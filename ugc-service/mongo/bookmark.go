@@ -68,7 +68,7 @@ func (s *Store) RemoveBookmark(ctx context.Context, userID, filmID uuid.UUID) er
 // ListBookmarks scans the (user_id, created_at -1, film_id -1) index from the
 // cursor on, reading one bookmark more than the page.
 func (s *Store) ListBookmarks(ctx context.Context, userID uuid.UUID, page ugc.Page) (*ugc.List[*ugc.Bookmark], error) {
-	if err := checkPage(page, ugc.CursorBookmarks); err != nil {
+	if err := page.ValidateFor(ugc.CursorBookmarks); err != nil {
 		return nil, err
 	}
 	ctx, cancel := s.op(ctx)

@@ -359,17 +359,6 @@ func keysetAfter(keyField string, key any, idField string, id uuid.UUID) bson.D 
 	}
 }
 
-// checkPage validates a page and that its cursor belongs to the listing.
-func checkPage(page ugc.Page, kind ugc.CursorKind) error {
-	if err := page.Validate(); err != nil {
-		return err
-	}
-	if page.After != nil && page.After.Kind != kind {
-		return ugc.Errorf(ugc.EINVALID, "cursor belongs to another listing")
-	}
-	return nil
-}
-
 // find reads up to limit documents of a sorted range scan into out.
 func find[T any](ctx context.Context, coll *mongodrv.Collection, filter bson.D, sort bson.D, limit int) ([]T, error) {
 	cur, err := coll.Find(ctx, filter, options.Find().SetSort(sort).SetLimit(int64(limit)))

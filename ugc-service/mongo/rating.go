@@ -175,7 +175,7 @@ func (s *Store) DeleteRating(ctx context.Context, userID, filmID uuid.UUID) erro
 // the cursor on, reading one rating more than the page to learn whether
 // another page follows.
 func (s *Store) ListUserRatings(ctx context.Context, userID uuid.UUID, page ugc.Page) (*ugc.List[*ugc.Rating], error) {
-	if err := checkPage(page, ugc.CursorUserRatings); err != nil {
+	if err := page.ValidateFor(ugc.CursorUserRatings); err != nil {
 		return nil, err
 	}
 	ctx, cancel := s.op(ctx)

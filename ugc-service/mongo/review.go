@@ -196,7 +196,7 @@ func (s *Store) ListFilmReviews(ctx context.Context, filmID uuid.UUID, sort ugc.
 	if err != nil {
 		return nil, err
 	}
-	if err := checkPage(page, sort.CursorKind()); err != nil {
+	if err := page.ValidateFor(sort.CursorKind()); err != nil {
 		return nil, err
 	}
 	ctx, cancel := s.op(ctx)

@@ -75,7 +75,7 @@ func (s *Store) RemoveBookmark(ctx context.Context, userID, filmID uuid.UUID) er
 
 // ListBookmarks pages through userID's bookmarks, newest first.
 func (s *Store) ListBookmarks(ctx context.Context, userID uuid.UUID, page ugc.Page) (*ugc.List[*ugc.Bookmark], error) {
-	if err := checkPage(page, ugc.CursorBookmarks); err != nil {
+	if err := page.ValidateFor(ugc.CursorBookmarks); err != nil {
 		return nil, err
 	}
 	rows, err := bookmarksListing.query(ctx, s.rs, userID, page, true)

@@ -129,7 +129,7 @@ func (s *Store) DeleteRating(ctx context.Context, userID, filmID uuid.UUID) erro
 
 // ListUserRatings pages through userID's ratings, most recently set first.
 func (s *Store) ListUserRatings(ctx context.Context, userID uuid.UUID, page ugc.Page) (*ugc.List[*ugc.Rating], error) {
-	if err := checkPage(page, ugc.CursorUserRatings); err != nil {
+	if err := page.ValidateFor(ugc.CursorUserRatings); err != nil {
 		return nil, err
 	}
 	rows, err := userRatingsListing.query(ctx, s.rs, userID, page, true)

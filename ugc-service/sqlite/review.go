@@ -177,7 +177,7 @@ func (s *Store) ListFilmReviews(ctx context.Context, filmID uuid.UUID, sort ugc.
 	if !ok {
 		return nil, ugc.Errorf(ugc.EINVALID, "unknown review sort %q", string(sort))
 	}
-	if err := checkPage(page, sort.CursorKind()); err != nil {
+	if err := page.ValidateFor(sort.CursorKind()); err != nil {
 		return nil, err
 	}
 	keyed := sort == ugc.SortMostLiked || sort == ugc.SortMostDisliked

@@ -284,19 +284,6 @@ func (l listing) query(ctx context.Context, st stmts, owner uuid.UUID, page ugc.
 	}
 }
 
-// checkPage refuses an invalid limit and a cursor taken from another listing,
-// whose key would be compared with the wrong column and silently skip or
-// repeat rows.
-func checkPage(page ugc.Page, kind ugc.CursorKind) error {
-	if err := page.Validate(); err != nil {
-		return err
-	}
-	if page.After != nil && page.After.Kind != kind {
-		return ugc.Errorf(ugc.EINVALID, "cursor belongs to another listing")
-	}
-	return nil
-}
-
 // scanner is a *sql.Row or *sql.Rows.
 type scanner interface{ Scan(dest ...any) error }
 
