@@ -73,7 +73,6 @@ func memberID(m string) int64 {
 	return int64(1<<62) - n
 }
 
-
 func (s *Store) LoadRatings(ctx context.Context, rs []ugcdata.Rating) error {
 	p := s.c.Pipeline()
 	type agg struct{ cnt, sum, likes, dislikes int64 }

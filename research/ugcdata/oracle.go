@@ -62,7 +62,9 @@ func (o *Oracle) LoadBookmarks(_ context.Context, bs []Bookmark) error {
 	return nil
 }
 
-func (o *Oracle) PutRating(ctx context.Context, r Rating) error { return o.LoadRatings(ctx, []Rating{r}) }
+func (o *Oracle) PutRating(ctx context.Context, r Rating) error {
+	return o.LoadRatings(ctx, []Rating{r})
+}
 
 func (o *Oracle) UserBookmarks(_ context.Context, user int64, limit int) ([]Bookmark, error) {
 	o.mu.Lock()
