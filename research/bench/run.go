@@ -158,7 +158,7 @@ func runPath(ctx context.Context, s ugcdata.Store, path string, o Options, d tim
 func writer(ctx context.Context, s ugcdata.Store, o Options, h *Hist, done, errs *atomic.Uint64) {
 	const workers = 64
 	interval := time.Second / time.Duration(o.WriteRate)
-	tokens := make(chan struct{}, workers)
+	tokens := make(chan struct{}, workers*4)
 	var wg sync.WaitGroup
 	for w := 0; w < workers; w++ {
 		wg.Add(1)
@@ -180,16 +180,24 @@ func writer(ctx context.Context, s ugcdata.Store, o Options, h *Hist, done, errs
 			}
 		}(w)
 	}
+	// The pacer issues writes by the clock, not by ticks (a busy 2-core host
+	// drops ticks): on each wake-up it releases every write due since start.
 	tk := time.NewTicker(interval)
 	defer func() { tk.Stop(); close(tokens); wg.Wait() }()
+	start, issued := time.Now(), int64(0)
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-tk.C:
-			select {
-			case tokens <- struct{}{}:
-			default: // writers saturated: the shortfall shows in the achieved rate
+			due := int64(time.Since(start) / interval)
+			for issued < due {
+				select {
+				case tokens <- struct{}{}:
+					issued++
+				default: // writers saturated: the shortfall shows in the achieved rate
+					issued = due
+				}
 			}
 		}
 	}
