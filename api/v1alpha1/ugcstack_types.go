@@ -1,0 +1,315 @@
+package v1alpha1
+
+import (
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// Condition types reported in UGCStackStatus.Conditions.
+const (
+	ConditionReady           = "Ready"
+	ConditionAPIReady        = "APIReady"
+	ConditionMongoDBReady    = "MongoDBReady"
+	ConditionClickHouseReady = "ClickHouseReady"
+	ConditionLoggingReady    = "LoggingReady"
+	ConditionGatewayReady    = "GatewayReady"
+)
+
+// Condition reasons a person can act on.
+const (
+	ReasonAvailable       = "Available"
+	ReasonProgressing     = "Progressing"
+	ReasonDisabled        = "Disabled"
+	ReasonExternal        = "External"
+	ReasonECKNotInstalled = "ECKNotInstalled"
+	ReasonApplyFailed     = "ApplyFailed"
+	ReasonComponentsNotReady = "ComponentsNotReady"
+	ReasonReplicaSetPending  = "ReplicaSetPending"
+)
+
+// SecretKeyRef points at one key of a Secret in the UGCStack's namespace.
+type SecretKeyRef struct {
+	// Name of the Secret.
+	// +kubebuilder:validation:MinLength=1
+	Name string `json:"name"`
+	// Key inside the Secret.
+	// +kubebuilder:validation:MinLength=1
+	Key string `json:"key"`
+}
+
+// JWTSpec says how the API verifies Auth service tokens. Exactly one of
+// secretRef (HS256), publicKeySecretRef (RS/ES public key PEM) or jwksURL.
+// +kubebuilder:validation:XValidation:rule="(has(self.secretRef) ? 1 : 0) + (has(self.publicKeySecretRef) ? 1 : 0) + (has(self.jwksURL) ? 1 : 0) == 1",message="set exactly one of jwt.secretRef, jwt.publicKeySecretRef, jwt.jwksURL"
+type JWTSpec struct {
+	// SecretRef holds the HS256 shared secret.
+	// +optional
+	SecretRef *SecretKeyRef `json:"secretRef,omitempty"`
+	// PublicKeySecretRef holds a PEM public key, mounted as a file.
+	// +optional
+	PublicKeySecretRef *SecretKeyRef `json:"publicKeySecretRef,omitempty"`
+	// JWKSURL is the Auth service's JWKS endpoint.
+	// +kubebuilder:validation:Pattern=`^https?://`
+	// +optional
+	JWKSURL string `json:"jwksURL,omitempty"`
+	// Issuer expected in the iss claim.
+	// +optional
+	Issuer string `json:"issuer,omitempty"`
+	// Audience expected in the aud claim.
+	// +optional
+	Audience string `json:"audience,omitempty"`
+}
+
+// AutoscalingSpec turns into a HorizontalPodAutoscaler for the API.
+// +kubebuilder:validation:XValidation:rule="self.minReplicas <= self.maxReplicas",message="autoscaling.minReplicas must not exceed autoscaling.maxReplicas"
+type AutoscalingSpec struct {
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:default=2
+	MinReplicas int32 `json:"minReplicas"`
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:default=10
+	MaxReplicas int32 `json:"maxReplicas"`
+	// TargetCPUUtilizationPercentage of the requested CPU.
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=100
+	// +kubebuilder:default=70
+	TargetCPUUtilizationPercentage int32 `json:"targetCPUUtilizationPercentage"`
+}
+
+// PodDisruptionBudgetSpec turns into a PodDisruptionBudget for the API.
+type PodDisruptionBudgetSpec struct {
+	// MaxUnavailable pods during voluntary disruptions.
+	// +kubebuilder:validation:Minimum=0
+	// +kubebuilder:default=1
+	MaxUnavailable int32 `json:"maxUnavailable"`
+}
+
+// APISpec describes the UGC API Deployment.
+type APISpec struct {
+	// Image of the API (runs `ugc serve`).
+	// +kubebuilder:validation:MinLength=1
+	Image string `json:"image"`
+	// Replicas when autoscaling is off.
+	// +kubebuilder:validation:Minimum=0
+	// +kubebuilder:default=2
+	// +optional
+	Replicas *int32 `json:"replicas,omitempty"`
+	// Resources of the API container.
+	// +optional
+	Resources corev1.ResourceRequirements `json:"resources,omitempty"`
+	// JWT verification settings.
+	JWT JWTSpec `json:"jwt"`
+	// SentryDSNSecretRef holds the Sentry DSN; unset disables Sentry.
+	// +optional
+	SentryDSNSecretRef *SecretKeyRef `json:"sentryDSNSecretRef,omitempty"`
+	// SentryEnvironment names the environment in Sentry events.
+	// +optional
+	SentryEnvironment string `json:"sentryEnvironment,omitempty"`
+	// LogLevel of the API.
+	// +kubebuilder:validation:Enum=debug;info;warn;error
+	// +kubebuilder:default=info
+	// +optional
+	LogLevel string `json:"logLevel,omitempty"`
+	// Autoscaling adds an HPA; replicas is then ignored.
+	// +optional
+	Autoscaling *AutoscalingSpec `json:"autoscaling,omitempty"`
+	// PodDisruptionBudget adds a PDB.
+	// +optional
+	PodDisruptionBudget *PodDisruptionBudgetSpec `json:"podDisruptionBudget,omitempty"`
+}
+
+// StorageSpec is a persistent volume request.
+type StorageSpec struct {
+	// Size of each volume.
+	// +kubebuilder:default="10Gi"
+	// +optional
+	Size resource.Quantity `json:"size,omitempty"`
+	// StorageClassName; empty uses the cluster default.
+	// +optional
+	StorageClassName *string `json:"storageClassName,omitempty"`
+}
+
+// ExternalMongoDB uses an existing MongoDB.
+type ExternalMongoDB struct {
+	// URISecretRef holds a full mongodb:// or mongodb+srv:// URI.
+	URISecretRef SecretKeyRef `json:"uriSecretRef"`
+}
+
+// MongoDBSpec describes the MongoDB replica set, managed or external.
+// +kubebuilder:validation:XValidation:rule="!has(self.external) || !has(self.members)",message="mongodb.members cannot be set together with mongodb.external"
+type MongoDBSpec struct {
+	// Members of the managed replica set: an odd number.
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=50
+	// +kubebuilder:validation:XValidation:rule="self % 2 == 1",message="mongodb.members must be odd (1, 3, 5, ...)"
+	// +optional
+	Members *int32 `json:"members,omitempty"`
+	// Image of mongod.
+	// +kubebuilder:default="mongo:8.0"
+	// +optional
+	Image string `json:"image,omitempty"`
+	// Database the API uses.
+	// +kubebuilder:default=ugc
+	// +optional
+	Database string `json:"database,omitempty"`
+	// Storage of each member.
+	// +optional
+	Storage StorageSpec `json:"storage,omitempty"`
+	// Resources of each mongod.
+	// +optional
+	Resources corev1.ResourceRequirements `json:"resources,omitempty"`
+	// External uses an existing MongoDB instead of a managed one.
+	// +optional
+	External *ExternalMongoDB `json:"external,omitempty"`
+	// DeletePolicy for the data volumes when the UGCStack is deleted.
+	// +kubebuilder:validation:Enum=Retain;Delete
+	// +kubebuilder:default=Retain
+	// +optional
+	DeletePolicy string `json:"deletePolicy,omitempty"`
+}
+
+// ExternalClickHouse uses an existing ClickHouse.
+type ExternalClickHouse struct {
+	// DSNSecretRef holds a clickhouse:// DSN.
+	DSNSecretRef SecretKeyRef `json:"dsnSecretRef"`
+}
+
+// ClickHouseSpec describes the ClickHouse cluster.
+type ClickHouseSpec struct {
+	// Enabled runs a managed ClickHouse.
+	// +kubebuilder:default=false
+	// +optional
+	Enabled bool `json:"enabled,omitempty"`
+	// Shards of the cluster.
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:default=1
+	// +optional
+	Shards int32 `json:"shards,omitempty"`
+	// Replicas per shard; more than one adds ClickHouse Keeper.
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:default=1
+	// +optional
+	Replicas int32 `json:"replicas,omitempty"`
+	// +kubebuilder:default="clickhouse/clickhouse-server:25.8"
+	// +optional
+	Image string `json:"image,omitempty"`
+	// +optional
+	Storage StorageSpec `json:"storage,omitempty"`
+	// +optional
+	Resources corev1.ResourceRequirements `json:"resources,omitempty"`
+	// External uses an existing ClickHouse.
+	// +optional
+	External *ExternalClickHouse `json:"external,omitempty"`
+}
+
+// LoggingSpec describes the ECK logging stack.
+type LoggingSpec struct {
+	// Enabled renders ECK resources (the ECK operator must be installed).
+	// +optional
+	Enabled bool `json:"enabled,omitempty"`
+	// Version of the Elastic stack.
+	// +kubebuilder:default="8.19.0"
+	// +optional
+	Version string `json:"version,omitempty"`
+	// ElasticsearchNodes in the single node set.
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:default=1
+	// +optional
+	ElasticsearchNodes int32 `json:"elasticsearchNodes,omitempty"`
+	// ElasticsearchStorage per node.
+	// +optional
+	ElasticsearchStorage StorageSpec `json:"elasticsearchStorage,omitempty"`
+	// Kibana adds a Kibana instance.
+	// +kubebuilder:default=true
+	// +optional
+	Kibana bool `json:"kibana,omitempty"`
+}
+
+// GatewaySpec describes the nginx gateway in front of the API.
+type GatewaySpec struct {
+	// Enabled runs the gateway.
+	// +optional
+	Enabled bool `json:"enabled,omitempty"`
+	// +kubebuilder:default="nginx:1.29"
+	// +optional
+	Image string `json:"image,omitempty"`
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:default=2
+	// +optional
+	Replicas int32 `json:"replicas,omitempty"`
+	// RateLimitPerSecond per client address; 0 disables it.
+	// +kubebuilder:validation:Minimum=0
+	// +kubebuilder:default=50
+	// +optional
+	RateLimitPerSecond int32 `json:"rateLimitPerSecond,omitempty"`
+}
+
+// UGCStackSpec is the desired platform.
+type UGCStackSpec struct {
+	API APISpec `json:"api"`
+	// +kubebuilder:default={}
+	// +optional
+	MongoDB MongoDBSpec `json:"mongodb,omitempty"`
+	// +optional
+	ClickHouse ClickHouseSpec `json:"clickhouse,omitempty"`
+	// +optional
+	Logging LoggingSpec `json:"logging,omitempty"`
+	// +optional
+	Gateway GatewaySpec `json:"gateway,omitempty"`
+}
+
+
+// Endpoints the stack exposes.
+type Endpoints struct {
+	// API is the in-cluster URL of the API (or the gateway when enabled).
+	// +optional
+	API string `json:"api,omitempty"`
+	// Kibana is the in-cluster URL of Kibana.
+	// +optional
+	Kibana string `json:"kibana,omitempty"`
+}
+
+// UGCStackStatus is the observed platform.
+type UGCStackStatus struct {
+	// ObservedGeneration is the spec generation the status describes.
+	// +optional
+	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
+	// Conditions: Ready plus one per component.
+	// +listType=map
+	// +listMapKey=type
+	// +optional
+	Conditions []metav1.Condition `json:"conditions,omitempty"`
+	// Endpoints the stack exposes.
+	// +optional
+	Endpoints Endpoints `json:"endpoints,omitempty"`
+	// MongoDBMembers currently in the replica-set configuration.
+	// +optional
+	MongoDBMembers int32 `json:"mongodbMembers,omitempty"`
+}
+
+// UGCStack is one UGC platform.
+// +kubebuilder:object:root=true
+// +kubebuilder:subresource:status
+// +kubebuilder:resource:shortName=ugc
+// +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
+// +kubebuilder:printcolumn:name="API URL",type=string,JSONPath=`.status.endpoints.api`
+// +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
+type UGCStack struct {
+	metav1.TypeMeta   `json:",inline"`
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+
+	Spec   UGCStackSpec   `json:"spec,omitempty"`
+	Status UGCStackStatus `json:"status,omitempty"`
+}
+
+// UGCStackList is a list of UGCStacks.
+// +kubebuilder:object:root=true
+type UGCStackList struct {
+	metav1.TypeMeta `json:",inline"`
+	metav1.ListMeta `json:"metadata,omitempty"`
+	Items           []UGCStack `json:"items"`
+}
+
+func init() {
+	SchemeBuilder.Register(&UGCStack{}, &UGCStackList{})
+}

@@ -1,0 +1,296 @@
+package controllers
+
+import (
+	"fmt"
+	"strings"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/util/intstr"
+	"k8s.io/utils/ptr"
+
+	ugcv1 "github.com/ugcstack/ugcstack/api/v1alpha1"
+)
+
+// BuildGatewayConfigMap is nginx's configuration: JSON access log carrying
+// the request id, X-Request-Id passed upstream, the API's 64 KiB body limit
+// and an optional per-address rate limit.
+func BuildGatewayConfigMap(s *ugcv1.UGCStack) *corev1.ConfigMap {
+	g := s.Spec.Gateway
+	var b strings.Builder
+	b.WriteString("pid /tmp/nginx.pid;\nworker_processes auto;\nevents { worker_connections 1024; }\nhttp {\n")
+	b.WriteString("  client_body_temp_path /tmp/client_body;\n  proxy_temp_path /tmp/proxy;\n")
+	b.WriteString("  log_format ugc_json escape=json '{\"@timestamp\":\"$time_iso8601\",\"request_id\":\"$request_id\",\"remote_addr\":\"$remote_addr\",\"method\":\"$request_method\",\"uri\":\"$request_uri\",\"status\":$status,\"bytes\":$body_bytes_sent,\"duration\":$request_time,\"upstream_duration\":\"$upstream_response_time\"}';\n")
+	b.WriteString("  access_log /dev/stdout ugc_json;\n  error_log /dev/stderr warn;\n")
+	fmt.Fprintf(&b, "  client_max_body_size %s;\n", bodyLimit)
+	if g.RateLimitPerSecond > 0 {
+		fmt.Fprintf(&b, "  limit_req_zone $binary_remote_addr zone=ugc:10m rate=%dr/s;\n  limit_req_status 429;\n", g.RateLimitPerSecond)
+	}
+	fmt.Fprintf(&b, "  upstream ugc_api { server %s.%s.svc:80; }\n", apiName(s), s.Namespace)
+	fmt.Fprintf(&b, "  server {\n    listen %d;\n    location = /nginx-healthz { access_log off; return 200 \"ok\\n\"; }\n    location / {\n", gatewayPort)
+	if g.RateLimitPerSecond > 0 {
+		fmt.Fprintf(&b, "      limit_req zone=ugc burst=%d nodelay;\n", g.RateLimitPerSecond*2)
+	}
+	b.WriteString("      proxy_set_header X-Request-Id $request_id;\n      proxy_set_header Host $host;\n      proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;\n      proxy_pass http://ugc_api;\n    }\n  }\n}\n")
+	return &corev1.ConfigMap{
+		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "ConfigMap"},
+		ObjectMeta: objectMeta(s, gatewayName(s), "gateway"),
+		Data:       map[string]string{"nginx.conf": b.String()},
+	}
+}
+
+// BuildGatewayDeployment runs nginx with the ConfigMap above.
+func BuildGatewayDeployment(s *ugcv1.UGCStack, configHash string) *appsv1.Deployment {
+	g := s.Spec.Gateway
+	return &appsv1.Deployment{
+		TypeMeta:   metav1.TypeMeta{APIVersion: "apps/v1", Kind: "Deployment"},
+		ObjectMeta: objectMeta(s, gatewayName(s), "gateway"),
+		Spec: appsv1.DeploymentSpec{
+			Replicas: ptr.To(g.Replicas),
+			Selector: &metav1.LabelSelector{MatchLabels: selector(s, "gateway")},
+			Template: corev1.PodTemplateSpec{
+				ObjectMeta: metav1.ObjectMeta{Labels: labels(s, "gateway"), Annotations: map[string]string{"ugc.ugcstack.io/config-hash": configHash}},
+				Spec: corev1.PodSpec{
+					AutomountServiceAccountToken: ptr.To(false),
+					SecurityContext:              &corev1.PodSecurityContext{RunAsNonRoot: ptr.To(true), RunAsUser: ptr.To(int64(101))},
+					Containers: []corev1.Container{{
+						Name:  "nginx",
+						Image: g.Image,
+						Ports: []corev1.ContainerPort{{Name: "http", ContainerPort: gatewayPort, Protocol: corev1.ProtocolTCP}},
+						ReadinessProbe: &corev1.Probe{ProbeHandler: corev1.ProbeHandler{HTTPGet: &corev1.HTTPGetAction{
+							Path: "/nginx-healthz", Port: intstr.FromString("http")}}, PeriodSeconds: 5},
+						Resources: corev1.ResourceRequirements{Requests: corev1.ResourceList{
+							corev1.ResourceCPU: resource.MustParse("50m"), corev1.ResourceMemory: resource.MustParse("32Mi")}},
+						SecurityContext: restrictedSecurityContext(),
+						VolumeMounts: []corev1.VolumeMount{
+							{Name: "config", MountPath: "/etc/nginx/nginx.conf", SubPath: "nginx.conf", ReadOnly: true},
+							{Name: "tmp", MountPath: "/tmp"},
+						},
+					}},
+					Volumes: []corev1.Volume{
+						{Name: "config", VolumeSource: corev1.VolumeSource{ConfigMap: &corev1.ConfigMapVolumeSource{LocalObjectReference: corev1.LocalObjectReference{Name: gatewayName(s)}}}},
+						{Name: "tmp", VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}},
+					},
+				},
+			},
+		},
+	}
+}
+
+// BuildGatewayService exposes the gateway.
+func BuildGatewayService(s *ugcv1.UGCStack) *corev1.Service {
+	return &corev1.Service{
+		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "Service"},
+		ObjectMeta: objectMeta(s, gatewayName(s), "gateway"),
+		Spec: corev1.ServiceSpec{
+			Selector: selector(s, "gateway"),
+			Ports:    []corev1.ServicePort{{Name: "http", Port: 80, TargetPort: intstr.FromString("http"), Protocol: corev1.ProtocolTCP}},
+		},
+	}
+}
+
+func clickhouseShardName(s *ugcv1.UGCStack, shard int32) string {
+	return fmt.Sprintf("%s-s%d", clickhouseName(s), shard)
+}
+
+// BuildClickHouseConfigMap describes the cluster (remote_servers) and the
+// per-pod macros, derived from the pod's hostname at start.
+func BuildClickHouseConfigMap(s *ugcv1.UGCStack) *corev1.ConfigMap {
+	c := s.Spec.ClickHouse
+	var b strings.Builder
+	b.WriteString("<clickhouse>\n  <remote_servers>\n    <ugc>\n")
+	for sh := int32(0); sh < c.Shards; sh++ {
+		b.WriteString("      <shard>\n        <internal_replication>true</internal_replication>\n")
+		for r := int32(0); r < c.Replicas; r++ {
+			fmt.Fprintf(&b, "        <replica><host>%s-%d.%s.%s.svc</host><port>9000</port></replica>\n",
+				clickhouseShardName(s, sh), r, clickhouseName(s), s.Namespace)
+		}
+		b.WriteString("      </shard>\n")
+	}
+	b.WriteString("    </ugc>\n  </remote_servers>\n  <macros>\n    <cluster>ugc</cluster>\n    <shard from_env=\"CLICKHOUSE_SHARD\"/>\n    <replica from_env=\"HOSTNAME\"/>\n  </macros>\n</clickhouse>\n")
+	return &corev1.ConfigMap{
+		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "ConfigMap"},
+		ObjectMeta: objectMeta(s, clickhouseName(s), "clickhouse"),
+		Data:       map[string]string{"cluster.xml": b.String()},
+	}
+}
+
+// BuildClickHouseService is the headless Service of every shard's pods.
+func BuildClickHouseService(s *ugcv1.UGCStack) *corev1.Service {
+	return &corev1.Service{
+		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "Service"},
+		ObjectMeta: objectMeta(s, clickhouseName(s), "clickhouse"),
+		Spec: corev1.ServiceSpec{
+			ClusterIP: corev1.ClusterIPNone,
+			Selector:  selector(s, "clickhouse"),
+			Ports: []corev1.ServicePort{
+				{Name: "native", Port: 9000, TargetPort: intstr.FromInt32(9000), Protocol: corev1.ProtocolTCP},
+				{Name: "http", Port: 8123, TargetPort: intstr.FromInt32(8123), Protocol: corev1.ProtocolTCP},
+			},
+		},
+	}
+}
+
+// BuildClickHouseStatefulSets returns one StatefulSet per shard.
+func BuildClickHouseStatefulSets(s *ugcv1.UGCStack) []*appsv1.StatefulSet {
+	c := s.Spec.ClickHouse
+	size := c.Storage.Size
+	if size.IsZero() {
+		size = resource.MustParse("10Gi")
+	}
+	var out []*appsv1.StatefulSet
+	for sh := int32(0); sh < c.Shards; sh++ {
+		l := labels(s, "clickhouse")
+		l["ugc.ugcstack.io/shard"] = fmt.Sprint(sh)
+		sel := selector(s, "clickhouse")
+		sel["ugc.ugcstack.io/shard"] = fmt.Sprint(sh)
+		out = append(out, &appsv1.StatefulSet{
+			TypeMeta:   metav1.TypeMeta{APIVersion: "apps/v1", Kind: "StatefulSet"},
+			ObjectMeta: metav1.ObjectMeta{Name: clickhouseShardName(s, sh), Namespace: s.Namespace, Labels: l},
+			Spec: appsv1.StatefulSetSpec{
+				Replicas:    ptr.To(c.Replicas),
+				ServiceName: clickhouseName(s),
+				Selector:    &metav1.LabelSelector{MatchLabels: sel},
+				Template: corev1.PodTemplateSpec{
+					ObjectMeta: metav1.ObjectMeta{Labels: l},
+					Spec: corev1.PodSpec{
+						AutomountServiceAccountToken: ptr.To(false),
+						Containers: []corev1.Container{{
+							Name:      "clickhouse",
+							Image:     c.Image,
+							Env:       []corev1.EnvVar{{Name: "CLICKHOUSE_SHARD", Value: fmt.Sprint(sh)}},
+							Ports:     []corev1.ContainerPort{{Name: "native", ContainerPort: 9000}, {Name: "http", ContainerPort: 8123}},
+							Resources: c.Resources,
+							ReadinessProbe: &corev1.Probe{ProbeHandler: corev1.ProbeHandler{HTTPGet: &corev1.HTTPGetAction{
+								Path: "/ping", Port: intstr.FromString("http")}}, PeriodSeconds: 10},
+							VolumeMounts: []corev1.VolumeMount{
+								{Name: "data", MountPath: "/var/lib/clickhouse"},
+								{Name: "config", MountPath: "/etc/clickhouse-server/config.d/cluster.xml", SubPath: "cluster.xml", ReadOnly: true},
+							},
+						}},
+						Volumes: []corev1.Volume{{Name: "config", VolumeSource: corev1.VolumeSource{ConfigMap: &corev1.ConfigMapVolumeSource{
+							LocalObjectReference: corev1.LocalObjectReference{Name: clickhouseName(s)}}}}},
+					},
+				},
+				VolumeClaimTemplates: []corev1.PersistentVolumeClaim{{
+					TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "PersistentVolumeClaim"},
+					ObjectMeta: metav1.ObjectMeta{Name: "data", Labels: l},
+					Spec: corev1.PersistentVolumeClaimSpec{
+						AccessModes:      []corev1.PersistentVolumeAccessMode{corev1.ReadWriteOnce},
+						StorageClassName: c.Storage.StorageClassName,
+						Resources:        corev1.VolumeResourceRequirements{Requests: corev1.ResourceList{corev1.ResourceStorage: size}},
+					},
+				}},
+			},
+		})
+	}
+	return out
+}
+
+// ECK kinds the logging stack renders.
+var (
+	ECKElasticsearch = schemaGVK("elasticsearch.k8s.elastic.co", "v1", "Elasticsearch")
+	ECKKibana        = schemaGVK("kibana.k8s.elastic.co", "v1", "Kibana")
+	ECKLogstash      = schemaGVK("logstash.k8s.elastic.co", "v1alpha1", "Logstash")
+	ECKBeat          = schemaGVK("beat.k8s.elastic.co", "v1beta1", "Beat")
+)
+
+func eckObject(s *ugcv1.UGCStack, gvk gvk, name string, spec map[string]any) *unstructured.Unstructured {
+	u := &unstructured.Unstructured{Object: map[string]any{"spec": spec}}
+	u.SetGroupVersionKind(gvk.GroupVersionKind())
+	u.SetName(name)
+	u.SetNamespace(s.Namespace)
+	l := map[string]string{}
+	for k, v := range labels(s, "logging") {
+		l[k] = v
+	}
+	u.SetLabels(l)
+	return u
+}
+
+// BuildECKObjects renders Elasticsearch, Kibana (optional), Logstash and a
+// Filebeat Beat: Filebeat reads container logs, decodes the API's JSON lines
+// and ships them to Logstash, which writes to ugc-logs-* indices.
+func BuildECKObjects(s *ugcv1.UGCStack) []*unstructured.Unstructured {
+	l := s.Spec.Logging
+	size := l.ElasticsearchStorage.Size
+	if size.IsZero() {
+		size = resource.MustParse("30Gi")
+	}
+	claim := map[string]any{
+		"metadata": map[string]any{"name": "elasticsearch-data"},
+		"spec": map[string]any{
+			"accessModes": []any{"ReadWriteOnce"},
+			"resources":   map[string]any{"requests": map[string]any{"storage": size.String()}},
+		},
+	}
+	if sc := l.ElasticsearchStorage.StorageClassName; sc != nil {
+		claim["spec"].(map[string]any)["storageClassName"] = *sc
+	}
+	out := []*unstructured.Unstructured{
+		eckObject(s, ECKElasticsearch, esName(s), map[string]any{
+			"version": l.Version,
+			"nodeSets": []any{map[string]any{
+				"name":                 "default",
+				"count":                int64(l.ElasticsearchNodes),
+				"volumeClaimTemplates": []any{claim},
+			}},
+		}),
+	}
+	if l.Kibana {
+		out = append(out, eckObject(s, ECKKibana, esName(s), map[string]any{
+			"version": l.Version, "count": int64(1),
+			"elasticsearchRef": map[string]any{"name": esName(s)},
+		}))
+	}
+	pipeline := `input { beats { port => 5044 } }
+output {
+  elasticsearch {
+    hosts => ["${UGC_ES_HOSTS}"]
+    user => "${UGC_ES_USER}"
+    password => "${UGC_ES_PASSWORD}"
+    ssl_certificate_authorities => "${UGC_ES_SSL_CERTIFICATE_AUTHORITY}"
+    index => "ugc-logs-%{+YYYY.MM.dd}"
+  }
+}
+`
+	out = append(out, eckObject(s, ECKLogstash, esName(s), map[string]any{
+		"version": l.Version, "count": int64(1),
+		"elasticsearchRefs": []any{map[string]any{"name": esName(s), "clusterName": "UGC_ES"}},
+		"pipelines":         []any{map[string]any{"pipeline.id": "ugc", "config.string": pipeline}},
+		"services": []any{map[string]any{"name": "beats", "service": map[string]any{"spec": map[string]any{
+			"type": "ClusterIP", "ports": []any{map[string]any{"port": int64(5044), "name": "filebeat", "protocol": "TCP", "targetPort": int64(5044)}}}}}},
+	}))
+	filebeat := map[string]any{
+		"filebeat.inputs": []any{map[string]any{
+			"type":  "filestream",
+			"id":    "ugc-containers",
+			"paths": []any{"/var/log/containers/" + s.Name + "-*.log"},
+			"parsers": []any{
+				map[string]any{"container": map[string]any{}},
+				map[string]any{"ndjson": map[string]any{"target": "", "overwrite_keys": true, "add_error_key": true, "expand_keys": true}},
+			},
+			"processors": []any{map[string]any{"add_kubernetes_metadata": map[string]any{}}},
+		}},
+		"output.logstash": map[string]any{"hosts": []any{fmt.Sprintf("%s-ls-beats.%s.svc:5044", esName(s), s.Namespace)}},
+	}
+	out = append(out, eckObject(s, ECKBeat, esName(s), map[string]any{
+		"type": "filebeat", "version": l.Version, "config": filebeat,
+		"daemonSet": map[string]any{"podTemplate": map[string]any{"spec": map[string]any{
+			"automountServiceAccountToken": true,
+			"securityContext":              map[string]any{"runAsUser": int64(0)},
+			"containers": []any{map[string]any{"name": "filebeat", "volumeMounts": []any{
+				map[string]any{"name": "varlogcontainers", "mountPath": "/var/log/containers"},
+				map[string]any{"name": "varlogpods", "mountPath": "/var/log/pods"},
+			}}},
+			"volumes": []any{
+				map[string]any{"name": "varlogcontainers", "hostPath": map[string]any{"path": "/var/log/containers"}},
+				map[string]any{"name": "varlogpods", "hostPath": map[string]any{"path": "/var/log/pods"}},
+			},
+		}}},
+	}))
+	return out
+}

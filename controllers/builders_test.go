@@ -1,0 +1,106 @@
+package controllers
+
+import (
+	"flag"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
+	"sigs.k8s.io/yaml"
+
+	ugcv1 "github.com/ugcstack/ugcstack/api/v1alpha1"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
+
+// stacks are the table of specs every builder is rendered from (defaults
+// filled in as the API server would).
+func stacks() map[string]*ugcv1.UGCStack {
+	base := func() *ugcv1.UGCStack {
+		return &ugcv1.UGCStack{
+			ObjectMeta: metav1.ObjectMeta{Name: "demo", Namespace: "ugc"},
+			Spec: ugcv1.UGCStackSpec{
+				API: ugcv1.APISpec{Image: "ghcr.io/ugcstack/ugc:1.0.0", Replicas: ptr.To(int32(2)), LogLevel: "info",
+					JWT: ugcv1.JWTSpec{SecretRef: &ugcv1.SecretKeyRef{Name: "jwt", Key: "secret"}}},
+				MongoDB:    ugcv1.MongoDBSpec{Members: ptr.To(int32(1)), Image: "mongo:8.0", Database: "ugc", DeletePolicy: "Retain"},
+				Gateway:    ugcv1.GatewaySpec{Image: "nginx:1.29", Replicas: 2, RateLimitPerSecond: 50},
+				Logging:    ugcv1.LoggingSpec{Version: "8.19.0", ElasticsearchNodes: 1, Kibana: true},
+				ClickHouse: ugcv1.ClickHouseSpec{Shards: 1, Replicas: 1, Image: "clickhouse/clickhouse-server:25.8"},
+			},
+		}
+	}
+	minimal := base()
+	prod := base()
+	prod.Name = "prod"
+	prod.Spec.API.JWT = ugcv1.JWTSpec{PublicKeySecretRef: &ugcv1.SecretKeyRef{Name: "auth-pub", Key: "key.pem"}, Issuer: "auth", Audience: "ugc"}
+	prod.Spec.API.SentryDSNSecretRef = &ugcv1.SecretKeyRef{Name: "sentry", Key: "dsn"}
+	prod.Spec.API.SentryEnvironment = "production"
+	prod.Spec.API.Autoscaling = &ugcv1.AutoscalingSpec{MinReplicas: 3, MaxReplicas: 12, TargetCPUUtilizationPercentage: 70}
+	prod.Spec.API.PodDisruptionBudget = &ugcv1.PodDisruptionBudgetSpec{MaxUnavailable: 1}
+	prod.Spec.MongoDB.Members = ptr.To(int32(3))
+	prod.Spec.MongoDB.DeletePolicy = "Delete"
+	prod.Spec.MongoDB.Storage = ugcv1.StorageSpec{Size: resource.MustParse("50Gi"), StorageClassName: ptr.To("fast")}
+	prod.Spec.Gateway.Enabled = true
+	prod.Spec.Logging.Enabled = true
+	prod.Spec.ClickHouse.Enabled = true
+	prod.Spec.ClickHouse.Shards, prod.Spec.ClickHouse.Replicas = 2, 2
+	return map[string]*ugcv1.UGCStack{"minimal": minimal, "production": prod}
+}
+
+func TestBuildersGolden(t *testing.T) {
+	for name, s := range stacks() {
+		objs := map[string]any{
+			"api-configmap":     BuildAPIConfigMap(s),
+			"api-deployment":    BuildAPIDeployment(s, "HASH"),
+			"api-service":       BuildAPIService(s),
+			"api-hpa":           BuildAPIHPA(s),
+			"api-pdb":           BuildAPIPDB(s),
+			"mongodb-service":   BuildMongoService(s),
+			"mongodb-sts":       BuildMongoStatefulSet(s, *s.Spec.MongoDB.Members),
+			"mongodb-admin":     BuildMongoAdminSecret(s, "PASSWORD"),
+			"mongodb-keyfile":   BuildMongoKeyfileSecret(s, "KEY"),
+			"gateway-configmap": BuildGatewayConfigMap(s),
+			"gateway-deploy":    BuildGatewayDeployment(s, "HASH"),
+			"gateway-service":   BuildGatewayService(s),
+			"clickhouse-cm":     BuildClickHouseConfigMap(s),
+			"clickhouse-svc":    BuildClickHouseService(s),
+			"clickhouse-sts":    BuildClickHouseStatefulSets(s),
+			"eck":               BuildECKObjects(s),
+		}
+		for kind, obj := range objs {
+			t.Run(name+"/"+kind, func(t *testing.T) {
+				got, err := yaml.Marshal(obj)
+				if err != nil {
+					t.Fatal(err)
+				}
+				path := filepath.Join("testdata", name, kind+".golden.yaml")
+				if *update {
+					if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+						t.Fatal(err)
+					}
+					if err := os.WriteFile(path, got, 0o644); err != nil {
+						t.Fatal(err)
+					}
+				}
+				want, err := os.ReadFile(path)
+				if err != nil {
+					t.Fatalf("%v (run go test ./controllers -run Golden -update)", err)
+				}
+				if string(got) != string(want) {
+					t.Errorf("%s differs from the golden file:\n%s", path, got)
+				}
+			})
+		}
+	}
+}
+
+func TestMongoURIListsEveryMember(t *testing.T) {
+	s := stacks()["production"]
+	want := "mongodb://admin:pw@prod-mongodb-0.prod-mongodb.ugc.svc:27017,prod-mongodb-1.prod-mongodb.ugc.svc:27017,prod-mongodb-2.prod-mongodb.ugc.svc:27017/ugc?replicaSet=prod&authSource=admin"
+	if got := MongoURI(s, "admin", "pw"); got != want {
+		t.Errorf("MongoURI = %s\nwant %s", got, want)
+	}
+}

@@ -1,0 +1,158 @@
+package controllers
+
+import (
+	"context"
+	"fmt"
+	"slices"
+)
+
+// MaxVotingMembers is MongoDB's limit on voting members in a replica set.
+const MaxVotingMembers = 7
+
+// RSMember is one member of a replica-set configuration.
+type RSMember struct {
+	ID       int     `bson:"_id"`
+	Host     string  `bson:"host"`
+	Votes    int     `bson:"votes"`
+	Priority float64 `bson:"priority"`
+}
+
+// RSConfig is the replica-set configuration (replSetGetConfig / replSetReconfig).
+type RSConfig struct {
+	Name    string     `bson:"_id"`
+	Version int        `bson:"version"`
+	Members []RSMember `bson:"members"`
+}
+
+// RSMemberStatus is one member as replSetGetStatus reports it.
+type RSMemberStatus struct {
+	Host    string
+	State   string // PRIMARY, SECONDARY, STARTUP2, RECOVERING, ...
+	Healthy bool
+}
+
+// RSState is what the controller observed of the replica set.
+// Initialized is false when replSetGetStatus answers NotYetInitialized.
+type RSState struct {
+	Initialized bool
+	Config      RSConfig
+	Status      []RSMemberStatus
+}
+
+// ReplicaSetClient sends the replica-set commands. The MongoDB-driver
+// implementation talks to the members; tests use a fake.
+type ReplicaSetClient interface {
+	// GetState runs replSetGetStatus and replSetGetConfig.
+	GetState(ctx context.Context) (RSState, error)
+	// Initiate runs replSetInitiate with cfg.
+	Initiate(ctx context.Context, cfg RSConfig) error
+	// Reconfig runs replSetReconfig with cfg (version already bumped).
+	Reconfig(ctx context.Context, cfg RSConfig) error
+}
+
+// RSActionKind is what Plan decided.
+type RSActionKind string
+
+// The decisions Plan makes.
+const (
+	RSNoop     RSActionKind = "Noop"     // configured as desired
+	RSInitiate RSActionKind = "Initiate" // send replSetInitiate with Config
+	RSReconfig RSActionKind = "Reconfig" // send replSetReconfig with Config
+	RSWait     RSActionKind = "Wait"     // not safe to change anything now
+)
+
+// RSAction is one step towards the desired replica set.
+type RSAction struct {
+	Kind   RSActionKind
+	Config RSConfig
+	Reason string
+}
+
+// Plan decides the single next step that moves the replica set towards the
+// desired hosts (ordinal order). ready tells which hosts' pods are ready.
+// Rules: initiate with the first member only; at most one voting-member
+// change per reconfig; only when a primary exists and every member is healthy
+// and caught up (PRIMARY or SECONDARY); members beyond the 7th join with
+// votes 0 and priority 0; removal happens here, before the StatefulSet
+// shrinks; a primary that must be removed is never removed (wait for it to
+// step down instead).
+func Plan(name string, st RSState, desired []string, ready map[string]bool) RSAction {
+	if !st.Initialized {
+		if len(desired) == 0 || !ready[desired[0]] {
+			return RSAction{Kind: RSWait, Reason: "waiting for the first member's pod to be ready"}
+		}
+		return RSAction{Kind: RSInitiate, Reason: "initiating with " + desired[0], Config: RSConfig{
+			Name: name, Version: 1, Members: []RSMember{{ID: 0, Host: desired[0], Votes: 1, Priority: 1}}}}
+	}
+	var primary string
+	for _, m := range st.Status {
+		if m.State == "PRIMARY" && m.Healthy {
+			primary = m.Host
+		}
+	}
+	if primary == "" {
+		return RSAction{Kind: RSWait, Reason: "no primary: waiting for an election before any change"}
+	}
+	for _, m := range st.Status {
+		if !m.Healthy || (m.State != "PRIMARY" && m.State != "SECONDARY") {
+			return RSAction{Kind: RSWait, Reason: fmt.Sprintf("member %s is %s: waiting for it to catch up", m.Host, m.State)}
+		}
+	}
+	cfg := st.Config
+	next := cfg
+	next.Version = cfg.Version + 1
+	next.Members = slices.Clone(cfg.Members)
+	voters := 0
+	for _, m := range cfg.Members {
+		if m.Votes > 0 {
+			voters++
+		}
+	}
+	// Remove members that are no longer desired, the last added first; the
+	// primary only after it has stepped down.
+	primaryUndesired := false
+	for i := len(cfg.Members) - 1; i >= 0; i-- {
+		m := cfg.Members[i]
+		if slices.Contains(desired, m.Host) {
+			continue
+		}
+		if m.Host == primary {
+			primaryUndesired = true
+			continue
+		}
+		next.Members = slices.Delete(next.Members, i, i+1)
+		return RSAction{Kind: RSReconfig, Config: next, Reason: "removing " + m.Host}
+	}
+	if primaryUndesired {
+		return RSAction{Kind: RSWait, Reason: fmt.Sprintf("member %s is primary: waiting for it to step down before removing it", primary)}
+	}
+	// Keep up to seven voters: promote a non-voting member when a vote is free.
+	if voters < MaxVotingMembers {
+		for i, m := range cfg.Members {
+			if m.Votes == 0 {
+				next.Members[i].Votes, next.Members[i].Priority = 1, 1
+				return RSAction{Kind: RSReconfig, Config: next, Reason: "granting a vote to " + m.Host}
+			}
+		}
+	}
+	// Add the first desired host that is missing, once its pod is ready.
+	for _, h := range desired {
+		if slices.ContainsFunc(cfg.Members, func(m RSMember) bool { return m.Host == h }) {
+			continue
+		}
+		if !ready[h] {
+			return RSAction{Kind: RSWait, Reason: "waiting for " + h + " to be ready before adding it"}
+		}
+		id := 0
+		for _, m := range cfg.Members {
+			id = max(id, m.ID+1)
+		}
+		m := RSMember{ID: id, Host: h, Votes: 1, Priority: 1}
+		if voters >= MaxVotingMembers {
+			m.Votes, m.Priority = 0, 0
+		}
+		next.Members = append(next.Members, m)
+		return RSAction{Kind: RSReconfig, Config: next, Reason: "adding " + h}
+	}
+	return RSAction{Kind: RSNoop, Reason: "replica set configured"}
+}

@@ -1,0 +1,224 @@
+package controllers
+
+import (
+	"context"
+	"fmt"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	ugcv1 "github.com/ugcstack/ugcstack/api/v1alpha1"
+)
+
+func newStack(ns, name string) *ugcv1.UGCStack {
+	return &ugcv1.UGCStack{
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns},
+		Spec: ugcv1.UGCStackSpec{
+			API: ugcv1.APISpec{Image: "ugc:1", JWT: ugcv1.JWTSpec{SecretRef: &ugcv1.SecretKeyRef{Name: "jwt", Key: "secret"}}},
+		},
+	}
+}
+
+func namespace(ctx context.Context) string {
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{GenerateName: "ugc-"}}
+	Expect(k8s.Create(ctx, ns)).To(Succeed())
+	return ns.Name
+}
+
+func condition(ctx context.Context, s *ugcv1.UGCStack, typ string) func() *metav1.Condition {
+	return func() *metav1.Condition {
+		var got ugcv1.UGCStack
+		if err := k8s.Get(ctx, client.ObjectKeyFromObject(s), &got); err != nil {
+			return nil
+		}
+		return meta.FindStatusCondition(got.Status.Conditions, typ)
+	}
+}
+
+func haveStatus(status metav1.ConditionStatus, reason string) OmegaMatcher {
+	return And(Not(BeNil()), WithTransform(func(c *metav1.Condition) string { return string(c.Status) + "/" + c.Reason }, Equal(string(status)+"/"+reason)))
+}
+
+var _ = Describe("UGCStack controller", func() {
+	ctx := context.Background()
+
+	It("creates every child, owned by the stack, and turns Ready when they are", func() {
+		ns := namespace(ctx)
+		s := newStack(ns, "demo")
+		s.Spec.API.Autoscaling = &ugcv1.AutoscalingSpec{MinReplicas: 2, MaxReplicas: 4, TargetCPUUtilizationPercentage: 60}
+		s.Spec.API.PodDisruptionBudget = &ugcv1.PodDisruptionBudgetSpec{MaxUnavailable: 1}
+		s.Spec.Gateway.Enabled = true
+		s.Spec.ClickHouse.Enabled = true
+		Expect(k8s.Create(ctx, s)).To(Succeed())
+		Expect(s.Spec.MongoDB.Database).To(Equal("ugc"), "defaults applied by the API server")
+
+		children := []client.Object{
+			&appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: "demo-api"}},
+			&corev1.Service{ObjectMeta: metav1.ObjectMeta{Name: "demo-api"}},
+			&corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "demo-api"}},
+			&appsv1.StatefulSet{ObjectMeta: metav1.ObjectMeta{Name: "demo-mongodb"}},
+			&corev1.Service{ObjectMeta: metav1.ObjectMeta{Name: "demo-mongodb"}},
+			&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "demo-mongodb-admin"}},
+			&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "demo-mongodb-keyfile"}},
+			&appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: "demo-gateway"}},
+			&appsv1.StatefulSet{ObjectMeta: metav1.ObjectMeta{Name: "demo-clickhouse-s0"}},
+		}
+		for _, c := range children {
+			c.SetNamespace(ns)
+			Eventually(func(g Gomega) {
+				g.Expect(k8s.Get(ctx, client.ObjectKeyFromObject(c), c)).To(Succeed())
+				g.Expect(c.GetOwnerReferences()).To(ContainElement(HaveField("Name", "demo")))
+				g.Expect(*c.GetOwnerReferences()[0].Controller).To(BeTrue())
+			}).Should(Succeed(), "%T %s", c, c.GetName())
+		}
+		var d appsv1.Deployment
+		Expect(k8s.Get(ctx, client.ObjectKey{Namespace: ns, Name: "demo-api"}, &d)).To(Succeed())
+		Expect(d.Spec.Template.Spec.Containers[0].ReadinessProbe.HTTPGet.Path).To(Equal("/readyz"))
+		Expect(d.Spec.Template.Spec.Containers[0].Env).To(ContainElement(HaveField("Name", "UGC_JWT_SECRET")))
+		Eventually(condition(ctx, s, ugcv1.ConditionReady)).Should(haveStatus(metav1.ConditionFalse, ugcv1.ReasonComponentsNotReady))
+
+		By("patching child statuses as their controllers would")
+		for _, name := range []string{"demo-api", "demo-gateway"} {
+			var dep appsv1.Deployment
+			Expect(k8s.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, &dep)).To(Succeed())
+			n := ptr.Deref(dep.Spec.Replicas, 1)
+			dep.Status = appsv1.DeploymentStatus{ObservedGeneration: dep.Generation, Replicas: n, UpdatedReplicas: n, ReadyReplicas: n, AvailableReplicas: n}
+			Expect(k8s.Status().Update(ctx, &dep)).To(Succeed())
+		}
+		for _, name := range []string{"demo-mongodb", "demo-clickhouse-s0"} {
+			var st appsv1.StatefulSet
+			Expect(k8s.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, &st)).To(Succeed())
+			st.Status = appsv1.StatefulSetStatus{ObservedGeneration: st.Generation, Replicas: 1, ReadyReplicas: 1, AvailableReplicas: 1}
+			Expect(k8s.Status().Update(ctx, &st)).To(Succeed())
+		}
+		pod := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "demo-mongodb-0", Namespace: ns, Labels: selector(s, "mongodb")},
+			Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "mongod", Image: "mongo"}}}}
+		Expect(k8s.Create(ctx, pod)).To(Succeed())
+		pod.Status.Conditions = []corev1.PodCondition{{Type: corev1.PodReady, Status: corev1.ConditionTrue}}
+		Expect(k8s.Status().Update(ctx, pod)).To(Succeed())
+		// the pod is not owned: nudge a reconcile through an owned child
+		Expect(k8s.Get(ctx, client.ObjectKey{Namespace: ns, Name: "demo-api"}, &d)).To(Succeed())
+
+		Eventually(condition(ctx, s, ugcv1.ConditionMongoDBReady)).Should(haveStatus(metav1.ConditionTrue, ugcv1.ReasonAvailable))
+		Eventually(condition(ctx, s, ugcv1.ConditionReady)).Should(haveStatus(metav1.ConditionTrue, ugcv1.ReasonAvailable))
+		Expect(fakeRS.actions).To(ContainElement(RSInitiate))
+		var got ugcv1.UGCStack
+		Expect(k8s.Get(ctx, client.ObjectKeyFromObject(s), &got)).To(Succeed())
+		Expect(got.Status.Endpoints.API).To(Equal(fmt.Sprintf("http://demo-gateway.%s.svc", ns)))
+		Expect(got.Status.ObservedGeneration).To(Equal(got.Generation))
+
+		By("changing the image: the Deployment follows")
+		got.Spec.API.Image = "ugc:2"
+		Expect(k8s.Update(ctx, &got)).To(Succeed())
+		Eventually(func() string {
+			_ = k8s.Get(ctx, client.ObjectKey{Namespace: ns, Name: "demo-api"}, &d)
+			return d.Spec.Template.Spec.Containers[0].Image
+		}).Should(Equal("ugc:2"))
+
+		By("deleting a child: it is recreated")
+		svc := &corev1.Service{}
+		Expect(k8s.Get(ctx, client.ObjectKey{Namespace: ns, Name: "demo-api"}, svc)).To(Succeed())
+		uid := svc.UID
+		Expect(k8s.Delete(ctx, svc)).To(Succeed())
+		Eventually(func() bool {
+			err := k8s.Get(ctx, client.ObjectKey{Namespace: ns, Name: "demo-api"}, svc)
+			return err == nil && svc.UID != uid
+		}).Should(BeTrue())
+
+		By("drift in an owned field is repaired")
+		Expect(k8s.Get(ctx, client.ObjectKey{Namespace: ns, Name: "demo-gateway"}, &d)).To(Succeed())
+		d.Spec.Replicas = ptr.To(int32(7))
+		Expect(k8s.Update(ctx, &d)).To(Succeed())
+		Eventually(func() int32 {
+			_ = k8s.Get(ctx, client.ObjectKey{Namespace: ns, Name: "demo-gateway"}, &d)
+			return *d.Spec.Replicas
+		}).Should(Equal(int32(2)))
+
+		By("the generated admin password survives reconciles")
+		var sec corev1.Secret
+		Expect(k8s.Get(ctx, client.ObjectKey{Namespace: ns, Name: "demo-mongodb-admin"}, &sec)).To(Succeed())
+		pw := string(sec.Data["password"])
+		Expect(pw).NotTo(BeEmpty())
+		Expect(string(sec.Data["uri"])).To(ContainSubstring("replicaSet=demo"))
+		Consistently(func() string {
+			_ = k8s.Get(ctx, client.ObjectKey{Namespace: ns, Name: "demo-mongodb-admin"}, &sec)
+			return string(sec.Data["password"])
+		}, "1s").Should(Equal(pw))
+	})
+
+	It("reports ECKNotInstalled and still reconciles the rest", func() {
+		ns := namespace(ctx)
+		s := newStack(ns, "logs")
+		s.Spec.Logging.Enabled = true
+		Expect(k8s.Create(ctx, s)).To(Succeed())
+		Eventually(condition(ctx, s, ugcv1.ConditionLoggingReady)).Should(haveStatus(metav1.ConditionFalse, ugcv1.ReasonECKNotInstalled))
+		Expect(k8s.Get(ctx, client.ObjectKey{Namespace: ns, Name: "logs-api"}, &appsv1.Deployment{})).To(Succeed())
+	})
+
+	It("creates ECK objects once their CRDs are served", func() {
+		for _, k := range eckKinds {
+			Expect(k8s.Create(ctx, eckCRD(k))).To(Succeed())
+		}
+		ns := namespace(ctx)
+		s := newStack(ns, "eck")
+		s.Spec.Logging.Enabled = true
+		Expect(k8s.Create(ctx, s)).To(Succeed())
+		for _, k := range eckKinds {
+			u := &unstructured.Unstructured{}
+			u.SetGroupVersionKind(k.GroupVersionKind())
+			Eventually(func() error { return k8s.Get(ctx, client.ObjectKey{Namespace: ns, Name: "eck-logs"}, u) }).Should(Succeed(), k.kind)
+		}
+		Eventually(condition(ctx, s, ugcv1.ConditionLoggingReady)).Should(haveStatus(metav1.ConditionFalse, ugcv1.ReasonProgressing))
+	})
+
+	DescribeTable("rejects invalid specs with a clear message",
+		func(mutate func(*ugcv1.UGCStack), message string) {
+			s := newStack("default", "invalid")
+			mutate(s)
+			err := k8s.Create(ctx, s)
+			Expect(apierrors.IsInvalid(err)).To(BeTrue(), "%v", err)
+			Expect(err.Error()).To(ContainSubstring(message))
+		},
+		Entry("even members", func(s *ugcv1.UGCStack) { s.Spec.MongoDB.Members = ptr.To(int32(4)) }, "mongodb.members must be odd"),
+		Entry("two JWT sources", func(s *ugcv1.UGCStack) { s.Spec.API.JWT.JWKSURL = "https://auth/jwks" }, "set exactly one of jwt.secretRef"),
+		Entry("no JWT source", func(s *ugcv1.UGCStack) { s.Spec.API.JWT = ugcv1.JWTSpec{} }, "set exactly one of jwt.secretRef"),
+		Entry("min above max", func(s *ugcv1.UGCStack) {
+			s.Spec.API.Autoscaling = &ugcv1.AutoscalingSpec{MinReplicas: 5, MaxReplicas: 2, TargetCPUUtilizationPercentage: 50}
+		}, "minReplicas must not exceed"),
+		Entry("unknown log level", func(s *ugcv1.UGCStack) { s.Spec.API.LogLevel = "loud" }, "spec.api.logLevel"),
+		Entry("members with external", func(s *ugcv1.UGCStack) {
+			s.Spec.MongoDB.Members = ptr.To(int32(3))
+			s.Spec.MongoDB.External = &ugcv1.ExternalMongoDB{URISecretRef: ugcv1.SecretKeyRef{Name: "m", Key: "uri"}}
+		}, "cannot be set together"),
+		Entry("missing image", func(s *ugcv1.UGCStack) { s.Spec.API.Image = "" }, "spec.api.image"),
+	)
+})
+
+// eckCRD is a small stand-in CRD for one ECK kind (schema-less), enough for
+// the operator to discover and apply it.
+func eckCRD(k gvk) *apiextensionsv1.CustomResourceDefinition {
+	plural := map[string]string{"Elasticsearch": "elasticsearches", "Kibana": "kibanas", "Logstash": "logstashes", "Beat": "beats"}[k.kind]
+	return &apiextensionsv1.CustomResourceDefinition{
+		ObjectMeta: metav1.ObjectMeta{Name: plural + "." + k.group},
+		Spec: apiextensionsv1.CustomResourceDefinitionSpec{
+			Group: k.group,
+			Names: apiextensionsv1.CustomResourceDefinitionNames{Kind: k.kind, Plural: plural, ListKind: k.kind + "List"},
+			Scope: apiextensionsv1.NamespaceScoped,
+			Versions: []apiextensionsv1.CustomResourceDefinitionVersion{{
+				Name: k.version, Served: true, Storage: true,
+				Subresources: &apiextensionsv1.CustomResourceSubresources{Status: &apiextensionsv1.CustomResourceSubresourceStatus{}},
+				Schema: &apiextensionsv1.CustomResourceValidation{OpenAPIV3Schema: &apiextensionsv1.JSONSchemaProps{
+					Type: "object", XPreserveUnknownFields: ptr.To(true)}},
+			}},
+		},
+	}
+}
