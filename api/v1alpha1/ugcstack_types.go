@@ -18,12 +18,12 @@ const (
 
 // Condition reasons a person can act on.
 const (
-	ReasonAvailable       = "Available"
-	ReasonProgressing     = "Progressing"
-	ReasonDisabled        = "Disabled"
-	ReasonExternal        = "External"
-	ReasonECKNotInstalled = "ECKNotInstalled"
-	ReasonApplyFailed     = "ApplyFailed"
+	ReasonAvailable          = "Available"
+	ReasonProgressing        = "Progressing"
+	ReasonDisabled           = "Disabled"
+	ReasonExternal           = "External"
+	ReasonECKNotInstalled    = "ECKNotInstalled"
+	ReasonApplyFailed        = "ApplyFailed"
 	ReasonComponentsNotReady = "ComponentsNotReady"
 	ReasonReplicaSetPending  = "ReplicaSetPending"
 )
@@ -257,7 +257,6 @@ type UGCStackSpec struct {
 	// +optional
 	Gateway GatewaySpec `json:"gateway,omitempty"`
 }
-
 
 // Endpoints the stack exposes.
 type Endpoints struct {
