@@ -13,33 +13,30 @@ import (
 	"k8s.io/utils/ptr"
 
 	ugcv1 "github.com/ugcstack/ugcstack/api/v1alpha1"
+	"github.com/ugcstack/ugcstack/deploy/logging"
+	"github.com/ugcstack/ugcstack/deploy/nginx"
 )
 
-// BuildGatewayConfigMap is nginx's configuration: JSON access log carrying
-// the request id, X-Request-Id passed upstream, the API's 64 KiB body limit
-// and an optional per-address rate limit.
-func BuildGatewayConfigMap(s *ugcv1.UGCStack) *corev1.ConfigMap {
+// BuildGatewayConfigMap is nginx's configuration, rendered from the same
+// template as the standalone deploy/nginx/nginx.conf: JSON access log with
+// ECS names and the request id, X-Request-Id passed upstream, the API's
+// 64 KiB body limit and the optional per-address rate limit.
+func BuildGatewayConfigMap(s *ugcv1.UGCStack) (*corev1.ConfigMap, error) {
 	g := s.Spec.Gateway
-	var b strings.Builder
-	b.WriteString("pid /tmp/nginx.pid;\nworker_processes auto;\nevents { worker_connections 1024; }\nhttp {\n")
-	b.WriteString("  client_body_temp_path /tmp/client_body;\n  proxy_temp_path /tmp/proxy;\n")
-	b.WriteString("  log_format ugc_json escape=json '{\"@timestamp\":\"$time_iso8601\",\"request_id\":\"$request_id\",\"remote_addr\":\"$remote_addr\",\"method\":\"$request_method\",\"uri\":\"$request_uri\",\"status\":$status,\"bytes\":$body_bytes_sent,\"duration\":$request_time,\"upstream_duration\":\"$upstream_response_time\"}';\n")
-	b.WriteString("  access_log /dev/stdout ugc_json;\n  error_log /dev/stderr warn;\n")
-	fmt.Fprintf(&b, "  client_max_body_size %s;\n", bodyLimit)
-	if g.RateLimitPerSecond > 0 {
-		fmt.Fprintf(&b, "  limit_req_zone $binary_remote_addr zone=ugc:10m rate=%dr/s;\n  limit_req_status 429;\n", g.RateLimitPerSecond)
+	p := nginx.Defaults()
+	p.Listen = fmt.Sprint(gatewayPort)
+	p.Upstreams = []string{fmt.Sprintf("%s.%s.svc:80", apiName(s), s.Namespace)}
+	p.RatePerSecond, p.Burst = int(g.RateLimitPerSecond), int(g.RateLimitPerSecond)*2
+	p.MaxBodySize = bodyLimit
+	conf, err := nginx.Render(p)
+	if err != nil {
+		return nil, err
 	}
-	fmt.Fprintf(&b, "  upstream ugc_api { server %s.%s.svc:80; }\n", apiName(s), s.Namespace)
-	fmt.Fprintf(&b, "  server {\n    listen %d;\n    location = /nginx-healthz { access_log off; return 200 \"ok\\n\"; }\n    location / {\n", gatewayPort)
-	if g.RateLimitPerSecond > 0 {
-		fmt.Fprintf(&b, "      limit_req zone=ugc burst=%d nodelay;\n", g.RateLimitPerSecond*2)
-	}
-	b.WriteString("      proxy_set_header X-Request-Id $request_id;\n      proxy_set_header Host $host;\n      proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;\n      proxy_pass http://ugc_api;\n    }\n  }\n}\n")
 	return &corev1.ConfigMap{
 		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "ConfigMap"},
 		ObjectMeta: objectMeta(s, gatewayName(s), "gateway"),
-		Data:       map[string]string{"nginx.conf": b.String()},
-	}
+		Data:       map[string]string{"nginx.conf": conf},
+	}, nil
 }
 
 // BuildGatewayDeployment runs nginx with the ConfigMap above.
@@ -61,7 +58,7 @@ func BuildGatewayDeployment(s *ugcv1.UGCStack, configHash string) *appsv1.Deploy
 						Image: g.Image,
 						Ports: []corev1.ContainerPort{{Name: "http", ContainerPort: gatewayPort, Protocol: corev1.ProtocolTCP}},
 						ReadinessProbe: &corev1.Probe{ProbeHandler: corev1.ProbeHandler{HTTPGet: &corev1.HTTPGetAction{
-							Path: "/nginx-healthz", Port: intstr.FromString("http")}}, PeriodSeconds: 5},
+							Path: "/nginx-health", Port: intstr.FromString("http")}}, PeriodSeconds: 5},
 						Resources: corev1.ResourceRequirements{Requests: corev1.ResourceList{
 							corev1.ResourceCPU: resource.MustParse("50m"), corev1.ResourceMemory: resource.MustParse("32Mi")}},
 						SecurityContext: restrictedSecurityContext(),
@@ -246,46 +243,29 @@ func BuildECKObjects(s *ugcv1.UGCStack) []*unstructured.Unstructured {
 			"elasticsearchRef": map[string]any{"name": esName(s)},
 		}))
 	}
-	pipeline := `input { beats { port => 5044 } }
-output {
-  elasticsearch {
-    hosts => ["${UGC_ES_HOSTS}"]
-    user => "${UGC_ES_USER}"
-    password => "${UGC_ES_PASSWORD}"
-    ssl_certificate_authorities => "${UGC_ES_SSL_CERTIFICATE_AUTHORITY}"
-    index => "ugc-logs-%{+YYYY.MM.dd}"
-  }
-}
-`
 	out = append(out, eckObject(s, ECKLogstash, esName(s), map[string]any{
 		"version": l.Version, "count": int64(1),
 		"elasticsearchRefs": []any{map[string]any{"name": esName(s), "clusterName": "UGC_ES"}},
-		"pipelines":         []any{map[string]any{"pipeline.id": "ugc", "config.string": pipeline}},
+		"pipelines":         []any{map[string]any{"pipeline.id": "ugc", "config.string": logging.LogstashPipeline()}},
 		"services": []any{map[string]any{"name": "beats", "service": map[string]any{"spec": map[string]any{
 			"type": "ClusterIP", "ports": []any{map[string]any{"port": int64(5044), "name": "filebeat", "protocol": "TCP", "targetPort": int64(5044)}}}}}},
 	}))
-	filebeat := map[string]any{
-		"filebeat.inputs": []any{map[string]any{
-			"type":  "filestream",
-			"id":    "ugc-containers",
-			"paths": []any{"/var/log/containers/" + s.Name + "-*.log"},
-			"parsers": []any{
-				map[string]any{"container": map[string]any{}},
-				map[string]any{"ndjson": map[string]any{"target": "", "overwrite_keys": true, "add_error_key": true, "expand_keys": true}},
-			},
-			"processors": []any{map[string]any{"add_kubernetes_metadata": map[string]any{}}},
-		}},
-		"output.logstash": map[string]any{"hosts": []any{fmt.Sprintf("%s-ls-beats.%s.svc:5044", esName(s), s.Namespace)}},
-	}
+	// Filebeat's configuration is deploy/logging's, pointed at this
+	// stack's Logstash.
+	filebeat := logging.FilebeatConfig()
+	filebeat["output.logstash"] = map[string]any{"hosts": []any{fmt.Sprintf("%s-ls-beats.%s.svc:%d", esName(s), s.Namespace, logging.LogstashPort)}}
 	out = append(out, eckObject(s, ECKBeat, esName(s), map[string]any{
 		"type": "filebeat", "version": l.Version, "config": filebeat,
 		"daemonSet": map[string]any{"podTemplate": map[string]any{"spec": map[string]any{
 			"automountServiceAccountToken": true,
 			"securityContext":              map[string]any{"runAsUser": int64(0)},
-			"containers": []any{map[string]any{"name": "filebeat", "volumeMounts": []any{
-				map[string]any{"name": "varlogcontainers", "mountPath": "/var/log/containers"},
-				map[string]any{"name": "varlogpods", "mountPath": "/var/log/pods"},
-			}}},
+			"containers": []any{map[string]any{"name": "filebeat",
+				// add_kubernetes_metadata matches pods of this node.
+				"env": []any{map[string]any{"name": "NODE_NAME", "valueFrom": map[string]any{"fieldRef": map[string]any{"fieldPath": "spec.nodeName"}}}},
+				"volumeMounts": []any{
+					map[string]any{"name": "varlogcontainers", "mountPath": "/var/log/containers"},
+					map[string]any{"name": "varlogpods", "mountPath": "/var/log/pods"},
+				}}},
 			"volumes": []any{
 				map[string]any{"name": "varlogcontainers", "hostPath": map[string]any{"path": "/var/log/containers"}},
 				map[string]any{"name": "varlogpods", "hostPath": map[string]any{"path": "/var/log/pods"}},

@@ -4,7 +4,11 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"reflect"
+	"strings"
 	"testing"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -12,6 +16,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	ugcv1 "github.com/ugcstack/ugcstack/api/v1alpha1"
+	"github.com/ugcstack/ugcstack/deploy/logging"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
@@ -23,8 +28,10 @@ func stacks() map[string]*ugcv1.UGCStack {
 		return &ugcv1.UGCStack{
 			ObjectMeta: metav1.ObjectMeta{Name: "demo", Namespace: "ugc"},
 			Spec: ugcv1.UGCStackSpec{
-				API: ugcv1.APISpec{Image: "ghcr.io/ugcstack/ugc:1.0.0", Replicas: ptr.To(int32(2)), LogLevel: "info",
-					JWT: ugcv1.JWTSpec{SecretRef: &ugcv1.SecretKeyRef{Name: "jwt", Key: "secret"}}},
+				API: ugcv1.APISpec{
+					Image: "ghcr.io/ugcstack/ugc:1.0.0", Replicas: ptr.To(int32(2)), LogLevel: "info",
+					JWT: ugcv1.JWTSpec{SecretRef: &ugcv1.SecretKeyRef{Name: "jwt", Key: "secret"}},
+				},
 				MongoDB:    ugcv1.MongoDBSpec{Members: ptr.To(int32(1)), Image: "mongo:8.0", Database: "ugc", DeletePolicy: "Retain"},
 				Gateway:    ugcv1.GatewaySpec{Image: "nginx:1.29", Replicas: 2, RateLimitPerSecond: 50},
 				Logging:    ugcv1.LoggingSpec{Version: "8.19.0", ElasticsearchNodes: 1, Kibana: true},
@@ -52,6 +59,10 @@ func stacks() map[string]*ugcv1.UGCStack {
 
 func TestBuildersGolden(t *testing.T) {
 	for name, s := range stacks() {
+		gatewayCM, err := BuildGatewayConfigMap(s)
+		if err != nil {
+			t.Fatal(err)
+		}
 		objs := map[string]any{
 			"api-configmap":     BuildAPIConfigMap(s),
 			"api-deployment":    BuildAPIDeployment(s, "HASH"),
@@ -62,7 +73,7 @@ func TestBuildersGolden(t *testing.T) {
 			"mongodb-sts":       BuildMongoStatefulSet(s, *s.Spec.MongoDB.Members),
 			"mongodb-admin":     BuildMongoAdminSecret(s, "PASSWORD"),
 			"mongodb-keyfile":   BuildMongoKeyfileSecret(s, "KEY"),
-			"gateway-configmap": BuildGatewayConfigMap(s),
+			"gateway-configmap": gatewayCM,
 			"gateway-deploy":    BuildGatewayDeployment(s, "HASH"),
 			"gateway-service":   BuildGatewayService(s),
 			"clickhouse-cm":     BuildClickHouseConfigMap(s),
@@ -102,5 +113,38 @@ func TestMongoURIListsEveryMember(t *testing.T) {
 	want := "mongodb://admin:pw@prod-mongodb-0.prod-mongodb.ugc.svc:27017,prod-mongodb-1.prod-mongodb.ugc.svc:27017,prod-mongodb-2.prod-mongodb.ugc.svc:27017/ugc?replicaSet=prod&authSource=admin"
 	if got := MongoURI(s, "admin", "pw"); got != want {
 		t.Errorf("MongoURI = %s\nwant %s", got, want)
+	}
+}
+
+// TestLoggingAndGatewayUseTheShippedConfigs holds the operator to the configs
+// in deploy/: what runs in the cluster is what the contract tests check.
+func TestLoggingAndGatewayUseTheShippedConfigs(t *testing.T) {
+	s := stacks()["production"]
+	cm, err := BuildGatewayConfigMap(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`"http.request.id":"$ugc_request_id"`, "proxy_set_header X-Request-Id $ugc_request_id;", "client_max_body_size 64k;"} {
+		if !strings.Contains(cm.Data["nginx.conf"], want) {
+			t.Errorf("gateway config lacks %q", want)
+		}
+	}
+	var pipeline string
+	var beatConfig map[string]any
+	for _, o := range BuildECKObjects(s) {
+		switch o.GetKind() {
+		case "Logstash":
+			pipelines, _, _ := unstructured.NestedSlice(o.Object, "spec", "pipelines")
+			pipeline, _ = pipelines[0].(map[string]any)["config.string"].(string)
+		case "Beat":
+			beatConfig, _, _ = unstructured.NestedMap(o.Object, "spec", "config")
+		}
+	}
+	if pipeline != logging.LogstashPipeline() {
+		t.Error("the Logstash object does not carry deploy/logging/logstash.conf")
+	}
+	shipped := logging.FilebeatConfig()
+	if !reflect.DeepEqual(beatConfig["filebeat.inputs"], shipped["filebeat.inputs"]) {
+		t.Error("the Beat's inputs differ from deploy/logging/filebeat.yml")
 	}
 }

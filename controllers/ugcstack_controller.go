@@ -178,7 +178,10 @@ func (r *UGCStackReconciler) reconcileGateway(ctx context.Context, s *ugcv1.UGCS
 		}
 		return ok(ugcv1.ReasonDisabled, "gateway disabled")
 	}
-	cm := BuildGatewayConfigMap(s)
+	cm, err := BuildGatewayConfigMap(s)
+	if err != nil {
+		return notReady(ugcv1.ReasonApplyFailed, err.Error())
+	}
 	for _, o := range []client.Object{cm, BuildGatewayDeployment(s, hashData(cm.Data)), BuildGatewayService(s)} {
 		if err := r.apply(ctx, s, o); err != nil {
 			return notReady(ugcv1.ReasonApplyFailed, err.Error())

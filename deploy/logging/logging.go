@@ -35,13 +35,14 @@ const (
 )
 
 // FilebeatConfig returns filebeat.yml as the object an ECK Beat takes in
-// spec.config.
-func FilebeatConfig() (map[string]any, error) {
+// spec.config: a fresh copy on every call, for the caller to adjust. The file
+// is embedded and parsed by this package's tests, so it cannot fail here.
+func FilebeatConfig() map[string]any {
 	var cfg map[string]any
 	if err := yaml.Unmarshal(read("filebeat.yml"), &cfg); err != nil {
-		return nil, fmt.Errorf("logging: filebeat.yml: %w", err)
+		panic(fmt.Sprintf("logging: embedded filebeat.yml: %v", err))
 	}
-	return cfg, nil
+	return cfg
 }
 
 // LogstashPipeline returns the pipeline definition (logstash.conf).

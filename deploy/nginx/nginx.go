@@ -21,7 +21,7 @@ var conf = template.Must(template.New("nginx.conf").Option("missingkey=error").P
 type Params struct {
 	Listen        string   // e.g. "8080" or "127.0.0.1:8080"
 	Upstreams     []string // host:port of the API instances (a Service name in Kubernetes)
-	RatePerSecond int      // sustained requests per second per client address
+	RatePerSecond int      // sustained requests per second per client address; 0 turns the limit off
 	Burst         int      // requests a client may send above the rate at once
 	MaxBodySize   string   // nginx size, kept equal to the API's 64 KiB limit
 	AccessLog     string   // path, /dev/stdout in a container
@@ -42,13 +42,14 @@ func Defaults() Params {
 		AccessLog:     "/dev/stdout",
 		ErrorLog:      "/dev/stderr",
 		PidFile:       "/tmp/nginx.pid",
-		TempDir:       "/tmp/nginx",
+		TempDir:       "/tmp",
 	}
 }
 
 // Render returns the nginx.conf for p.
 func Render(p Params) (string, error) {
-	if len(p.Upstreams) == 0 || p.RatePerSecond < 1 || p.Burst < 0 || p.Listen == "" || p.MaxBodySize == "" {
+	if len(p.Upstreams) == 0 || p.RatePerSecond < 0 || p.Burst < 0 || p.Listen == "" || p.MaxBodySize == "" ||
+		p.AccessLog == "" || p.ErrorLog == "" || p.PidFile == "" {
 		return "", fmt.Errorf("nginx: incomplete parameters %+v", p)
 	}
 	var b bytes.Buffer

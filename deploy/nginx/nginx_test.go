@@ -50,6 +50,14 @@ func TestRender(t *testing.T) {
 	if strings.Contains(got, "\nuser ") {
 		t.Error("user directive rendered without RunAsUser")
 	}
+	p.RatePerSecond = 0
+	unlimited, err := Render(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(unlimited, "limit_req") {
+		t.Error("a rate of 0 still renders a limit")
+	}
 	for _, bad := range []Params{{}, {Listen: "80", Upstreams: []string{"a:1"}, MaxBodySize: "1k"}} {
 		if _, err := Render(bad); err == nil {
 			t.Errorf("Render(%+v) accepted", bad)
