@@ -63,7 +63,8 @@ func restrictedSecurityContext() *corev1.SecurityContext {
 
 func secretEnv(name string, ref *ugcv1.SecretKeyRef) corev1.EnvVar {
 	return corev1.EnvVar{Name: name, ValueFrom: &corev1.EnvVarSource{SecretKeyRef: &corev1.SecretKeySelector{
-		LocalObjectReference: corev1.LocalObjectReference{Name: ref.Name}, Key: ref.Key}}}
+		LocalObjectReference: corev1.LocalObjectReference{Name: ref.Name}, Key: ref.Key,
+	}}}
 }
 
 // MongoHosts lists host:port of every managed member, in ordinal order.
@@ -136,7 +137,8 @@ func BuildAPIDeployment(s *ugcv1.UGCStack, configHash string) *appsv1.Deployment
 	var mounts []corev1.VolumeMount
 	if ref := a.JWT.PublicKeySecretRef; ref != nil {
 		volumes = append(volumes, corev1.Volume{Name: "jwt-key", VolumeSource: corev1.VolumeSource{
-			Secret: &corev1.SecretVolumeSource{SecretName: ref.Name, Items: []corev1.KeyToPath{{Key: ref.Key, Path: ref.Key}}}}})
+			Secret: &corev1.SecretVolumeSource{SecretName: ref.Name, Items: []corev1.KeyToPath{{Key: ref.Key, Path: ref.Key}}},
+		}})
 		mounts = append(mounts, corev1.VolumeMount{Name: "jwt-key", MountPath: jwtKeyMountAt, ReadOnly: true})
 	}
 	resources := a.Resources
@@ -217,7 +219,8 @@ func BuildAPIHPA(s *ugcv1.UGCStack) *autoscalingv2.HorizontalPodAutoscaler {
 			Metrics: []autoscalingv2.MetricSpec{{
 				Type: autoscalingv2.ResourceMetricSourceType,
 				Resource: &autoscalingv2.ResourceMetricSource{Name: corev1.ResourceCPU, Target: autoscalingv2.MetricTarget{
-					Type: autoscalingv2.UtilizationMetricType, AverageUtilization: ptr.To(as.TargetCPUUtilizationPercentage)}},
+					Type: autoscalingv2.UtilizationMetricType, AverageUtilization: ptr.To(as.TargetCPUUtilizationPercentage),
+				}},
 			}},
 		},
 	}
@@ -310,7 +313,8 @@ func BuildMongoStatefulSet(s *ugcv1.UGCStack, replicas int32) *appsv1.StatefulSe
 			PodManagementPolicy: appsv1.ParallelPodManagement,
 			Selector:            &metav1.LabelSelector{MatchLabels: selector(s, "mongodb")},
 			PersistentVolumeClaimRetentionPolicy: &appsv1.StatefulSetPersistentVolumeClaimRetentionPolicy{
-				WhenDeleted: retention, WhenScaled: appsv1.RetainPersistentVolumeClaimRetentionPolicyType},
+				WhenDeleted: retention, WhenScaled: appsv1.RetainPersistentVolumeClaimRetentionPolicyType,
+			},
 			Template: corev1.PodTemplateSpec{
 				ObjectMeta: metav1.ObjectMeta{Labels: labels(s, "mongodb")},
 				Spec: corev1.PodSpec{
@@ -319,8 +323,10 @@ func BuildMongoStatefulSet(s *ugcv1.UGCStack, replicas int32) *appsv1.StatefulSe
 					Containers: []corev1.Container{{
 						Name:  "mongod",
 						Image: m.Image,
-						Args: []string{"--replSet", MongoReplicaSetName(s), "--bind_ip_all", "--port", fmt.Sprint(mongoPort),
-							"--keyFile", "/etc/mongodb/keyfile/keyfile", "--dbpath", "/data/db"},
+						Args: []string{
+							"--replSet", MongoReplicaSetName(s), "--bind_ip_all", "--port", fmt.Sprint(mongoPort),
+							"--keyFile", "/etc/mongodb/keyfile/keyfile", "--dbpath", "/data/db",
+						},
 						Env: []corev1.EnvVar{
 							secretEnv("MONGO_INITDB_ROOT_USERNAME", &ugcv1.SecretKeyRef{Name: mongoAuthName(s), Key: "username"}),
 							secretEnv("MONGO_INITDB_ROOT_PASSWORD", &ugcv1.SecretKeyRef{Name: mongoAuthName(s), Key: "password"}),

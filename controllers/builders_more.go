@@ -58,9 +58,11 @@ func BuildGatewayDeployment(s *ugcv1.UGCStack, configHash string) *appsv1.Deploy
 						Image: g.Image,
 						Ports: []corev1.ContainerPort{{Name: "http", ContainerPort: gatewayPort, Protocol: corev1.ProtocolTCP}},
 						ReadinessProbe: &corev1.Probe{ProbeHandler: corev1.ProbeHandler{HTTPGet: &corev1.HTTPGetAction{
-							Path: "/nginx-health", Port: intstr.FromString("http")}}, PeriodSeconds: 5},
+							Path: "/nginx-health", Port: intstr.FromString("http"),
+						}}, PeriodSeconds: 5},
 						Resources: corev1.ResourceRequirements{Requests: corev1.ResourceList{
-							corev1.ResourceCPU: resource.MustParse("50m"), corev1.ResourceMemory: resource.MustParse("32Mi")}},
+							corev1.ResourceCPU: resource.MustParse("50m"), corev1.ResourceMemory: resource.MustParse("32Mi"),
+						}},
 						SecurityContext: restrictedSecurityContext(),
 						VolumeMounts: []corev1.VolumeMount{
 							{Name: "config", MountPath: "/etc/nginx/nginx.conf", SubPath: "nginx.conf", ReadOnly: true},
@@ -162,14 +164,16 @@ func BuildClickHouseStatefulSets(s *ugcv1.UGCStack) []*appsv1.StatefulSet {
 							Ports:     []corev1.ContainerPort{{Name: "native", ContainerPort: 9000}, {Name: "http", ContainerPort: 8123}},
 							Resources: c.Resources,
 							ReadinessProbe: &corev1.Probe{ProbeHandler: corev1.ProbeHandler{HTTPGet: &corev1.HTTPGetAction{
-								Path: "/ping", Port: intstr.FromString("http")}}, PeriodSeconds: 10},
+								Path: "/ping", Port: intstr.FromString("http"),
+							}}, PeriodSeconds: 10},
 							VolumeMounts: []corev1.VolumeMount{
 								{Name: "data", MountPath: "/var/lib/clickhouse"},
 								{Name: "config", MountPath: "/etc/clickhouse-server/config.d/cluster.xml", SubPath: "cluster.xml", ReadOnly: true},
 							},
 						}},
 						Volumes: []corev1.Volume{{Name: "config", VolumeSource: corev1.VolumeSource{ConfigMap: &corev1.ConfigMapVolumeSource{
-							LocalObjectReference: corev1.LocalObjectReference{Name: clickhouseName(s)}}}}},
+							LocalObjectReference: corev1.LocalObjectReference{Name: clickhouseName(s)},
+						}}}},
 					},
 				},
 				VolumeClaimTemplates: []corev1.PersistentVolumeClaim{{
@@ -248,7 +252,8 @@ func BuildECKObjects(s *ugcv1.UGCStack) []*unstructured.Unstructured {
 		"elasticsearchRefs": []any{map[string]any{"name": esName(s), "clusterName": "UGC_ES"}},
 		"pipelines":         []any{map[string]any{"pipeline.id": "ugc", "config.string": logging.LogstashPipeline()}},
 		"services": []any{map[string]any{"name": "beats", "service": map[string]any{"spec": map[string]any{
-			"type": "ClusterIP", "ports": []any{map[string]any{"port": int64(5044), "name": "filebeat", "protocol": "TCP", "targetPort": int64(5044)}}}}}},
+			"type": "ClusterIP", "ports": []any{map[string]any{"port": int64(5044), "name": "filebeat", "protocol": "TCP", "targetPort": int64(5044)}},
+		}}}},
 	}))
 	// Filebeat's configuration is deploy/logging's, pointed at this
 	// stack's Logstash.
@@ -259,13 +264,15 @@ func BuildECKObjects(s *ugcv1.UGCStack) []*unstructured.Unstructured {
 		"daemonSet": map[string]any{"podTemplate": map[string]any{"spec": map[string]any{
 			"automountServiceAccountToken": true,
 			"securityContext":              map[string]any{"runAsUser": int64(0)},
-			"containers": []any{map[string]any{"name": "filebeat",
+			"containers": []any{map[string]any{
+				"name": "filebeat",
 				// add_kubernetes_metadata matches pods of this node.
 				"env": []any{map[string]any{"name": "NODE_NAME", "valueFrom": map[string]any{"fieldRef": map[string]any{"fieldPath": "spec.nodeName"}}}},
 				"volumeMounts": []any{
 					map[string]any{"name": "varlogcontainers", "mountPath": "/var/log/containers"},
 					map[string]any{"name": "varlogpods", "mountPath": "/var/log/pods"},
-				}}},
+				},
+			}},
 			"volumes": []any{
 				map[string]any{"name": "varlogcontainers", "hostPath": map[string]any{"path": "/var/log/containers"}},
 				map[string]any{"name": "varlogpods", "hostPath": map[string]any{"path": "/var/log/pods"}},

@@ -82,7 +82,8 @@ func Plan(name string, st RSState, desired []string, ready map[string]bool) RSAc
 			return RSAction{Kind: RSWait, Reason: "waiting for the first member's pod to be ready"}
 		}
 		return RSAction{Kind: RSInitiate, Reason: "initiating with " + desired[0], Config: RSConfig{
-			Name: name, Version: 1, Members: []RSMember{{ID: 0, Host: desired[0], Votes: 1, Priority: 1}}}}
+			Name: name, Version: 1, Members: []RSMember{{ID: 0, Host: desired[0], Votes: 1, Priority: 1}},
+		}}
 	}
 	var primary string
 	for _, m := range st.Status {

@@ -103,8 +103,10 @@ func (r *UGCStackReconciler) Reconcile(ctx context.Context, req ctrl.Request) (c
 			requeue = res.requeue
 		}
 	}
-	ready := metav1.Condition{Type: ugcv1.ConditionReady, Status: metav1.ConditionTrue, Reason: ugcv1.ReasonAvailable,
-		Message: "every component is ready", ObservedGeneration: stack.Generation}
+	ready := metav1.Condition{
+		Type: ugcv1.ConditionReady, Status: metav1.ConditionTrue, Reason: ugcv1.ReasonAvailable,
+		Message: "every component is ready", ObservedGeneration: stack.Generation,
+	}
 	if !allReady {
 		ready.Status, ready.Reason = metav1.ConditionFalse, ugcv1.ReasonComponentsNotReady
 		ready.Message = fmt.Sprintf("not ready: %v", notReadyTypes)
@@ -161,11 +163,7 @@ func (r *UGCStackReconciler) reconcileAPI(ctx context.Context, s *ugcv1.UGCStack
 	if err := r.Get(ctx, client.ObjectKey{Namespace: s.Namespace, Name: apiName(s)}, &d); err != nil {
 		return notReady(ugcv1.ReasonProgressing, err.Error())
 	}
-	if ready, msg := deploymentReady(&d); !ready {
-		return notReady(ugcv1.ReasonProgressing, "API Deployment: "+msg)
-	} else {
-		return ok(ugcv1.ReasonAvailable, "API Deployment: "+msg)
-	}
+	return deploymentResult(&d, "API Deployment")
 }
 
 func (r *UGCStackReconciler) reconcileGateway(ctx context.Context, s *ugcv1.UGCStack) result {
@@ -191,11 +189,7 @@ func (r *UGCStackReconciler) reconcileGateway(ctx context.Context, s *ugcv1.UGCS
 	if err := r.Get(ctx, client.ObjectKey{Namespace: s.Namespace, Name: gatewayName(s)}, &d); err != nil {
 		return notReady(ugcv1.ReasonProgressing, err.Error())
 	}
-	if ready, msg := deploymentReady(&d); !ready {
-		return notReady(ugcv1.ReasonProgressing, "gateway Deployment: "+msg)
-	} else {
-		return ok(ugcv1.ReasonAvailable, "gateway Deployment: "+msg)
-	}
+	return deploymentResult(&d, "gateway Deployment")
 }
 
 func (r *UGCStackReconciler) reconcileClickHouse(ctx context.Context, s *ugcv1.UGCStack) result {
@@ -404,4 +398,13 @@ func (r *UGCStackReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		Owns(&policyv1.PodDisruptionBudget{}).
 		Named("ugcstack").
 		Complete(r)
+}
+
+// deploymentResult reports a Deployment's availability as a component result.
+func deploymentResult(d *appsv1.Deployment, what string) result {
+	ready, msg := deploymentReady(d)
+	if !ready {
+		return notReady(ugcv1.ReasonProgressing, what+": "+msg)
+	}
+	return ok(ugcv1.ReasonAvailable, what+": "+msg)
 }

@@ -100,8 +100,10 @@ var _ = Describe("UGCStack controller", func() {
 			st.Status = appsv1.StatefulSetStatus{ObservedGeneration: st.Generation, Replicas: 1, ReadyReplicas: 1, AvailableReplicas: 1}
 			Expect(k8s.Status().Update(ctx, &st)).To(Succeed())
 		}
-		pod := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "demo-mongodb-0", Namespace: ns, Labels: selector(s, "mongodb")},
-			Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "mongod", Image: "mongo"}}}}
+		pod := &corev1.Pod{
+			ObjectMeta: metav1.ObjectMeta{Name: "demo-mongodb-0", Namespace: ns, Labels: selector(s, "mongodb")},
+			Spec:       corev1.PodSpec{Containers: []corev1.Container{{Name: "mongod", Image: "mongo"}}},
+		}
 		Expect(k8s.Create(ctx, pod)).To(Succeed())
 		pod.Status.Conditions = []corev1.PodCondition{{Type: corev1.PodReady, Status: corev1.ConditionTrue}}
 		Expect(k8s.Status().Update(ctx, pod)).To(Succeed())
@@ -217,7 +219,8 @@ func eckCRD(k gvk) *apiextensionsv1.CustomResourceDefinition {
 				Name: k.version, Served: true, Storage: true,
 				Subresources: &apiextensionsv1.CustomResourceSubresources{Status: &apiextensionsv1.CustomResourceSubresourceStatus{}},
 				Schema: &apiextensionsv1.CustomResourceValidation{OpenAPIV3Schema: &apiextensionsv1.JSONSchemaProps{
-					Type: "object", XPreserveUnknownFields: ptr.To(true)}},
+					Type: "object", XPreserveUnknownFields: ptr.To(true),
+				}},
 			}},
 		},
 	}
