@@ -16,6 +16,7 @@ import (
 
 	_ "modernc.org/sqlite" // driver "sqlite"
 
+	"github.com/ugcstack/ugcstack/research/sqlread"
 	"github.com/ugcstack/ugcstack/research/ugcdata"
 )
 
@@ -168,22 +169,7 @@ func (s *Store) PutRating(ctx context.Context, r ugcdata.Rating) error {
 }
 
 func (s *Store) UserBookmarks(ctx context.Context, user int64, limit int) ([]ugcdata.Bookmark, error) {
-	rows, err := s.r.QueryContext(ctx, "SELECT film_id, at FROM bookmarks WHERE user_id = ? ORDER BY at DESC, film_id LIMIT ?", user, limit)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []ugcdata.Bookmark
-	for rows.Next() {
-		var at int64
-		b := ugcdata.Bookmark{UserID: user}
-		if err := rows.Scan(&b.FilmID, &at); err != nil {
-			return nil, err
-		}
-		b.At = time.UnixMilli(at).UTC()
-		out = append(out, b)
-	}
-	return out, rows.Err()
+	return sqlread.Bookmarks(ctx, s.r, user, "SELECT film_id, at FROM bookmarks WHERE user_id = ? ORDER BY at DESC, film_id LIMIT ?", user, limit)
 }
 
 func (s *Store) FilmSummary(ctx context.Context, film int64) (ugcdata.Summary, error) {
@@ -196,48 +182,13 @@ func (s *Store) FilmSummary(ctx context.Context, film int64) (ugcdata.Summary, e
 }
 
 func (s *Store) FilmReviews(ctx context.Context, film int64, limit int) ([]ugcdata.Review, error) {
-	rows, err := s.r.QueryContext(ctx, "SELECT id, user_id, body, at, likes, dislikes FROM reviews WHERE film_id = ? ORDER BY likes DESC, id LIMIT ?", film, limit)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []ugcdata.Review
-	for rows.Next() {
-		var at int64
-		r := ugcdata.Review{FilmID: film}
-		if err := rows.Scan(&r.ID, &r.UserID, &r.Text, &at, &r.Likes, &r.Dislikes); err != nil {
-			return nil, err
-		}
-		r.At = time.UnixMilli(at).UTC()
-		out = append(out, r)
-	}
-	return out, rows.Err()
+	return sqlread.Reviews(ctx, s.r, film, "SELECT id, user_id, body, at, likes, dislikes FROM reviews WHERE film_id = ? ORDER BY likes DESC, id LIMIT ?", film, limit)
 }
 
 func (s *Store) UserRatings(ctx context.Context, user int64) ([]ugcdata.Rating, error) {
-	rows, err := s.r.QueryContext(ctx, "SELECT film_id, score, at FROM ratings WHERE user_id = ? ORDER BY film_id", user)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []ugcdata.Rating
-	for rows.Next() {
-		var at int64
-		r := ugcdata.Rating{UserID: user}
-		if err := rows.Scan(&r.FilmID, &r.Score, &at); err != nil {
-			return nil, err
-		}
-		r.At = time.UnixMilli(at).UTC()
-		out = append(out, r)
-	}
-	return out, rows.Err()
+	return sqlread.Ratings(ctx, s.r, user, "SELECT film_id, score, at FROM ratings WHERE user_id = ? ORDER BY film_id", user)
 }
 
 func (s *Store) UserFilmRating(ctx context.Context, user, film int64) (int8, bool, error) {
-	var sc int8
-	err := s.r.QueryRowContext(ctx, "SELECT score FROM ratings WHERE user_id = ? AND film_id = ?", user, film).Scan(&sc)
-	if err == sql.ErrNoRows {
-		return 0, false, nil
-	}
-	return sc, err == nil, err
+	return sqlread.Score(ctx, s.r, "SELECT score FROM ratings WHERE user_id = ? AND film_id = ?", user, film)
 }

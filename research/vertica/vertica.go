@@ -20,6 +20,7 @@ import (
 
 	_ "github.com/vertica/vertica-sql-go" // driver "vertica"
 
+	"github.com/ugcstack/ugcstack/research/sqlread"
 	"github.com/ugcstack/ugcstack/research/ugcdata"
 )
 
@@ -157,22 +158,7 @@ var Queries = map[string]string{
 }
 
 func (s *Store) UserBookmarks(ctx context.Context, user int64, limit int) ([]ugcdata.Bookmark, error) {
-	rows, err := s.db.QueryContext(ctx, Queries["user_bookmarks"], user, limit)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []ugcdata.Bookmark
-	for rows.Next() {
-		var at int64
-		b := ugcdata.Bookmark{UserID: user}
-		if err := rows.Scan(&b.FilmID, &at); err != nil {
-			return nil, err
-		}
-		b.At = time.UnixMilli(at).UTC()
-		out = append(out, b)
-	}
-	return out, rows.Err()
+	return sqlread.Bookmarks(ctx, s.db, user, Queries["user_bookmarks"], user, limit)
 }
 
 func (s *Store) FilmSummary(ctx context.Context, film int64) (ugcdata.Summary, error) {
@@ -182,48 +168,13 @@ func (s *Store) FilmSummary(ctx context.Context, film int64) (ugcdata.Summary, e
 }
 
 func (s *Store) FilmReviews(ctx context.Context, film int64, limit int) ([]ugcdata.Review, error) {
-	rows, err := s.db.QueryContext(ctx, Queries["film_reviews"], film, film, limit)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []ugcdata.Review
-	for rows.Next() {
-		var at int64
-		r := ugcdata.Review{FilmID: film}
-		if err := rows.Scan(&r.ID, &r.UserID, &r.Text, &at, &r.Likes, &r.Dislikes); err != nil {
-			return nil, err
-		}
-		r.At = time.UnixMilli(at).UTC()
-		out = append(out, r)
-	}
-	return out, rows.Err()
+	return sqlread.Reviews(ctx, s.db, film, Queries["film_reviews"], film, film, limit)
 }
 
 func (s *Store) UserRatings(ctx context.Context, user int64) ([]ugcdata.Rating, error) {
-	rows, err := s.db.QueryContext(ctx, Queries["user_ratings"], user)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []ugcdata.Rating
-	for rows.Next() {
-		var at, sc int64
-		r := ugcdata.Rating{UserID: user}
-		if err := rows.Scan(&r.FilmID, &sc, &at); err != nil {
-			return nil, err
-		}
-		r.Score, r.At = int8(sc), time.UnixMilli(at).UTC()
-		out = append(out, r)
-	}
-	return out, rows.Err()
+	return sqlread.Ratings(ctx, s.db, user, Queries["user_ratings"], user)
 }
 
 func (s *Store) UserFilmRating(ctx context.Context, user, film int64) (int8, bool, error) {
-	var sc int64
-	err := s.db.QueryRowContext(ctx, Queries["user_film_rating"], user, film).Scan(&sc)
-	if err == sql.ErrNoRows {
-		return 0, false, nil
-	}
-	return int8(sc), err == nil, err
+	return sqlread.Score(ctx, s.db, Queries["user_film_rating"], user, film)
 }
