@@ -55,6 +55,42 @@ func NewEvent(t EventType, userID, filmID uuid.UUID) Event {
 	return Event{ID: uuid.Must(uuid.NewV7()), Type: t, UserID: userID, FilmID: filmID, OccurredAt: Now()}
 }
 
+// RatingSetEvent records userID's score of filmID; previous is nil when the
+// rating is new.
+func RatingSetEvent(userID, filmID uuid.UUID, score int, previous *int) Event {
+	e := NewEvent(EventRatingSet, userID, filmID)
+	e.Score, e.PreviousScore = &score, previous
+	return e
+}
+
+// RatingDeletedEvent records the removal of a rating that had score previous.
+func RatingDeletedEvent(userID, filmID uuid.UUID, previous int) Event {
+	e := NewEvent(EventRatingDeleted, userID, filmID)
+	e.PreviousScore = &previous
+	return e
+}
+
+// ReviewEvent records the creation, edit or deletion (t) of a review by its
+// author.
+func ReviewEvent(t EventType, authorID, filmID, reviewID uuid.UUID) Event {
+	e := NewEvent(t, authorID, filmID)
+	e.ReviewID = reviewID
+	return e
+}
+
+// VoteEvent records userID's vote on a review of filmID changing from
+// previous to vote; "" stands for no vote, so a new vote has previous "" and
+// a withdrawn one has vote "" (review_vote_deleted).
+func VoteEvent(userID, filmID, reviewID uuid.UUID, vote, previous VoteValue) Event {
+	t := EventReviewVoteSet
+	if vote == "" {
+		t = EventReviewVoteDeleted
+	}
+	e := ReviewEvent(t, userID, filmID, reviewID)
+	e.Vote, e.PreviousVote = vote, previous
+	return e
+}
+
 // Validate reports EINVALID when the event's fields do not fit its type:
 // each type carries exactly the values its constant's comment lists.
 func (e *Event) Validate() error {

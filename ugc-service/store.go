@@ -10,6 +10,11 @@ type Store interface {
 	ReviewService
 	BookmarkService
 
+	// Outbox holds the events of every change, recorded atomically with it
+	// (where the deployment allows: see each store), for the relay to
+	// ClickHouse.
+	Outbox
+
 	// Migrate creates the tables or collections and indexes the store needs.
 	// It is idempotent and safe to run while another instance serves.
 	Migrate(ctx context.Context) error

@@ -27,24 +27,36 @@ func (d *bookmarkDoc) bookmark() *ugc.Bookmark {
 
 // AddBookmark upserts with $setOnInsert only, so an existing bookmark is left
 // as it is, and reads the document as it was before: none means this call
-// created it.
+// created it, and only then is there an event.
 func (s *Store) AddBookmark(ctx context.Context, userID, filmID uuid.UUID) (*ugc.Bookmark, bool, error) {
 	ctx, cancel := s.op(ctx)
 	defer cancel()
 	now := ugc.Now()
 	update := bson.D{{Key: "$setOnInsert", Value: bson.D{{Key: "created_at", Value: now}}}}
 	opts := options.FindOneAndUpdate().SetUpsert(true).SetReturnDocument(options.Before)
-	var before bookmarkDoc
-	err := retryUpsert(func() error {
-		return s.bookmarks.FindOneAndUpdate(ctx, bookmarkKey(userID, filmID), update, opts).Decode(&before)
+	var (
+		out     *ugc.Bookmark
+		created bool
+	)
+	err := s.change(ctx, func(ctx context.Context) error {
+		var before bookmarkDoc
+		err := retryUpsert(func() error {
+			return s.bookmarks.FindOneAndUpdate(ctx, bookmarkKey(userID, filmID), update, opts).Decode(&before)
+		})
+		if errors.Is(err, mongodrv.ErrNoDocuments) {
+			out, created = &ugc.Bookmark{UserID: userID, FilmID: filmID, CreatedAt: now}, true
+			return s.emit(ctx, ugc.NewEvent(ugc.EventBookmarkAdded, userID, filmID))
+		}
+		if err != nil {
+			return fmt.Errorf("mongo: upsert bookmark: %w", err)
+		}
+		out, created = before.bookmark(), false
+		return nil
 	})
-	if errors.Is(err, mongodrv.ErrNoDocuments) {
-		return &ugc.Bookmark{UserID: userID, FilmID: filmID, CreatedAt: now}, true, nil
-	}
 	if err != nil {
-		return nil, false, fmt.Errorf("mongo: upsert bookmark: %w", err)
+		return nil, false, err
 	}
-	return before.bookmark(), false, nil
+	return out, created, nil
 }
 
 func bookmarkKey(userID, filmID uuid.UUID) bson.D {
@@ -55,14 +67,16 @@ func bookmarkKey(userID, filmID uuid.UUID) bson.D {
 func (s *Store) RemoveBookmark(ctx context.Context, userID, filmID uuid.UUID) error {
 	ctx, cancel := s.op(ctx)
 	defer cancel()
-	res, err := s.bookmarks.DeleteOne(ctx, bookmarkKey(userID, filmID))
-	if err != nil {
-		return fmt.Errorf("mongo: delete bookmark: %w", err)
-	}
-	if res.DeletedCount == 0 {
-		return ugc.Errorf(ugc.ENOTFOUND, "bookmark not found")
-	}
-	return nil
+	return s.change(ctx, func(ctx context.Context) error {
+		res, err := s.bookmarks.DeleteOne(ctx, bookmarkKey(userID, filmID))
+		if err != nil {
+			return fmt.Errorf("mongo: delete bookmark: %w", err)
+		}
+		if res.DeletedCount == 0 {
+			return ugc.Errorf(ugc.ENOTFOUND, "bookmark not found")
+		}
+		return s.emit(ctx, ugc.NewEvent(ugc.EventBookmarkRemoved, userID, filmID))
+	})
 }
 
 // ListBookmarks scans the (user_id, created_at -1, film_id -1) index from the

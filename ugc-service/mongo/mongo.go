@@ -15,6 +15,9 @@
 //	review_votes    {review_id, user_id, value, updated_at} unique (review_id, user_id)
 //	bookmarks       {user_id, film_id, created_at}
 //	                unique (user_id, film_id); (user_id, created_at -1, film_id -1)
+//	outbox          {_id: event id, type, user_id, film_id, review_id, score,
+//	                previous_score, vote, previous_vote, occurred_at}, the
+//	                events not yet relayed to ClickHouse
 //
 // UUIDs are stored as BSON binary subtype 4, the standard UUID representation:
 // 16 bytes instead of 36 characters in every index entry, shown as UUID(...)
@@ -41,6 +44,18 @@
 // review for the same reason: a crash in between leaves a review whose
 // counters outnumber its votes, which reconciling repairs, rather than votes
 // that nothing refers to.
+//
+// # Outbox
+//
+// Every change also inserts its ugc.Event into the outbox collection, inside
+// the change's transaction on a replica set, so the event exists exactly when
+// the change does; the relay deletes events once ClickHouse has them. On a
+// standalone server the event is inserted last, after the source and counter
+// writes, because its values (the previous score or vote) come from the
+// source write's before-image. A crash in that window loses the one event of
+// a change that did happen: the relay cannot resolve it, and so analytics is
+// exact only on a replica set, which is what the operator deploys (a single
+// member is a replica set too). A standalone server is for development.
 //
 // Only operations that FerretDB v1 also implements correctly are used (point
 // reads, upserts, $inc, $set, $setOnInsert, index-backed range scans, unique
@@ -73,6 +88,7 @@ const (
 	reviewsCollection   = "reviews"
 	votesCollection     = "review_votes"
 	bookmarksCollection = "bookmarks"
+	outboxCollection    = "outbox"
 )
 
 // DefaultOpTimeout bounds every call the store makes to the server.
@@ -93,7 +109,7 @@ type Store struct {
 	opTimeout time.Duration
 	txn       bool
 
-	ratings, summaries, reviews, votes, bookmarks *mongodrv.Collection
+	ratings, summaries, reviews, votes, bookmarks, outbox *mongodrv.Collection
 }
 
 // Option configures Open.
@@ -167,6 +183,7 @@ func Open(ctx context.Context, uri, database string, opts ...Option) (*Store, er
 	s.reviews = s.db.Collection(reviewsCollection)
 	s.votes = s.db.Collection(votesCollection)
 	s.bookmarks = s.db.Collection(bookmarksCollection)
+	s.outbox = s.db.Collection(outboxCollection)
 
 	if err := s.Ping(ctx); err != nil {
 		_ = s.Close()
@@ -258,14 +275,16 @@ func (s *Store) Migrate(ctx context.Context) error {
 			}
 		}
 	}
-	// film_summaries needs only its _id index, which the server creates; the
-	// collection is created explicitly so that the first rating is not also
-	// the collection's creation inside a transaction.
-	ctx, cancel := s.op(ctx)
-	defer cancel()
-	err := s.db.CreateCollection(ctx, summariesCollection)
-	if err != nil && !isNamespaceExists(err) {
-		return fmt.Errorf("mongo: create %s: %w", summariesCollection, err)
+	// film_summaries and outbox need only their _id index, which the server
+	// creates; they are created explicitly so that a first write to them is
+	// not also the collection's creation inside a transaction.
+	for _, name := range []string{summariesCollection, outboxCollection} {
+		ctx, cancel := s.op(ctx)
+		err := s.db.CreateCollection(ctx, name)
+		cancel()
+		if err != nil && !isNamespaceExists(err) {
+			return fmt.Errorf("mongo: create %s: %w", name, err)
+		}
 	}
 	return nil
 }

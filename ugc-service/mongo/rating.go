@@ -82,14 +82,18 @@ func (s *Store) SetRating(ctx context.Context, userID, filmID uuid.UUID, score i
 
 		out = &ugc.Rating{UserID: userID, FilmID: filmID, Score: score, CreatedAt: now, UpdatedAt: now}
 		delta := bson.D{{Key: distKey(score), Value: int64(1)}}
+		var previous *int
 		if existed {
 			out.CreatedAt = before.CreatedAt.UTC()
-			if before.Score == score {
-				return nil
-			}
+			previous = &before.Score
 			delta = append(delta, bson.E{Key: distKey(before.Score), Value: int64(-1)})
 		}
-		return s.moveDistribution(ctx, filmID, delta)
+		if previous == nil || *previous != score {
+			if err := s.moveDistribution(ctx, filmID, delta); err != nil {
+				return err
+			}
+		}
+		return s.emit(ctx, ugc.RatingSetEvent(userID, filmID, score, previous))
 	})
 	if err != nil {
 		return nil, err
@@ -167,7 +171,10 @@ func (s *Store) DeleteRating(ctx context.Context, userID, filmID uuid.UUID) erro
 		if err != nil {
 			return fmt.Errorf("mongo: delete rating: %w", err)
 		}
-		return s.moveDistribution(ctx, filmID, bson.D{{Key: distKey(d.Score), Value: int64(-1)}})
+		if err := s.moveDistribution(ctx, filmID, bson.D{{Key: distKey(d.Score), Value: int64(-1)}}); err != nil {
+			return err
+		}
+		return s.emit(ctx, ugc.RatingDeletedEvent(userID, filmID, d.Score))
 	})
 }
 

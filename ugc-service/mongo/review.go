@@ -75,11 +75,17 @@ func (s *Store) CreateReview(ctx context.Context, authorID, filmID uuid.UUID, te
 	defer cancel()
 	now := ugc.Now()
 	d := reviewDoc{ID: id, FilmID: filmID, AuthorID: authorID, Text: text, CreatedAt: now, UpdatedAt: now}
-	if _, err := s.reviews.InsertOne(ctx, d); err != nil {
-		if mongodrv.IsDuplicateKeyError(err) {
-			return nil, ugc.Errorf(ugc.ECONFLICT, "you have already reviewed this film")
+	err = s.change(ctx, func(ctx context.Context) error {
+		if _, err := s.reviews.InsertOne(ctx, d); err != nil {
+			if mongodrv.IsDuplicateKeyError(err) {
+				return ugc.Errorf(ugc.ECONFLICT, "you have already reviewed this film")
+			}
+			return fmt.Errorf("mongo: insert review: %w", err)
 		}
-		return nil, fmt.Errorf("mongo: insert review: %w", err)
+		return s.emit(ctx, ugc.ReviewEvent(ugc.EventReviewCreated, authorID, filmID, id))
+	})
+	if err != nil {
+		return nil, err
 	}
 	return s.withAuthorScore(ctx, &d)
 }
@@ -151,16 +157,22 @@ func (s *Store) UpdateReview(ctx context.Context, actorID, reviewID uuid.UUID, t
 		return nil, err
 	}
 	var d reviewDoc
-	err = s.reviews.FindOneAndUpdate(ctx,
-		bson.D{{Key: "_id", Value: reviewID}, {Key: "author_id", Value: actorID}},
-		bson.D{{Key: "$set", Value: bson.D{{Key: "text", Value: text}, {Key: "updated_at", Value: ugc.Now()}}}},
-		options.FindOneAndUpdate().SetReturnDocument(options.After),
-	).Decode(&d)
-	if errors.Is(err, mongodrv.ErrNoDocuments) {
-		return nil, ugc.Errorf(ugc.ENOTFOUND, "review not found")
-	}
+	err = s.change(ctx, func(ctx context.Context) error {
+		err := s.reviews.FindOneAndUpdate(ctx,
+			bson.D{{Key: "_id", Value: reviewID}, {Key: "author_id", Value: actorID}},
+			bson.D{{Key: "$set", Value: bson.D{{Key: "text", Value: text}, {Key: "updated_at", Value: ugc.Now()}}}},
+			options.FindOneAndUpdate().SetReturnDocument(options.After),
+		).Decode(&d)
+		if errors.Is(err, mongodrv.ErrNoDocuments) {
+			return ugc.Errorf(ugc.ENOTFOUND, "review not found")
+		}
+		if err != nil {
+			return fmt.Errorf("mongo: update review: %w", err)
+		}
+		return s.emit(ctx, ugc.ReviewEvent(ugc.EventReviewUpdated, actorID, d.FilmID, reviewID))
+	})
 	if err != nil {
-		return nil, fmt.Errorf("mongo: update review: %w", err)
+		return nil, err
 	}
 	return s.withAuthorScore(ctx, &d)
 }
@@ -170,7 +182,8 @@ func (s *Store) UpdateReview(ctx context.Context, actorID, reviewID uuid.UUID, t
 func (s *Store) DeleteReview(ctx context.Context, actorID, reviewID uuid.UUID) error {
 	ctx, cancel := s.op(ctx)
 	defer cancel()
-	if _, err := s.authoredReview(ctx, actorID, reviewID); err != nil {
+	rd, err := s.authoredReview(ctx, actorID, reviewID)
+	if err != nil {
 		return err
 	}
 	return s.change(ctx, func(ctx context.Context) error {
@@ -184,7 +197,7 @@ func (s *Store) DeleteReview(ctx context.Context, actorID, reviewID uuid.UUID) e
 		if res.DeletedCount == 0 {
 			return ugc.Errorf(ugc.ENOTFOUND, "review not found")
 		}
-		return nil
+		return s.emit(ctx, ugc.ReviewEvent(ugc.EventReviewDeleted, actorID, rd.FilmID, reviewID))
 	})
 }
 
@@ -315,6 +328,10 @@ func (s *Store) SetVote(ctx context.Context, userID, reviewID uuid.UUID, value u
 			out, err = s.withAuthorScore(ctx, rd)
 			return err
 		}
+		var previous ugc.VoteValue
+		if existed {
+			previous = before.Value
+		}
 		var d reviewDoc
 		err = s.reviews.FindOneAndUpdate(ctx, byID(reviewID), bson.D{{Key: "$inc", Value: inc}},
 			options.FindOneAndUpdate().SetReturnDocument(options.After)).Decode(&d)
@@ -326,6 +343,9 @@ func (s *Store) SetVote(ctx context.Context, userID, reviewID uuid.UUID, value u
 		}
 		if err != nil {
 			return fmt.Errorf("mongo: update review counters: %w", err)
+		}
+		if err := s.emit(ctx, ugc.VoteEvent(userID, d.FilmID, reviewID, value, previous)); err != nil {
+			return err
 		}
 		out, err = s.withAuthorScore(ctx, &d)
 		return err
@@ -351,11 +371,17 @@ func (s *Store) DeleteVote(ctx context.Context, userID, reviewID uuid.UUID) erro
 		if err != nil {
 			return fmt.Errorf("mongo: delete vote: %w", err)
 		}
-		_, err = s.reviews.UpdateOne(ctx, byID(reviewID),
-			bson.D{{Key: "$inc", Value: bson.D{{Key: counterField(v.Value), Value: int64(-1)}}}})
+		var d reviewDoc
+		err = s.reviews.FindOneAndUpdate(ctx, byID(reviewID),
+			bson.D{{Key: "$inc", Value: bson.D{{Key: counterField(v.Value), Value: int64(-1)}}}}).Decode(&d)
+		if errors.Is(err, mongodrv.ErrNoDocuments) {
+			// The review is being deleted: its review_deleted event stands
+			// for its votes too.
+			return nil
+		}
 		if err != nil {
 			return fmt.Errorf("mongo: update review counters: %w", err)
 		}
-		return nil
+		return s.emit(ctx, ugc.VoteEvent(userID, d.FilmID, reviewID, "", v.Value))
 	})
 }

@@ -42,8 +42,11 @@ func (s *Store) AddBookmark(ctx context.Context, userID, filmID uuid.UUID) (*ugc
 			return err
 		}
 		n, err := res.RowsAffected()
-		if err != nil || n == 1 {
+		if err != nil {
 			return err
+		}
+		if n == 1 {
+			return t.emit(ugc.NewEvent(ugc.EventBookmarkAdded, userID, filmID))
 		}
 		created = false
 		var ms int64
@@ -65,10 +68,13 @@ func (s *Store) RemoveBookmark(ctx context.Context, userID, filmID uuid.UUID) er
 			return err
 		}
 		n, err := res.RowsAffected()
-		if err == nil && n == 0 {
+		if err != nil {
+			return err
+		}
+		if n == 0 {
 			return ugc.Errorf(ugc.ENOTFOUND, "bookmark not found")
 		}
-		return err
+		return t.emit(ugc.NewEvent(ugc.EventBookmarkRemoved, userID, filmID))
 	})
 	return wrap("remove bookmark", err)
 }

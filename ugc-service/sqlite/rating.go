@@ -89,6 +89,13 @@ func (s *Store) SetRating(ctx context.Context, userID, filmID uuid.UUID, score i
 		if _, err := t.exec(upsertRatingSQL, userID, filmID, score, now.UnixMilli()); err != nil {
 			return err
 		}
+		var previous *int
+		if old != noScore {
+			previous = &old
+		}
+		if err := t.emit(ugc.RatingSetEvent(userID, filmID, score, previous)); err != nil {
+			return err
+		}
 		return moveScore(t, filmID, score, old)
 	})
 	if err != nil {
@@ -120,6 +127,9 @@ func (s *Store) DeleteRating(ctx context.Context, userID, filmID uuid.UUID) erro
 			return ugc.Errorf(ugc.ENOTFOUND, "rating not found")
 		}
 		if err != nil {
+			return err
+		}
+		if err := t.emit(ugc.RatingDeletedEvent(userID, filmID, old)); err != nil {
 			return err
 		}
 		return moveScore(t, filmID, noScore, old)

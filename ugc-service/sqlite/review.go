@@ -27,7 +27,7 @@ const (
 		INSERT INTO reviews (id, film_id, author_id, text, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?5)
 		ON CONFLICT (film_id, author_id) DO NOTHING`
 
-	reviewAuthorSQL      = `SELECT author_id FROM reviews WHERE id = ?`
+	reviewAuthorSQL      = `SELECT author_id, film_id FROM reviews WHERE id = ?`
 	updateReviewSQL      = `UPDATE reviews SET text = ?, updated_at = ? WHERE id = ?`
 	deleteReviewVotesSQL = `DELETE FROM review_votes WHERE review_id = ?`
 	deleteReviewSQL      = `DELETE FROM reviews WHERE id = ?`
@@ -86,6 +86,9 @@ func (s *Store) CreateReview(ctx context.Context, authorID, filmID uuid.UUID, te
 		} else if n == 0 {
 			return ugc.Errorf(ugc.ECONFLICT, "you have already reviewed this film")
 		}
+		if err := t.emit(ugc.ReviewEvent(ugc.EventReviewCreated, authorID, filmID, id)); err != nil {
+			return err
+		}
 		r, err = reviewFromRow(t.queryRow(reviewByIDSQL, id))
 		return err
 	})
@@ -110,24 +113,23 @@ func reviewFromRow(row *sql.Row) (*ugc.Review, error) {
 	return r, err
 }
 
-// reviewAuthor returns the author of a review, or ENOTFOUND.
-func reviewAuthor(t *tx, reviewID uuid.UUID) (uuid.UUID, error) {
-	var author uuid.UUID
-	err := t.queryRow(reviewAuthorSQL, reviewID).Scan(&author)
+// reviewAuthor returns the author and the film of a review, or ENOTFOUND.
+func reviewAuthor(t *tx, reviewID uuid.UUID) (author, film uuid.UUID, err error) {
+	err = t.queryRow(reviewAuthorSQL, reviewID).Scan(&author, &film)
 	if errors.Is(err, sql.ErrNoRows) {
-		return uuid.Nil, ugc.Errorf(ugc.ENOTFOUND, "review not found")
+		return uuid.Nil, uuid.Nil, ugc.Errorf(ugc.ENOTFOUND, "review not found")
 	}
-	return author, err
+	return author, film, err
 }
 
-// authorize returns nil when the review exists and actorID wrote it:
-// ENOTFOUND or EFORBIDDEN otherwise.
-func authorize(t *tx, actorID, reviewID uuid.UUID) error {
-	author, err := reviewAuthor(t, reviewID)
+// authorize returns the review's film when the review exists and actorID
+// wrote it: ENOTFOUND or EFORBIDDEN otherwise.
+func authorize(t *tx, actorID, reviewID uuid.UUID) (uuid.UUID, error) {
+	author, film, err := reviewAuthor(t, reviewID)
 	if err == nil && author != actorID {
-		return ugc.Errorf(ugc.EFORBIDDEN, "only the author may change a review")
+		return uuid.Nil, ugc.Errorf(ugc.EFORBIDDEN, "only the author may change a review")
 	}
-	return err
+	return film, err
 }
 
 // UpdateReview replaces a review's text. ENOTFOUND when it does not exist,
@@ -139,10 +141,14 @@ func (s *Store) UpdateReview(ctx context.Context, actorID, reviewID uuid.UUID, t
 	}
 	var r *ugc.Review
 	err = s.write(ctx, func(t *tx) error {
-		if err := authorize(t, actorID, reviewID); err != nil {
+		film, err := authorize(t, actorID, reviewID)
+		if err != nil {
 			return err
 		}
 		if _, err := t.exec(updateReviewSQL, text, ugc.Now().UnixMilli(), reviewID); err != nil {
+			return err
+		}
+		if err := t.emit(ugc.ReviewEvent(ugc.EventReviewUpdated, actorID, film, reviewID)); err != nil {
 			return err
 		}
 		r, err = reviewFromRow(t.queryRow(reviewByIDSQL, reviewID))
@@ -158,15 +164,18 @@ func (s *Store) UpdateReview(ctx context.Context, actorID, reviewID uuid.UUID, t
 // ENOTFOUND when it does not exist, EFORBIDDEN when actorID is not its author.
 func (s *Store) DeleteReview(ctx context.Context, actorID, reviewID uuid.UUID) error {
 	err := s.write(ctx, func(t *tx) error {
-		if err := authorize(t, actorID, reviewID); err != nil {
+		film, err := authorize(t, actorID, reviewID)
+		if err != nil {
 			return err
 		}
 		// Votes first: their foreign key refuses to outlive the review.
 		if _, err := t.exec(deleteReviewVotesSQL, reviewID); err != nil {
 			return err
 		}
-		_, err := t.exec(deleteReviewSQL, reviewID)
-		return err
+		if _, err := t.exec(deleteReviewSQL, reviewID); err != nil {
+			return err
+		}
+		return t.emit(ugc.ReviewEvent(ugc.EventReviewDeleted, actorID, film, reviewID))
 	})
 	return wrap("delete review", err)
 }
@@ -200,7 +209,7 @@ func (s *Store) SetVote(ctx context.Context, userID, reviewID uuid.UUID, value u
 	}
 	var r *ugc.Review
 	err := s.write(ctx, func(t *tx) error {
-		author, err := reviewAuthor(t, reviewID)
+		author, film, err := reviewAuthor(t, reviewID)
 		if err != nil {
 			return err
 		}
@@ -217,6 +226,9 @@ func (s *Store) SetVote(ctx context.Context, userID, reviewID uuid.UUID, value u
 				return err
 			}
 			if err := moveVote(t, reviewID, value, old); err != nil {
+				return err
+			}
+			if err := t.emit(ugc.VoteEvent(userID, film, reviewID, value, old)); err != nil {
 				return err
 			}
 		}
@@ -240,6 +252,13 @@ func (s *Store) DeleteVote(ctx context.Context, userID, reviewID uuid.UUID) erro
 			return ugc.Errorf(ugc.ENOTFOUND, "vote not found")
 		}
 		if err != nil {
+			return err
+		}
+		_, film, err := reviewAuthor(t, reviewID)
+		if err != nil {
+			return err
+		}
+		if err := t.emit(ugc.VoteEvent(userID, film, reviewID, "", old)); err != nil {
 			return err
 		}
 		return moveVote(t, reviewID, "", old)

@@ -82,6 +82,24 @@ CREATE TABLE bookmarks (
 
 -- ListBookmarks: newest first. Covers every column, so listing reads only it.
 CREATE INDEX bookmarks_user_created ON bookmarks (user_id, created_at DESC, film_id DESC);
+`, `
+-- The events of every change, inserted in the change's transaction and
+-- deleted once relayed, so the table holds only the backlog. seq is the rowid:
+-- a new row always gets one more than the largest present, and the single
+-- writer commits in that order, so ORDER BY seq is commit order.
+CREATE TABLE outbox (
+	seq            INTEGER PRIMARY KEY,
+	id             TEXT    NOT NULL UNIQUE,
+	type           TEXT    NOT NULL,
+	user_id        TEXT    NOT NULL,
+	film_id        TEXT    NOT NULL,
+	review_id      TEXT    NOT NULL,
+	score          INTEGER,
+	previous_score INTEGER,
+	vote           TEXT    NOT NULL,
+	previous_vote  TEXT    NOT NULL,
+	occurred_at    INTEGER NOT NULL
+);
 `}
 
 // Migrate applies the migrations the database has not seen yet, each with the

@@ -313,6 +313,7 @@ func writeQueries() []string {
 		voteValueSQL, upsertVoteSQL, deleteVoteSQL, moveVoteSQL,
 		insertBookmarkSQL, bookmarkCreatedSQL, deleteBookmarkSQL,
 		reconcileFilmsSQL, setDistributionSQL, deleteDistributionSQL, reconcileReviewsSQL, setVoteCountsSQL,
+		insertEventSQL, deleteEventSQL,
 	}
 }
 
@@ -322,6 +323,7 @@ func readQueries() []string {
 		userVersionSQL, getRatingSQL, filmSummarySQL, reviewByIDSQL,
 		userRatingsListing.first, userRatingsListing.after,
 		bookmarksListing.first, bookmarksListing.after,
+		pendingSQL, outboxStatsSQL,
 	}
 	for _, l := range reviewListings {
 		qs = append(qs, l.first, l.after)

@@ -127,4 +127,9 @@ func testConcurrentRatingsAndVotes(t *testing.T, s ugc.Store) {
 	if rep.FilmsRepaired != 0 || rep.ReviewsRepaired != 0 {
 		t.Fatalf("reconcile found drift after concurrent changes: %+v", rep)
 	}
+	// The outbox tells the same story as the counters: every change, once.
+	rd, rl, rdl := replay(drain(t, s), film, review.ID)
+	if rd != d || rl != likes || rdl != dislikes {
+		t.Fatalf("replaying the outbox gives %v, %d likes, %d dislikes; the store has %v, %d and %d", rd, rl, rdl, d, likes, dislikes)
+	}
 }

@@ -46,6 +46,7 @@ func Run(t *testing.T, newStore func(t *testing.T) ugc.Store, opts Options) {
 		{"Bookmarks", testBookmarks},
 		{"PagingStableWhileInserting", testPagingStableWhileInserting},
 		{"MigrateIsIdempotent", testMigrateIsIdempotent},
+		{"Events", testEvents},
 		{"ReconcileSummaries", func(t *testing.T, s ugc.Store) { testReconcile(t, s, opts.Drift) }},
 		{"ConcurrentRatingsAndVotes", func(t *testing.T, s ugc.Store) {
 			if opts.SkipConcurrency != "" {
