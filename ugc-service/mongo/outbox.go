@@ -94,4 +94,3 @@ func (s *Store) OutboxStats(ctx context.Context) (*ugc.OutboxStats, error) {
 	}
 	return st, nil
 }
-
