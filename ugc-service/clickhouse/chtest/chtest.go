@@ -1,0 +1,176 @@
+// Package chtest runs a real ClickHouse server for tests: Debian's
+// clickhouse-server on 127.0.0.1, with free ports and a temporary data
+// directory, that a test can stop and start again to play an outage.
+package chtest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"os/user"
+	"path/filepath"
+	"strconv"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/ugcstack/ugcstack/ugc-service/clickhouse"
+)
+
+// Binary is the server the tests run; `make analytics-deps` installs it.
+const Binary = "/usr/sbin/clickhouse-server"
+
+// owner is the account the server runs as when the test runs as root:
+// the Debian package's own, which owns nothing of the caller's.
+const owner = "clickhouse"
+
+// Server is one clickhouse-server process and its data directory.
+type Server struct {
+	Addr string // native protocol, 127.0.0.1:port
+
+	t      testing.TB
+	dir    string
+	config string
+	cmd    *exec.Cmd
+	exited chan struct{}
+}
+
+// Start starts a server for the test and stops it when the test ends. The
+// test fails, rather than skips, when the server cannot run: the analytics
+// tests are part of make test, which installs it.
+func Start(t testing.TB) *Server {
+	t.Helper()
+	if _, err := os.Stat(Binary); err != nil {
+		t.Fatalf("%s is missing: run `make analytics-deps` (Debian's clickhouse-server)", Binary)
+	}
+	dir, err := os.MkdirTemp("", "ugc-chtest-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = os.RemoveAll(dir) })
+	if err := chownToOwner(dir); err != nil {
+		t.Fatal(err)
+	}
+	tcp, http := freePort(t), freePort(t)
+	s := &Server{Addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(tcp)), t: t, dir: dir, config: filepath.Join(dir, "config.xml")}
+	cfg := fmt.Sprintf(`<?xml version="1.0"?>
+<yandex>
+  <logger><level>warning</level><log>%[1]s/server.log</log><errorlog>%[1]s/server.err.log</errorlog></logger>
+  <listen_host>127.0.0.1</listen_host>
+  <tcp_port>%[2]d</tcp_port>
+  <http_port>%[3]d</http_port>
+  <path>%[1]s/data/</path>
+  <tmp_path>%[1]s/tmp/</tmp_path>
+  <user_files_path>%[1]s/user_files/</user_files_path>
+  <format_schema_path>%[1]s/format_schemas/</format_schema_path>
+  <users_config>/etc/clickhouse-server/users.xml</users_config>
+  <default_profile>default</default_profile>
+  <default_database>default</default_database>
+  <timezone>UTC</timezone>
+  <mark_cache_size>268435456</mark_cache_size>
+</yandex>
+`, dir, tcp, http)
+	if err := os.WriteFile(s.config, []byte(cfg), 0o644); err != nil { //nolint:gosec // the server's account must read it
+		t.Fatal(err)
+	}
+	s.Start()
+	t.Cleanup(s.Stop)
+	return s
+}
+
+// Start starts the server again on the same port and data, after Stop, and
+// waits until it answers.
+func (s *Server) Start() {
+	s.t.Helper()
+	argv := []string{Binary, "--config-file=" + s.config}
+	if os.Geteuid() == 0 {
+		argv = append([]string{"runuser", "-u", owner, "--"}, argv...)
+	}
+	out, err := os.OpenFile(filepath.Join(s.dir, "stdout.log"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644) //nolint:gosec // a test log
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	cmd := exec.Command(argv[0], argv[1:]...) //nolint:gosec // a fixed binary and our own config
+	cmd.Stdout, cmd.Stderr = out, out
+	// The server must not outlive a test binary that dies.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	if err := cmd.Start(); err != nil {
+		_ = out.Close()
+		s.t.Fatalf("start clickhouse-server: %v", err)
+	}
+	s.cmd, s.exited = cmd, make(chan struct{})
+	go func() { _ = cmd.Wait(); _ = out.Close(); close(s.exited) }()
+
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	for {
+		sink, err := clickhouse.Open(ctx, clickhouse.Config{Addr: []string{s.Addr}, Database: "default", Timeout: time.Second})
+		if err == nil {
+			_ = sink.Close()
+			return
+		}
+		select {
+		case <-s.exited:
+			s.t.Fatalf("clickhouse-server exited at start:\n%s", s.logTail())
+		case <-ctx.Done():
+			s.Stop()
+			s.t.Fatalf("clickhouse-server did not answer within a minute: %v\n%s", err, s.logTail())
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
+
+// Stop stops the server (SIGTERM, then SIGKILL after 20 s), keeping its
+// data for Start. Stopping a stopped server does nothing.
+func (s *Server) Stop() {
+	if s.cmd == nil {
+		return
+	}
+	_ = s.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-s.exited:
+	case <-time.After(20 * time.Second):
+		_ = s.cmd.Process.Kill()
+		<-s.exited
+	}
+	s.cmd = nil
+}
+
+func (s *Server) logTail() string {
+	b, _ := os.ReadFile(filepath.Join(s.dir, "server.err.log"))
+	if len(b) > 3000 {
+		b = b[len(b)-3000:]
+	}
+	return string(b)
+}
+
+func chownToOwner(dir string) error {
+	if os.Geteuid() != 0 {
+		return nil
+	}
+	u, err := user.Lookup(owner)
+	if err != nil {
+		return fmt.Errorf("the %s account (from Debian's clickhouse-server package): %w", owner, err)
+	}
+	uid, errU := strconv.Atoi(u.Uid)
+	gid, errG := strconv.Atoi(u.Gid)
+	if err := errors.Join(errU, errG); err != nil {
+		return err
+	}
+	if err := os.Chmod(dir, 0o755); err != nil { //nolint:gosec // the server's account must enter it
+		return err
+	}
+	return os.Chown(dir, uid, gid)
+}
+
+func freePort(t testing.TB) int {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}

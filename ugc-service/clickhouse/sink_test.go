@@ -1,0 +1,116 @@
+package clickhouse_test
+
+import (
+	"bytes"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	ugc "github.com/ugcstack/ugcstack/ugc-service"
+	"github.com/ugcstack/ugcstack/ugc-service/clickhouse"
+	"github.com/ugcstack/ugcstack/ugc-service/clickhouse/chtest"
+)
+
+// TestSinkAgainstServer creates the schema twice (it is idempotent), inserts
+// every event type, inserts the same batch again as a relay retry would, and
+// reads back exactly one row per event, with its values, through the
+// deduplicating query and through the aggregate views.
+func TestSinkAgainstServer(t *testing.T) {
+	srv := chtest.Start(t)
+	ctx := t.Context()
+	sink, err := clickhouse.Open(ctx, clickhouse.Config{Addr: []string{srv.Addr}, Database: "ugc_test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = sink.Close() })
+	for range 2 {
+		if err := sink.Migrate(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	user, voter, film, review := uuid.New(), uuid.New(), uuid.New(), uuid.New()
+	prev := 4
+	events := []ugc.Event{
+		ugc.RatingSetEvent(user, film, 8, nil),
+		ugc.RatingSetEvent(voter, film, 6, &prev),
+		ugc.RatingDeletedEvent(voter, film, 6),
+		ugc.ReviewEvent(ugc.EventReviewCreated, user, film, review),
+		ugc.VoteEvent(voter, film, review, ugc.VoteLike, ""),
+		ugc.VoteEvent(voter, film, review, "", ugc.VoteLike),
+		ugc.NewEvent(ugc.EventBookmarkAdded, voter, film),
+	}
+	for _, e := range events {
+		if err := e.Validate(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := sink.InsertEvents(ctx, events); err != nil {
+		t.Fatal(err)
+	}
+	if err := sink.InsertEvents(ctx, events[:3]); err != nil { // a retried batch
+		t.Fatal(err)
+	}
+
+	rows, err := sink.Query(ctx, `SELECT event_id, type, user_id, film_id, review_id, score, previous_score, vote, previous_vote, occurred_at
+		FROM ugc_test.ugc_events FINAL`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var got []ugc.Event
+	for rows.Next() {
+		var (
+			e               ugc.Event
+			typ, vote, prev string
+			score, previous *uint8
+		)
+		if err := rows.Scan(&e.ID, &typ, &e.UserID, &e.FilmID, &e.ReviewID, &score, &previous, &vote, &prev, &e.OccurredAt); err != nil {
+			t.Fatal(err)
+		}
+		e.Type, e.Vote, e.PreviousVote = ugc.EventType(typ), ugc.VoteValue(vote), ugc.VoteValue(prev)
+		e.Score, e.PreviousScore = widen(score), widen(previous)
+		got = append(got, e)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != len(events) {
+		t.Fatalf("FINAL read %d events, want %d (one per event id)", len(got), len(events))
+	}
+	// ClickHouse orders UUIDs by their two halves as integers, not bytewise.
+	byID := func(a, b ugc.Event) int { return bytes.Compare(a.ID[:], b.ID[:]) }
+	slices.SortFunc(got, byID)
+	slices.SortFunc(events, byID)
+	for i, want := range events {
+		g := got[i]
+		if g.ID != want.ID || g.Type != want.Type || g.UserID != want.UserID || g.FilmID != want.FilmID ||
+			g.ReviewID != want.ReviewID || !samePtr(g.Score, want.Score) || !samePtr(g.PreviousScore, want.PreviousScore) ||
+			g.Vote != want.Vote || g.PreviousVote != want.PreviousVote ||
+			!g.OccurredAt.Equal(want.OccurredAt.Truncate(time.Second)) {
+			t.Fatalf("event %d read back as %+v, want %+v", i, g, want)
+		}
+	}
+
+	// The views count each event once, although three were inserted twice.
+	var ratings uint64
+	err = sink.QueryRow(ctx, `SELECT uniqExactMerge(events) FROM ugc_test.ugc_film_ratings_daily WHERE film_id = ?`, film).Scan(&ratings)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ratings != 2 {
+		t.Fatalf("daily ratings view counts %d rating_set events, want 2", ratings)
+	}
+}
+
+func widen(p *uint8) *int {
+	if p == nil {
+		return nil
+	}
+	v := int(*p)
+	return &v
+}
+
+func samePtr(a, b *int) bool { return (a == nil) == (b == nil) && (a == nil || *a == *b) }
