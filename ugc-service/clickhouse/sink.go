@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	ch "github.com/ClickHouse/clickhouse-go/v2"
@@ -25,12 +26,15 @@ type Config struct {
 
 // Sink writes events into ClickHouse over the native protocol.
 type Sink struct {
-	conn   driver.Conn
-	schema Schema
+	conn     driver.Conn
+	schema   Schema
+	migrated atomic.Bool
 }
 
-// Open connects and pings. It does not create the schema: Migrate does.
-func Open(ctx context.Context, cfg Config) (*Sink, error) {
+// Open validates cfg and returns a sink that connects on first use, so that
+// a service can start while ClickHouse is down: its first insert creates the
+// schema, and fails (to be retried) until the server answers.
+func Open(cfg Config) (*Sink, error) {
 	schema := Schema{Database: cfg.Database, Cluster: cfg.Cluster}
 	if err := schema.Validate(); err != nil {
 		return nil, err
@@ -53,11 +57,7 @@ func Open(ctx context.Context, cfg Config) (*Sink, error) {
 	if err != nil {
 		return nil, fmt.Errorf("clickhouse: open: %w", err)
 	}
-	s := &Sink{conn: conn, schema: schema}
-	if err := s.Ping(ctx); err != nil {
-		return nil, errors.Join(err, conn.Close())
-	}
-	return s, nil
+	return &Sink{conn: conn, schema: schema}, nil
 }
 
 // Ping reports whether the server answers.
@@ -75,6 +75,7 @@ func (s *Sink) Migrate(ctx context.Context) error {
 			return fmt.Errorf("clickhouse: migrate: %w\n%s", err, stmt)
 		}
 	}
+	s.migrated.Store(true)
 	return nil
 }
 
@@ -84,6 +85,11 @@ func (s *Sink) Migrate(ctx context.Context) error {
 func (s *Sink) InsertEvents(ctx context.Context, events []ugc.Event) error {
 	if len(events) == 0 {
 		return nil
+	}
+	if !s.migrated.Load() {
+		if err := s.Migrate(ctx); err != nil {
+			return err
+		}
 	}
 	batch, err := s.conn.PrepareBatch(ctx, s.schema.InsertEvents())
 	if err != nil {

@@ -9,7 +9,6 @@ import (
 	"github.com/google/uuid"
 
 	ugc "github.com/ugcstack/ugcstack/ugc-service"
-	"github.com/ugcstack/ugcstack/ugc-service/clickhouse"
 	"github.com/ugcstack/ugcstack/ugc-service/clickhouse/chtest"
 )
 
@@ -20,15 +19,9 @@ import (
 func TestSinkAgainstServer(t *testing.T) {
 	srv := chtest.Start(t)
 	ctx := t.Context()
-	sink, err := clickhouse.Open(ctx, clickhouse.Config{Addr: []string{srv.Addr}, Database: "ugc_test"})
-	if err != nil {
+	sink := srv.Sink(t, "ugc_test")
+	if err := sink.Migrate(ctx); err != nil { // again: the schema is idempotent
 		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = sink.Close() })
-	for range 2 {
-		if err := sink.Migrate(ctx); err != nil {
-			t.Fatal(err)
-		}
 	}
 
 	user, voter, film, review := uuid.New(), uuid.New(), uuid.New(), uuid.New()

@@ -122,5 +122,11 @@ func (s *Server) ready(c *gin.Context) {
 		})
 		return
 	}
-	c.JSON(http.StatusOK, gin.H{"status": "ok"})
+	// The analytics backlog is reported, never judged: a ClickHouse outage
+	// must not take the API out of rotation.
+	body := gin.H{"status": "ok"}
+	if st, err := s.store.OutboxStats(ctx); err == nil {
+		body["outbox"] = gin.H{"pending": st.Pending, "oldest_age_seconds": st.Age(time.Now()).Seconds()}
+	}
+	c.JSON(http.StatusOK, body)
 }

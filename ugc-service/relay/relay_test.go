@@ -66,7 +66,7 @@ func TestRelayExactlyOnceWhenAcksAreLost(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = store.Close() })
-	sink := openSink(t, srv, "relay_acks")
+	sink := srv.Sink(t, "relay_acks")
 
 	films := []uuid.UUID{uuid.New(), uuid.New(), uuid.New()}
 	want := makeChanges(t, store, films, 300)
@@ -165,19 +165,6 @@ func TestConfigValidate(t *testing.T) {
 			t.Errorf("Validate(%+v) = %v, want it to name %s", bad, err, want)
 		}
 	}
-}
-
-func openSink(t *testing.T, srv *chtest.Server, database string) *clickhouse.Sink {
-	t.Helper()
-	sink, err := clickhouse.Open(t.Context(), clickhouse.Config{Addr: []string{srv.Addr}, Database: database})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = sink.Close() })
-	if err := sink.Migrate(t.Context()); err != nil {
-		t.Fatal(err)
-	}
-	return sink
 }
 
 // makeChanges makes n random ratings, rating deletions and bookmarks on the

@@ -104,12 +104,16 @@ func (s *Server) Start() {
 	s.cmd, s.exited = cmd, make(chan struct{})
 	go func() { _ = cmd.Wait(); _ = out.Close(); close(s.exited) }()
 
+	probe, err := clickhouse.Open(clickhouse.Config{Addr: []string{s.Addr}, Database: "default", Timeout: time.Second})
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	defer probe.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	for {
-		sink, err := clickhouse.Open(ctx, clickhouse.Config{Addr: []string{s.Addr}, Database: "default", Timeout: time.Second})
+		err := probe.Ping(ctx)
 		if err == nil {
-			_ = sink.Close()
 			return
 		}
 		select {
@@ -121,6 +125,21 @@ func (s *Server) Start() {
 		case <-time.After(200 * time.Millisecond):
 		}
 	}
+}
+
+// Sink returns a sink into database on this server, with the schema
+// created, closed when the test ends.
+func (s *Server) Sink(t testing.TB, database string) *clickhouse.Sink {
+	t.Helper()
+	sink, err := clickhouse.Open(clickhouse.Config{Addr: []string{s.Addr}, Database: database})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = sink.Close() })
+	if err := sink.Migrate(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	return sink
 }
 
 // Stop stops the server (SIGTERM, then SIGKILL after 20 s), keeping its

@@ -8,10 +8,13 @@ import (
 	"net/url"
 	"os"
 	"strconv"
+	"strings"
 	"time"
 
+	"github.com/ugcstack/ugcstack/ugc-service/clickhouse"
 	"github.com/ugcstack/ugcstack/ugc-service/ecslog"
 	"github.com/ugcstack/ugcstack/ugc-service/jwt"
+	"github.com/ugcstack/ugcstack/ugc-service/relay"
 )
 
 // config is everything the service reads from its environment. Each field's
@@ -35,6 +38,9 @@ type config struct {
 	SentryDSN         string     // UGC_SENTRY_DSN; empty disables Sentry
 	SentryEnvironment string     // UGC_SENTRY_ENVIRONMENT
 	SentrySampleRate  float64    // UGC_SENTRY_SAMPLE_RATE, share of error events sent
+
+	ClickHouse clickhouse.Config // UGC_CLICKHOUSE_ADDR (comma-separated), _DATABASE, _USER, _PASSWORD, _CLUSTER
+	Relay      relay.Config      // UGC_RELAY_BATCH_SIZE, UGC_RELAY_INTERVAL, UGC_OUTBOX_RETENTION_ALERT
 }
 
 // minSecretLen keeps HS256 secrets out of brute-force range (RFC 7518 asks
@@ -81,6 +87,35 @@ func loadConfig(getenv func(string) string) (config, error) {
 		SentryDSN:         getenv("UGC_SENTRY_DSN"),
 		SentryEnvironment: str("UGC_SENTRY_ENVIRONMENT", "development"),
 		SentrySampleRate:  1,
+		ClickHouse: clickhouse.Config{
+			Database: str("UGC_CLICKHOUSE_DATABASE", "ugc"),
+			User:     str("UGC_CLICKHOUSE_USER", "default"),
+			Password: getenv("UGC_CLICKHOUSE_PASSWORD"),
+			Cluster:  getenv("UGC_CLICKHOUSE_CLUSTER"),
+		},
+		Relay: relay.DefaultConfig,
+	}
+	c.Relay.Interval = dur("UGC_RELAY_INTERVAL", c.Relay.Interval)
+	c.Relay.Retention = dur("UGC_OUTBOX_RETENTION_ALERT", c.Relay.Retention)
+	if v := getenv("UGC_RELAY_BATCH_SIZE"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 100_000 {
+			bad("UGC_RELAY_BATCH_SIZE: want a whole number from 1 to 100000, got %q", v)
+		}
+		c.Relay.BatchSize = n
+	}
+	if v := getenv("UGC_CLICKHOUSE_ADDR"); v != "" {
+		for _, a := range strings.Split(v, ",") {
+			a = strings.TrimSpace(a)
+			if _, _, err := net.SplitHostPort(a); err != nil {
+				bad("UGC_CLICKHOUSE_ADDR: want host:port[,host:port...] of the native protocol, got %q", v)
+				break
+			}
+			c.ClickHouse.Addr = append(c.ClickHouse.Addr, a)
+		}
+	}
+	if err := (clickhouse.Schema{Database: c.ClickHouse.Database, Cluster: c.ClickHouse.Cluster}).Validate(); err != nil {
+		bad("UGC_CLICKHOUSE_DATABASE / UGC_CLICKHOUSE_CLUSTER: %v", err)
 	}
 
 	if _, _, err := net.SplitHostPort(c.HTTPAddr); err != nil {

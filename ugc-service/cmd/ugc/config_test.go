@@ -32,6 +32,8 @@ func TestConfigListsEveryProblem(t *testing.T) {
 		"UGC_HTTP_ADDR": "8080", "UGC_PPROF_ADDR": "x", "UGC_MONGO_URI": "http://db", "UGC_LOG_LEVEL": "chatty",
 		"UGC_STORE_TIMEOUT": "soon", "UGC_SHUTDOWN_TIMEOUT": "0s", "UGC_SENTRY_SAMPLE_RATE": "2",
 		"UGC_SENTRY_DSN": "nope", "UGC_JWT_SECRET": "short",
+		"UGC_CLICKHOUSE_ADDR": "ch:9000,nohost", "UGC_CLICKHOUSE_DATABASE": "ugc; DROP", "UGC_RELAY_BATCH_SIZE": "0",
+		"UGC_RELAY_INTERVAL": "-1s", "UGC_OUTBOX_RETENTION_ALERT": "forever",
 	}))
 	if err == nil {
 		t.Fatal("accepted")
@@ -39,10 +41,30 @@ func TestConfigListsEveryProblem(t *testing.T) {
 	for _, v := range []string{
 		"UGC_HTTP_ADDR", "UGC_PPROF_ADDR", "UGC_MONGO_URI", "UGC_LOG_LEVEL", "UGC_STORE_TIMEOUT",
 		"UGC_SHUTDOWN_TIMEOUT", "UGC_SENTRY_SAMPLE_RATE", "UGC_SENTRY_DSN", "UGC_JWT_SECRET",
+		"UGC_CLICKHOUSE_ADDR", "UGC_CLICKHOUSE_DATABASE", "UGC_RELAY_BATCH_SIZE", "UGC_RELAY_INTERVAL",
+		"UGC_OUTBOX_RETENTION_ALERT",
 	} {
 		if !strings.Contains(err.Error(), v) {
 			t.Errorf("error does not name %s:\n%v", v, err)
 		}
+	}
+}
+
+func TestConfigAnalytics(t *testing.T) {
+	c, err := loadConfig(env(map[string]string{
+		"UGC_CLICKHOUSE_ADDR": "ch-0:9000, ch-1:9000", "UGC_CLICKHOUSE_CLUSTER": "ugc", "UGC_RELAY_BATCH_SIZE": "200",
+		"UGC_RELAY_INTERVAL": "2s", "UGC_OUTBOX_RETENTION_ALERT": "30m",
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ch, r := c.ClickHouse, c.Relay
+	if len(ch.Addr) != 2 || ch.Addr[1] != "ch-1:9000" || ch.Database != "ugc" || ch.User != "default" || ch.Cluster != "ugc" ||
+		r.BatchSize != 200 || r.Interval != 2*time.Second || r.Retention != 30*time.Minute {
+		t.Fatalf("analytics config = %+v %+v", ch, r)
+	}
+	if err := r.Validate(); err != nil {
+		t.Fatal(err)
 	}
 }
 

@@ -20,7 +20,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/getsentry/sentry-go"
 	"github.com/google/uuid"
 
 	ugc "github.com/ugcstack/ugcstack/ugc-service"
@@ -39,7 +38,9 @@ var version = ""
 const usage = `usage: ugc <command> [flags]
 
 commands:
-  serve                 serve the HTTP API (migrates the store first)
+  serve [--relay]       serve the HTTP API (migrates the store first); --relay also
+                        relays the store's events to ClickHouse in the same process
+  relay                 relay the store's events to ClickHouse (UGC_CLICKHOUSE_ADDR)
   token --sub <uuid>    mint a development HS256 token with UGC_JWT_SECRET
   migrate               create the store's tables or collections and indexes
   reconcile-summaries   recompute derived counters from source rows and repair drift
@@ -69,7 +70,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	}
 	switch args[0] {
 	case "serve":
-		return serve(ctx, cfg, stdout)
+		return serve(ctx, cfg, args[1:], stdout)
+	case "relay":
+		return runRelay(ctx, cfg, stdout)
 	case "token":
 		return token(cfg, args[1:], stdout)
 	case "migrate":
@@ -143,7 +146,12 @@ func token(cfg config, args []string, stdout io.Writer) error {
 	return err
 }
 
-func serve(ctx context.Context, cfg config, stdout io.Writer) error {
+func serve(ctx context.Context, cfg config, args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	withRelay := fs.Bool("relay", false, "also relay the store's events to ClickHouse (UGC_CLICKHOUSE_ADDR)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
 	logOut := ecslog.NewBufferedWriter(stdout, 64<<10, 100*time.Millisecond)
 	defer logOut.Close() // the log itself is what failed
 	logger := ecslog.New(logOut, cfg.LogLevel)
@@ -156,15 +164,11 @@ func serve(ctx context.Context, cfg config, stdout io.Writer) error {
 		return err
 	}
 	release := releaseName()
-	if cfg.SentryDSN != "" {
-		if err := sentry.Init(sentry.ClientOptions{
-			Dsn: cfg.SentryDSN, Environment: cfg.SentryEnvironment, Release: release,
-			SampleRate: cfg.SentrySampleRate, AttachStacktrace: true,
-		}); err != nil {
-			return fmt.Errorf("sentry: %w", err)
-		}
-		defer sentry.Flush(2 * time.Second)
+	flush, err := initSentry(cfg)
+	if err != nil {
+		return err
 	}
+	defer flush()
 
 	store, desc, err := openStore(ctx, cfg)
 	if err != nil {
@@ -173,6 +177,20 @@ func serve(ctx context.Context, cfg config, stdout io.Writer) error {
 	defer store.Close() // nothing left to report to at exit
 
 	m := metrics.New()
+	m.WatchOutbox(store)
+	if *withRelay {
+		r, closeSink, err := newRelay(cfg, store, logger, m)
+		if err != nil {
+			return err
+		}
+		defer closeSink()
+		rctx, stopRelay := context.WithCancel(context.WithoutCancel(ctx))
+		relayDone := make(chan error, 1)
+		go func() { relayDone <- r.Run(rctx) }()
+		// Deferred after the store's Close, so it runs first: the relay
+		// finishes its batch (and its mark) before the store closes.
+		defer func() { stopRelay(); <-relayDone }()
+	}
 	api := ugchttp.NewServer(ugchttp.Config{
 		Store:        m.InstrumentStore(store, ugchttp.StoreBreadcrumb),
 		Verifier:     verifier,
