@@ -6,6 +6,7 @@ package functional
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -66,7 +67,14 @@ var readyURL = regexp.MustCompile(`ready on (http://127\.0\.0\.1:\d+)`)
 // and the test secret, plus env, and waits for its ready line.
 func start(t *testing.T, env ...string) *server {
 	t.Helper()
-	cmd := exec.Command(binary, "serve")
+	return launch(t, []string{"serve"}, env...)
+}
+
+// launch is start with the command line's arguments; env entries override
+// the defaults (the last of a repeated name wins).
+func launch(t *testing.T, args []string, env ...string) *server {
+	t.Helper()
+	cmd := exec.Command(binary, args...)
 	cmd.Env = append([]string{
 		"PATH=" + os.Getenv("PATH"),
 		"UGC_HTTP_ADDR=127.0.0.1:0",
@@ -192,6 +200,16 @@ type request struct {
 
 func (s *server) do(t *testing.T, r request) response {
 	t.Helper()
+	resp, err := s.try(t.Context(), r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp
+}
+
+// try performs r and returns a transport failure instead of failing the
+// test, for callers on other goroutines or expecting the server to die.
+func (s *server) try(ctx context.Context, r request) (response, error) {
 	var body io.Reader
 	contentType := r.ContentType
 	switch {
@@ -200,16 +218,16 @@ func (s *server) do(t *testing.T, r request) response {
 	case r.Body != nil:
 		b, err := json.Marshal(r.Body)
 		if err != nil {
-			t.Fatal(err)
+			return response{}, err
 		}
 		body = bytes.NewReader(b)
 		if contentType == "" {
 			contentType = "application/json"
 		}
 	}
-	req, err := http.NewRequestWithContext(t.Context(), r.Method, s.URL+r.Path, body)
+	req, err := http.NewRequestWithContext(ctx, r.Method, s.URL+r.Path, body)
 	if err != nil {
-		t.Fatal(err)
+		return response{}, err
 	}
 	if contentType != "" {
 		req.Header.Set("Content-Type", contentType)
@@ -222,14 +240,14 @@ func (s *server) do(t *testing.T, r request) response {
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		t.Fatalf("%s %s: %v", r.Method, r.Path, err)
+		return response{}, fmt.Errorf("%s %s: %w", r.Method, r.Path, err)
 	}
 	defer resp.Body.Close() // read fully below
 	b, err := io.ReadAll(resp.Body)
 	if err != nil {
-		t.Fatal(err)
+		return response{}, fmt.Errorf("%s %s: %w", r.Method, r.Path, err)
 	}
-	return response{Status: resp.StatusCode, Header: resp.Header, Body: b}
+	return response{Status: resp.StatusCode, Header: resp.Header, Body: b}, nil
 }
 
 // expect performs r and fails unless it answered status; it returns the response.
