@@ -1,7 +1,5 @@
 ##@ Analytics
 
-EXTRA_TEST_TARGETS += test-analytics
-
 .PHONY: analytics-deps
 analytics-deps: ## Install Debian's clickhouse-server, which the analytics tests start on 127.0.0.1; idempotent.
 	@[ -x /usr/sbin/clickhouse-server ] || \

@@ -44,7 +44,9 @@ func TestAnalyticsSurvivesClickHouseOutage(t *testing.T) {
 	stopped := w.attempted.Load()
 	waitFor(t, func() bool { return w.attempted.Load() >= 7_000 }, "7,000 writes")
 	restarting := w.attempted.Load()
-	ch.Start()
+	if err := ch.Restart(); err != nil {
+		t.Fatal(err)
+	}
 	t.Logf("ClickHouse stopping at write %d, down from write %d, starting again at write %d, up at write %d",
 		stopping, stopped, restarting, w.attempted.Load())
 	if err := <-done; err != nil {

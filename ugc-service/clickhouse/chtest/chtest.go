@@ -1,4 +1,4 @@
-// Package chtest runs a real ClickHouse server for tests: Debian's
+// Package chtest runs a real ClickHouse server for tests and benchmarks: Debian's
 // clickhouse-server on 127.0.0.1, with free ports and a temporary data
 // directory, that a test can stop and start again to play an outage.
 package chtest
@@ -31,31 +31,59 @@ const owner = "clickhouse"
 type Server struct {
 	Addr string // native protocol, 127.0.0.1:port
 
-	t      testing.TB
 	dir    string
 	config string
 	cmd    *exec.Cmd
 	exited chan struct{}
 }
 
-// Start starts a server for the test and stops it when the test ends. The
+// Start starts a server for the test and removes it when the test ends. The
 // test fails, rather than skips, when the server cannot run: the analytics
 // tests are part of make test, which installs it.
 func Start(t testing.TB) *Server {
 	t.Helper()
-	if _, err := os.Stat(Binary); err != nil {
-		t.Fatalf("%s is missing: run `make analytics-deps` (Debian's clickhouse-server)", Binary)
-	}
-	dir, err := os.MkdirTemp("", "ugc-chtest-")
+	s, err := New()
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = os.RemoveAll(dir) })
-	if err := chownToOwner(dir); err != nil {
-		t.Fatal(err)
+	t.Cleanup(s.Close)
+	return s
+}
+
+// New starts a server with a fresh data directory; Close removes both.
+func New() (*Server, error) {
+	if _, err := os.Stat(Binary); err != nil {
+		return nil, fmt.Errorf("%s is missing: run `make analytics-deps` (Debian's clickhouse-server)", Binary)
 	}
-	tcp, http := freePort(t), freePort(t)
-	s := &Server{Addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(tcp)), t: t, dir: dir, config: filepath.Join(dir, "config.xml")}
+	dir, err := os.MkdirTemp("", "ugc-chtest-")
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{dir: dir, config: filepath.Join(dir, "config.xml")}
+	if err := s.configure(); err != nil {
+		_ = os.RemoveAll(dir)
+		return nil, err
+	}
+	if err := s.Restart(); err != nil {
+		_ = os.RemoveAll(dir)
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *Server) configure() error {
+	if err := chownToOwner(s.dir); err != nil {
+		return err
+	}
+	tcp, err := freePort()
+	if err != nil {
+		return err
+	}
+	http, err := freePort()
+	if err != nil {
+		return err
+	}
+	s.Addr = net.JoinHostPort("127.0.0.1", strconv.Itoa(tcp))
 	cfg := fmt.Sprintf(`<?xml version="1.0"?>
 <yandex>
   <logger><level>warning</level><log>%[1]s/server.log</log><errorlog>%[1]s/server.err.log</errorlog></logger>
@@ -72,26 +100,20 @@ func Start(t testing.TB) *Server {
   <timezone>UTC</timezone>
   <mark_cache_size>268435456</mark_cache_size>
 </yandex>
-`, dir, tcp, http)
-	if err := os.WriteFile(s.config, []byte(cfg), 0o644); err != nil { //nolint:gosec // the server's account must read it
-		t.Fatal(err)
-	}
-	s.Start()
-	t.Cleanup(s.Stop)
-	return s
+`, s.dir, tcp, http)
+	return os.WriteFile(s.config, []byte(cfg), 0o644) //nolint:gosec // the server's account must read it
 }
 
-// Start starts the server again on the same port and data, after Stop, and
-// waits until it answers.
-func (s *Server) Start() {
-	s.t.Helper()
+// Restart starts the server (again, after Stop) on the same port and data,
+// and waits until it answers.
+func (s *Server) Restart() error {
 	argv := []string{Binary, "--config-file=" + s.config}
 	if os.Geteuid() == 0 {
 		argv = append([]string{"runuser", "-u", owner, "--"}, argv...)
 	}
 	out, err := os.OpenFile(filepath.Join(s.dir, "stdout.log"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644) //nolint:gosec // a test log
 	if err != nil {
-		s.t.Fatal(err)
+		return err
 	}
 	cmd := exec.Command(argv[0], argv[1:]...) //nolint:gosec // a fixed binary and our own config
 	cmd.Stdout, cmd.Stderr = out, out
@@ -99,14 +121,15 @@ func (s *Server) Start() {
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {
 		_ = out.Close()
-		s.t.Fatalf("start clickhouse-server: %v", err)
+		return fmt.Errorf("start clickhouse-server: %w", err)
 	}
 	s.cmd, s.exited = cmd, make(chan struct{})
 	go func() { _ = cmd.Wait(); _ = out.Close(); close(s.exited) }()
 
 	probe, err := clickhouse.Open(clickhouse.Config{Addr: []string{s.Addr}, Database: "default", Timeout: time.Second})
 	if err != nil {
-		s.t.Fatal(err)
+		s.Stop()
+		return err
 	}
 	defer probe.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
@@ -114,14 +137,15 @@ func (s *Server) Start() {
 	for {
 		err := probe.Ping(ctx)
 		if err == nil {
-			return
+			return nil
 		}
 		select {
 		case <-s.exited:
-			s.t.Fatalf("clickhouse-server exited at start:\n%s", s.logTail())
+			s.cmd = nil
+			return fmt.Errorf("clickhouse-server exited at start:\n%s", s.logTail())
 		case <-ctx.Done():
 			s.Stop()
-			s.t.Fatalf("clickhouse-server did not answer within a minute: %v\n%s", err, s.logTail())
+			return fmt.Errorf("clickhouse-server did not answer within a minute: %w\n%s", err, s.logTail())
 		case <-time.After(200 * time.Millisecond):
 		}
 	}
@@ -143,7 +167,7 @@ func (s *Server) Sink(t testing.TB, database string) *clickhouse.Sink {
 }
 
 // Stop stops the server (SIGTERM, then SIGKILL after 20 s), keeping its
-// data for Start. Stopping a stopped server does nothing.
+// data for Restart. Stopping a stopped server does nothing.
 func (s *Server) Stop() {
 	if s.cmd == nil {
 		return
@@ -156,6 +180,12 @@ func (s *Server) Stop() {
 		<-s.exited
 	}
 	s.cmd = nil
+}
+
+// Close stops the server and removes its data.
+func (s *Server) Close() {
+	s.Stop()
+	_ = os.RemoveAll(s.dir)
 }
 
 func (s *Server) logTail() string {
@@ -185,11 +215,11 @@ func chownToOwner(dir string) error {
 	return os.Chown(dir, uid, gid)
 }
 
-func freePort(t testing.TB) int {
+func freePort() (int, error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		t.Fatal(err)
+		return 0, err
 	}
 	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
+	return l.Addr().(*net.TCPAddr).Port, nil
 }
