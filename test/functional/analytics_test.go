@@ -243,4 +243,3 @@ func (s *server) metrics(t *testing.T) string {
 	t.Helper()
 	return string(s.expect(t, 200, request{Method: "GET", Path: "/metrics"}).Body)
 }
-
