@@ -57,8 +57,14 @@ func TestAnalyticsSurvivesClickHouseOutage(t *testing.T) {
 	}
 
 	waitDrained(t, s)
-	if !strings.Contains(s.metrics(t), `ugc_relay_failures_total{step="insert"}`) {
+	m := s.metrics(t)
+	if !strings.Contains(m, `ugc_relay_failures_total{step="insert"}`) {
 		t.Fatal("the relay never failed an insert: ClickHouse's outage did not reach it")
+	}
+	for _, want := range []string{"\nugc_outbox_pending_events 0\n", "\nugc_outbox_oldest_event_age_seconds 0\n", "\nugc_relay_events_total "} {
+		if !strings.Contains(m, want) {
+			t.Errorf("/metrics lacks %q after the outbox drained", strings.TrimSpace(want))
+		}
 	}
 	got := chtest.ReadTotals(t, sink, "outage")
 	for _, typ := range ugc.EventTypes {
