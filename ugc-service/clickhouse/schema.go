@@ -106,8 +106,9 @@ ORDER BY (film_id, user_id, occurred_at, event_id)`, s.q(s.storage(TableEvents))
 	}
 	if s.Cluster != "" {
 		// Events shard by film, so every copy of an event lands on the same
-		// shard and deduplicates there.
-		stmts = append(stmts, distributed(s, TableEvents, "cityHash64(film_id)"))
+		// shard and deduplicates there. (ClickHouse 18.16 cannot hash a UUID
+		// directly.)
+		stmts = append(stmts, distributed(s, TableEvents, "cityHash64(toString(film_id))"))
 		for _, t := range []string{TableRatingsDaily, TableReviewsDaily, TableBookmarksFilm} {
 			stmts = append(stmts, distributed(s, t, "rand()"))
 		}

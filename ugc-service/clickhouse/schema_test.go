@@ -72,7 +72,7 @@ func TestSchemaCluster(t *testing.T) {
 		"CREATE TABLE IF NOT EXISTS analytics.ugc_events_local ON CLUSTER ugc_cluster (",
 		"CREATE MATERIALIZED VIEW IF NOT EXISTS analytics.ugc_film_ratings_daily_local_mv ON CLUSTER ugc_cluster TO analytics.ugc_film_ratings_daily_local AS",
 		"FROM analytics.ugc_events_local\n",
-		"CREATE TABLE IF NOT EXISTS analytics.ugc_events ON CLUSTER ugc_cluster AS analytics.ugc_events_local ENGINE = Distributed(ugc_cluster, analytics, ugc_events_local, cityHash64(film_id))",
+		"CREATE TABLE IF NOT EXISTS analytics.ugc_events ON CLUSTER ugc_cluster AS analytics.ugc_events_local ENGINE = Distributed(ugc_cluster, analytics, ugc_events_local, cityHash64(toString(film_id)))",
 		"CREATE TABLE IF NOT EXISTS analytics.ugc_film_bookmarks_daily ON CLUSTER ugc_cluster AS analytics.ugc_film_bookmarks_daily_local ENGINE = Distributed(ugc_cluster, analytics, ugc_film_bookmarks_daily_local, rand())",
 	} {
 		if !strings.Contains(strings.Join(stmts, "\n"), want) {

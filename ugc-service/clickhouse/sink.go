@@ -45,8 +45,16 @@ func Open(cfg Config) (*Sink, error) {
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = 10 * time.Second
 	}
+	settings := ch.Settings{}
+	if cfg.Cluster != "" {
+		// An insert into a Distributed table returns once every shard has
+		// its rows, not when they are queued on the node that took them:
+		// the relay marks events sent only when they are where queries read.
+		settings["insert_distributed_sync"] = 1
+	}
 	conn, err := ch.Open(&ch.Options{
-		Addr: cfg.Addr,
+		Addr:     cfg.Addr,
+		Settings: settings,
 		// The session's database is the server's default one: the schema's
 		// statements name their database, which may not exist yet.
 		Auth:         ch.Auth{Database: "default", Username: cfg.User, Password: cfg.Password},

@@ -9,6 +9,7 @@ import (
 	"github.com/google/uuid"
 
 	ugc "github.com/ugcstack/ugcstack/ugc-service"
+	"github.com/ugcstack/ugcstack/ugc-service/clickhouse"
 	"github.com/ugcstack/ugcstack/ugc-service/clickhouse/chtest"
 )
 
@@ -107,3 +108,62 @@ func widen(p *uint8) *int {
 }
 
 func samePtr(a, b *int) bool { return (a == nil) == (b == nil) && (a == nil || *a == *b) }
+
+// TestSinkOnCluster runs the schema ON CLUSTER against a real two-shard
+// cluster (two servers and ZooKeeper), relays events for many films through
+// the Distributed table, sends a batch again, and reads back exactly one row
+// per event through the Distributed table's FINAL, with both shards holding
+// some: a re-sent event lands on the shard of its film and merges there.
+func TestSinkOnCluster(t *testing.T) {
+	cluster := chtest.StartCluster(t, 2)
+	ctx := t.Context()
+	sink, err := clickhouse.Open(clickhouse.Config{Addr: cluster.Addrs()[:1], Database: "ugc_cluster", Cluster: cluster.Name})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = sink.Close() })
+	for range 2 { // idempotent on a cluster too
+		if err := sink.Migrate(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var events []ugc.Event
+	for range 200 {
+		events = append(events, ugc.RatingSetEvent(uuid.New(), uuid.New(), 7, nil))
+	}
+	if err := sink.InsertEvents(ctx, events); err != nil {
+		t.Fatal(err)
+	}
+	if err := sink.InsertEvents(ctx, events[:120]); err != nil {
+		t.Fatal(err)
+	}
+	var total uint64
+	if err := sink.QueryRow(ctx, `SELECT count() FROM ugc_cluster.ugc_events FINAL`).Scan(&total); err != nil {
+		t.Fatal(err)
+	}
+	if total != uint64(len(events)) {
+		t.Fatalf("the Distributed table's FINAL reads %d events, want %d", total, len(events))
+	}
+	for i, shard := range cluster.Shards {
+		local := srvSink(t, shard)
+		var n uint64
+		if err := local.QueryRow(ctx, `SELECT count() FROM ugc_cluster.ugc_events_local FINAL`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		if n == 0 {
+			t.Fatalf("shard %d holds no events: nothing was distributed", i+1)
+		}
+		t.Logf("shard %d holds %d events", i+1, n)
+	}
+}
+
+// srvSink connects to one server without creating anything.
+func srvSink(t *testing.T, s *chtest.Server) *clickhouse.Sink {
+	t.Helper()
+	sink, err := clickhouse.Open(clickhouse.Config{Addr: []string{s.Addr}, Database: "default"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = sink.Close() })
+	return sink
+}

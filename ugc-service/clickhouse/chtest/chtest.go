@@ -31,10 +31,11 @@ const owner = "clickhouse"
 type Server struct {
 	Addr string // native protocol, 127.0.0.1:port
 
-	dir    string
-	config string
-	cmd    *exec.Cmd
-	exited chan struct{}
+	tcp, http int
+	dir       string
+	config    string
+	cmd       *exec.Cmd
+	exited    chan struct{}
 }
 
 // Start starts a server for the test and removes it when the test ends. The
@@ -52,6 +53,20 @@ func Start(t testing.TB) *Server {
 
 // New starts a server with a fresh data directory; Close removes both.
 func New() (*Server, error) {
+	s, err := prepare()
+	if err != nil {
+		return nil, err
+	}
+	if err := s.launch(""); err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// prepare makes the data directory, owned by the server's account, and
+// picks the ports, without starting anything.
+func prepare() (*Server, error) {
 	if _, err := os.Stat(Binary); err != nil {
 		return nil, fmt.Errorf("%s is missing: run `make analytics-deps` (Debian's clickhouse-server)", Binary)
 	}
@@ -60,30 +75,24 @@ func New() (*Server, error) {
 		return nil, err
 	}
 	s := &Server{dir: dir, config: filepath.Join(dir, "config.xml")}
-	if err := s.configure(); err != nil {
-		_ = os.RemoveAll(dir)
+	if err := chownToOwner(dir); err != nil {
+		s.Close()
 		return nil, err
 	}
-	if err := s.Restart(); err != nil {
-		_ = os.RemoveAll(dir)
+	if s.tcp, err = freePort(); err == nil {
+		s.http, err = freePort()
+	}
+	if err != nil {
+		s.Close()
 		return nil, err
 	}
+	s.Addr = net.JoinHostPort("127.0.0.1", strconv.Itoa(s.tcp))
 	return s, nil
 }
 
-func (s *Server) configure() error {
-	if err := chownToOwner(s.dir); err != nil {
-		return err
-	}
-	tcp, err := freePort()
-	if err != nil {
-		return err
-	}
-	http, err := freePort()
-	if err != nil {
-		return err
-	}
-	s.Addr = net.JoinHostPort("127.0.0.1", strconv.Itoa(tcp))
+// launch writes the configuration, with extra XML inside the root element,
+// and starts the server.
+func (s *Server) launch(extra string) error {
 	cfg := fmt.Sprintf(`<?xml version="1.0"?>
 <yandex>
   <logger><level>warning</level><log>%[1]s/server.log</log><errorlog>%[1]s/server.err.log</errorlog></logger>
@@ -99,9 +108,13 @@ func (s *Server) configure() error {
   <default_database>default</default_database>
   <timezone>UTC</timezone>
   <mark_cache_size>268435456</mark_cache_size>
+%[4]s
 </yandex>
-`, s.dir, tcp, http)
-	return os.WriteFile(s.config, []byte(cfg), 0o644) //nolint:gosec // the server's account must read it
+`, s.dir, s.tcp, s.http, extra)
+	if err := os.WriteFile(s.config, []byte(cfg), 0o644); err != nil { //nolint:gosec // the server's account must read it
+		return err
+	}
+	return s.Restart()
 }
 
 // Restart starts the server (again, after Stop) on the same port and data,
