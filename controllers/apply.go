@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"sort"
 
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 )
@@ -28,14 +27,6 @@ func (r *UGCStackReconciler) apply(ctx context.Context, owner client.Object, obj
 	//nolint:staticcheck // typed objects with TypeMeta set; one helper for typed and unstructured.
 	if err := r.Patch(ctx, obj, client.Apply, FieldOwner, client.ForceOwnership); err != nil {
 		return fmt.Errorf("apply %s %s: %w", obj.GetObjectKind().GroupVersionKind().Kind, obj.GetName(), err)
-	}
-	return nil
-}
-
-// deleteIfExists removes a child that the spec no longer asks for.
-func (r *UGCStackReconciler) deleteIfExists(ctx context.Context, obj client.Object) error {
-	if err := r.Delete(ctx, obj); err != nil && !apierrors.IsNotFound(err) {
-		return err
 	}
 	return nil
 }

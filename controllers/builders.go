@@ -23,6 +23,7 @@ const (
 	gatewayPort   = 8080
 	bodyLimit     = "64k"
 	jwtKeyMountAt = "/etc/ugc/jwt"
+	apiUID        = 65532 // the distroless nonroot user of the ugc image
 )
 
 // Names of the children; every builder and the reconciler use these.
@@ -33,6 +34,17 @@ func mongoKeyName(s *ugcv1.UGCStack) string   { return s.Name + "-mongodb-keyfil
 func clickhouseName(s *ugcv1.UGCStack) string { return s.Name + "-clickhouse" }
 func gatewayName(s *ugcv1.UGCStack) string    { return s.Name + "-gateway" }
 func esName(s *ugcv1.UGCStack) string         { return s.Name + "-logs" }
+
+// Components: the app.kubernetes.io/component label of each part's children,
+// which pods are selected and children pruned by.
+const (
+	componentAPI        = "api"
+	componentMongoDB    = "mongodb"
+	componentGateway    = "gateway"
+	componentClickHouse = "clickhouse"
+	componentKeeper     = "clickhouse-keeper"
+	componentLogging    = "logging"
+)
 
 func labels(s *ugcv1.UGCStack, component string) map[string]string {
 	return map[string]string{
@@ -59,6 +71,62 @@ func restrictedSecurityContext() *corev1.SecurityContext {
 		Capabilities:             &corev1.Capabilities{Drop: []corev1.Capability{"ALL"}},
 		SeccompProfile:           &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeRuntimeDefault},
 	}
+}
+
+// dataClaim is a StatefulSet's volumeClaimTemplate named "data" of the
+// requested storage, def when no size is given.
+func dataClaim(l map[string]string, st ugcv1.StorageSpec, def string) corev1.PersistentVolumeClaim {
+	size := st.Size
+	if size.IsZero() {
+		size = resource.MustParse(def)
+	}
+	return corev1.PersistentVolumeClaim{
+		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "PersistentVolumeClaim"},
+		ObjectMeta: metav1.ObjectMeta{Name: "data", Labels: l},
+		Spec: corev1.PersistentVolumeClaimSpec{
+			AccessModes:      []corev1.PersistentVolumeAccessMode{corev1.ReadWriteOnce},
+			StorageClassName: st.StorageClassName,
+			Resources:        corev1.VolumeResourceRequirements{Requests: corev1.ResourceList{corev1.ResourceStorage: size}},
+		},
+	}
+}
+
+// headlessService gives every pod of a StatefulSet a stable DNS name.
+// publishNotReady serves peers that must find each other before any is
+// ready (replica-set members, Raft nodes).
+func headlessService(s *ugcv1.UGCStack, name, component string, publishNotReady bool, ports ...corev1.ServicePort) *corev1.Service {
+	for i := range ports {
+		ports[i].TargetPort = intstr.FromInt32(ports[i].Port)
+		ports[i].Protocol = corev1.ProtocolTCP
+	}
+	return &corev1.Service{
+		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "Service"},
+		ObjectMeta: objectMeta(s, name, component),
+		Spec: corev1.ServiceSpec{
+			ClusterIP:                corev1.ClusterIPNone,
+			PublishNotReadyAddresses: publishNotReady,
+			Selector:                 selector(s, component),
+			Ports:                    ports,
+		},
+	}
+}
+
+func configMap(s *ugcv1.UGCStack, name, component string, data map[string]string) *corev1.ConfigMap {
+	return &corev1.ConfigMap{
+		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "ConfigMap"},
+		ObjectMeta: objectMeta(s, name, component),
+		Data:       data,
+	}
+}
+
+// nonRootPod is the pod security context of the images that run as a fixed
+// unprivileged user; fsGroup makes their volumes writable.
+func nonRootPod(uid int64, withFSGroup bool) *corev1.PodSecurityContext {
+	sc := &corev1.PodSecurityContext{RunAsNonRoot: ptr.To(true), RunAsUser: ptr.To(uid)}
+	if withFSGroup {
+		sc.FSGroup = ptr.To(uid)
+	}
+	return sc
 }
 
 func secretEnv(name string, ref *ugcv1.SecretKeyRef) corev1.EnvVar {
@@ -110,11 +178,7 @@ func BuildAPIConfigMap(s *ugcv1.UGCStack) *corev1.ConfigMap {
 	if a.SentryEnvironment != "" {
 		data["UGC_SENTRY_ENVIRONMENT"] = a.SentryEnvironment
 	}
-	return &corev1.ConfigMap{
-		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "ConfigMap"},
-		ObjectMeta: objectMeta(s, apiName(s), "api"),
-		Data:       data,
-	}
+	return configMap(s, apiName(s), componentAPI, data)
 }
 
 // BuildAPIDeployment is the UGC API. configHash rolls the pods when the
@@ -156,17 +220,17 @@ func BuildAPIDeployment(s *ugcv1.UGCStack, configHash string) *appsv1.Deployment
 	}
 	d := &appsv1.Deployment{
 		TypeMeta:   metav1.TypeMeta{APIVersion: "apps/v1", Kind: "Deployment"},
-		ObjectMeta: objectMeta(s, apiName(s), "api"),
+		ObjectMeta: objectMeta(s, apiName(s), componentAPI),
 		Spec: appsv1.DeploymentSpec{
-			Selector: &metav1.LabelSelector{MatchLabels: selector(s, "api")},
+			Selector: &metav1.LabelSelector{MatchLabels: selector(s, componentAPI)},
 			Template: corev1.PodTemplateSpec{
 				ObjectMeta: metav1.ObjectMeta{
-					Labels:      labels(s, "api"),
+					Labels:      labels(s, componentAPI),
 					Annotations: map[string]string{"ugc.ugcstack.io/config-hash": configHash, "prometheus.io/scrape": "true", "prometheus.io/port": fmt.Sprint(apiPort), "prometheus.io/path": "/metrics"},
 				},
 				Spec: corev1.PodSpec{
 					AutomountServiceAccountToken: ptr.To(false),
-					SecurityContext:              &corev1.PodSecurityContext{RunAsNonRoot: ptr.To(true), RunAsUser: ptr.To(int64(65532))},
+					SecurityContext:              nonRootPod(apiUID, false),
 					Containers: []corev1.Container{{
 						Name:            "api",
 						Image:           a.Image,
@@ -195,9 +259,9 @@ func BuildAPIDeployment(s *ugcv1.UGCStack, configHash string) *appsv1.Deployment
 func BuildAPIService(s *ugcv1.UGCStack) *corev1.Service {
 	return &corev1.Service{
 		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "Service"},
-		ObjectMeta: objectMeta(s, apiName(s), "api"),
+		ObjectMeta: objectMeta(s, apiName(s), componentAPI),
 		Spec: corev1.ServiceSpec{
-			Selector: selector(s, "api"),
+			Selector: selector(s, componentAPI),
 			Ports:    []corev1.ServicePort{{Name: "http", Port: 80, TargetPort: intstr.FromString("http"), Protocol: corev1.ProtocolTCP}},
 		},
 	}
@@ -211,7 +275,7 @@ func BuildAPIHPA(s *ugcv1.UGCStack) *autoscalingv2.HorizontalPodAutoscaler {
 	}
 	return &autoscalingv2.HorizontalPodAutoscaler{
 		TypeMeta:   metav1.TypeMeta{APIVersion: "autoscaling/v2", Kind: "HorizontalPodAutoscaler"},
-		ObjectMeta: objectMeta(s, apiName(s), "api"),
+		ObjectMeta: objectMeta(s, apiName(s), componentAPI),
 		Spec: autoscalingv2.HorizontalPodAutoscalerSpec{
 			ScaleTargetRef: autoscalingv2.CrossVersionObjectReference{APIVersion: "apps/v1", Kind: "Deployment", Name: apiName(s)},
 			MinReplicas:    ptr.To(as.MinReplicas),
@@ -234,26 +298,17 @@ func BuildAPIPDB(s *ugcv1.UGCStack) *policyv1.PodDisruptionBudget {
 	}
 	return &policyv1.PodDisruptionBudget{
 		TypeMeta:   metav1.TypeMeta{APIVersion: "policy/v1", Kind: "PodDisruptionBudget"},
-		ObjectMeta: objectMeta(s, apiName(s), "api"),
+		ObjectMeta: objectMeta(s, apiName(s), componentAPI),
 		Spec: policyv1.PodDisruptionBudgetSpec{
 			MaxUnavailable: ptr.To(intstr.FromInt32(p.MaxUnavailable)),
-			Selector:       &metav1.LabelSelector{MatchLabels: selector(s, "api")},
+			Selector:       &metav1.LabelSelector{MatchLabels: selector(s, componentAPI)},
 		},
 	}
 }
 
 // BuildMongoService is the headless Service giving every member a stable DNS name.
 func BuildMongoService(s *ugcv1.UGCStack) *corev1.Service {
-	return &corev1.Service{
-		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "Service"},
-		ObjectMeta: objectMeta(s, mongoName(s), "mongodb"),
-		Spec: corev1.ServiceSpec{
-			ClusterIP:                corev1.ClusterIPNone,
-			PublishNotReadyAddresses: true,
-			Selector:                 selector(s, "mongodb"),
-			Ports:                    []corev1.ServicePort{{Name: "mongodb", Port: mongoPort, TargetPort: intstr.FromInt32(mongoPort), Protocol: corev1.ProtocolTCP}},
-		},
-	}
+	return headlessService(s, mongoName(s), componentMongoDB, true, corev1.ServicePort{Name: "mongodb", Port: mongoPort})
 }
 
 // BuildMongoKeyfileSecret holds the replica set's internal auth key.
@@ -261,7 +316,7 @@ func BuildMongoService(s *ugcv1.UGCStack) *corev1.Service {
 func BuildMongoKeyfileSecret(s *ugcv1.UGCStack, key string) *corev1.Secret {
 	return &corev1.Secret{
 		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "Secret"},
-		ObjectMeta: objectMeta(s, mongoKeyName(s), "mongodb"),
+		ObjectMeta: objectMeta(s, mongoKeyName(s), componentMongoDB),
 		Type:       corev1.SecretTypeOpaque,
 		StringData: map[string]string{"keyfile": key},
 	}
@@ -271,7 +326,7 @@ func BuildMongoKeyfileSecret(s *ugcv1.UGCStack, key string) *corev1.Secret {
 func BuildMongoAdminSecret(s *ugcv1.UGCStack, password string) *corev1.Secret {
 	return &corev1.Secret{
 		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "Secret"},
-		ObjectMeta: objectMeta(s, mongoAuthName(s), "mongodb"),
+		ObjectMeta: objectMeta(s, mongoAuthName(s), componentMongoDB),
 		Type:       corev1.SecretTypeOpaque,
 		StringData: map[string]string{
 			"username": "admin",
@@ -291,10 +346,6 @@ func MongoURI(s *ugcv1.UGCStack, user, password string) string {
 // desired members while a scale-down waits for the replica set to drop a member.
 func BuildMongoStatefulSet(s *ugcv1.UGCStack, replicas int32) *appsv1.StatefulSet {
 	m := s.Spec.MongoDB
-	size := m.Storage.Size
-	if size.IsZero() {
-		size = resource.MustParse("10Gi")
-	}
 	retention := appsv1.RetainPersistentVolumeClaimRetentionPolicyType
 	if m.DeletePolicy == "Delete" {
 		retention = appsv1.DeletePersistentVolumeClaimRetentionPolicyType
@@ -306,20 +357,20 @@ func BuildMongoStatefulSet(s *ugcv1.UGCStack, replicas int32) *appsv1.StatefulSe
 	sc := restrictedSecurityContext()
 	return &appsv1.StatefulSet{
 		TypeMeta:   metav1.TypeMeta{APIVersion: "apps/v1", Kind: "StatefulSet"},
-		ObjectMeta: objectMeta(s, mongoName(s), "mongodb"),
+		ObjectMeta: objectMeta(s, mongoName(s), componentMongoDB),
 		Spec: appsv1.StatefulSetSpec{
 			Replicas:            ptr.To(replicas),
 			ServiceName:         mongoName(s),
 			PodManagementPolicy: appsv1.ParallelPodManagement,
-			Selector:            &metav1.LabelSelector{MatchLabels: selector(s, "mongodb")},
+			Selector:            &metav1.LabelSelector{MatchLabels: selector(s, componentMongoDB)},
 			PersistentVolumeClaimRetentionPolicy: &appsv1.StatefulSetPersistentVolumeClaimRetentionPolicy{
 				WhenDeleted: retention, WhenScaled: appsv1.RetainPersistentVolumeClaimRetentionPolicyType,
 			},
 			Template: corev1.PodTemplateSpec{
-				ObjectMeta: metav1.ObjectMeta{Labels: labels(s, "mongodb")},
+				ObjectMeta: metav1.ObjectMeta{Labels: labels(s, componentMongoDB)},
 				Spec: corev1.PodSpec{
 					AutomountServiceAccountToken: ptr.To(false),
-					SecurityContext:              &corev1.PodSecurityContext{RunAsNonRoot: ptr.To(true), RunAsUser: ptr.To(int64(999)), FSGroup: ptr.To(int64(999))},
+					SecurityContext:              nonRootPod(999, true),
 					Containers: []corev1.Container{{
 						Name:  "mongod",
 						Image: m.Image,
@@ -350,15 +401,7 @@ func BuildMongoStatefulSet(s *ugcv1.UGCStack, replicas int32) *appsv1.StatefulSe
 					},
 				},
 			},
-			VolumeClaimTemplates: []corev1.PersistentVolumeClaim{{
-				TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "PersistentVolumeClaim"},
-				ObjectMeta: metav1.ObjectMeta{Name: "data", Labels: labels(s, "mongodb")},
-				Spec: corev1.PersistentVolumeClaimSpec{
-					AccessModes:      []corev1.PersistentVolumeAccessMode{corev1.ReadWriteOnce},
-					StorageClassName: m.Storage.StorageClassName,
-					Resources:        corev1.VolumeResourceRequirements{Requests: corev1.ResourceList{corev1.ResourceStorage: size}},
-				},
-			}},
+			VolumeClaimTemplates: []corev1.PersistentVolumeClaim{dataClaim(labels(s, componentMongoDB), m.Storage, "10Gi")},
 		},
 	}
 }

@@ -32,11 +32,7 @@ func BuildGatewayConfigMap(s *ugcv1.UGCStack) (*corev1.ConfigMap, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &corev1.ConfigMap{
-		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "ConfigMap"},
-		ObjectMeta: objectMeta(s, gatewayName(s), "gateway"),
-		Data:       map[string]string{"nginx.conf": conf},
-	}, nil
+	return configMap(s, gatewayName(s), componentGateway, map[string]string{"nginx.conf": conf}), nil
 }
 
 // BuildGatewayDeployment runs nginx with the ConfigMap above.
@@ -44,15 +40,15 @@ func BuildGatewayDeployment(s *ugcv1.UGCStack, configHash string) *appsv1.Deploy
 	g := s.Spec.Gateway
 	return &appsv1.Deployment{
 		TypeMeta:   metav1.TypeMeta{APIVersion: "apps/v1", Kind: "Deployment"},
-		ObjectMeta: objectMeta(s, gatewayName(s), "gateway"),
+		ObjectMeta: objectMeta(s, gatewayName(s), componentGateway),
 		Spec: appsv1.DeploymentSpec{
 			Replicas: ptr.To(g.Replicas),
-			Selector: &metav1.LabelSelector{MatchLabels: selector(s, "gateway")},
+			Selector: &metav1.LabelSelector{MatchLabels: selector(s, componentGateway)},
 			Template: corev1.PodTemplateSpec{
-				ObjectMeta: metav1.ObjectMeta{Labels: labels(s, "gateway"), Annotations: map[string]string{"ugc.ugcstack.io/config-hash": configHash}},
+				ObjectMeta: metav1.ObjectMeta{Labels: labels(s, componentGateway), Annotations: map[string]string{"ugc.ugcstack.io/config-hash": configHash}},
 				Spec: corev1.PodSpec{
 					AutomountServiceAccountToken: ptr.To(false),
-					SecurityContext:              &corev1.PodSecurityContext{RunAsNonRoot: ptr.To(true), RunAsUser: ptr.To(int64(101))},
+					SecurityContext:              nonRootPod(101, false),
 					Containers: []corev1.Container{{
 						Name:  "nginx",
 						Image: g.Image,
@@ -83,9 +79,9 @@ func BuildGatewayDeployment(s *ugcv1.UGCStack, configHash string) *appsv1.Deploy
 func BuildGatewayService(s *ugcv1.UGCStack) *corev1.Service {
 	return &corev1.Service{
 		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "Service"},
-		ObjectMeta: objectMeta(s, gatewayName(s), "gateway"),
+		ObjectMeta: objectMeta(s, gatewayName(s), componentGateway),
 		Spec: corev1.ServiceSpec{
-			Selector: selector(s, "gateway"),
+			Selector: selector(s, componentGateway),
 			Ports:    []corev1.ServicePort{{Name: "http", Port: 80, TargetPort: intstr.FromString("http"), Protocol: corev1.ProtocolTCP}},
 		},
 	}
@@ -109,42 +105,26 @@ func BuildClickHouseConfigMap(s *ugcv1.UGCStack) *corev1.ConfigMap {
 		}
 		b.WriteString("      </shard>\n")
 	}
-	b.WriteString("    </ugc>\n  </remote_servers>\n  <macros>\n    <cluster>ugc</cluster>\n    <shard from_env=\"CLICKHOUSE_SHARD\"/>\n    <replica from_env=\"HOSTNAME\"/>\n  </macros>\n</clickhouse>\n")
-	return &corev1.ConfigMap{
-		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "ConfigMap"},
-		ObjectMeta: objectMeta(s, clickhouseName(s), "clickhouse"),
-		Data:       map[string]string{"cluster.xml": b.String()},
-	}
+	b.WriteString("    </ugc>\n  </remote_servers>\n")
+	b.WriteString(keeperClientConfig(s))
+	b.WriteString("  <macros>\n    <cluster>ugc</cluster>\n    <shard from_env=\"CLICKHOUSE_SHARD\"/>\n    <replica from_env=\"HOSTNAME\"/>\n  </macros>\n</clickhouse>\n")
+	return configMap(s, clickhouseName(s), componentClickHouse, map[string]string{"cluster.xml": b.String()})
 }
 
 // BuildClickHouseService is the headless Service of every shard's pods.
 func BuildClickHouseService(s *ugcv1.UGCStack) *corev1.Service {
-	return &corev1.Service{
-		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "Service"},
-		ObjectMeta: objectMeta(s, clickhouseName(s), "clickhouse"),
-		Spec: corev1.ServiceSpec{
-			ClusterIP: corev1.ClusterIPNone,
-			Selector:  selector(s, "clickhouse"),
-			Ports: []corev1.ServicePort{
-				{Name: "native", Port: 9000, TargetPort: intstr.FromInt32(9000), Protocol: corev1.ProtocolTCP},
-				{Name: "http", Port: 8123, TargetPort: intstr.FromInt32(8123), Protocol: corev1.ProtocolTCP},
-			},
-		},
-	}
+	return headlessService(s, clickhouseName(s), componentClickHouse, false,
+		corev1.ServicePort{Name: "native", Port: 9000}, corev1.ServicePort{Name: "http", Port: 8123})
 }
 
 // BuildClickHouseStatefulSets returns one StatefulSet per shard.
 func BuildClickHouseStatefulSets(s *ugcv1.UGCStack) []*appsv1.StatefulSet {
 	c := s.Spec.ClickHouse
-	size := c.Storage.Size
-	if size.IsZero() {
-		size = resource.MustParse("10Gi")
-	}
 	var out []*appsv1.StatefulSet
 	for sh := int32(0); sh < c.Shards; sh++ {
-		l := labels(s, "clickhouse")
+		l := labels(s, componentClickHouse)
 		l["ugc.ugcstack.io/shard"] = fmt.Sprint(sh)
-		sel := selector(s, "clickhouse")
+		sel := selector(s, componentClickHouse)
 		sel["ugc.ugcstack.io/shard"] = fmt.Sprint(sh)
 		out = append(out, &appsv1.StatefulSet{
 			TypeMeta:   metav1.TypeMeta{APIVersion: "apps/v1", Kind: "StatefulSet"},
@@ -176,15 +156,7 @@ func BuildClickHouseStatefulSets(s *ugcv1.UGCStack) []*appsv1.StatefulSet {
 						}}}},
 					},
 				},
-				VolumeClaimTemplates: []corev1.PersistentVolumeClaim{{
-					TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "PersistentVolumeClaim"},
-					ObjectMeta: metav1.ObjectMeta{Name: "data", Labels: l},
-					Spec: corev1.PersistentVolumeClaimSpec{
-						AccessModes:      []corev1.PersistentVolumeAccessMode{corev1.ReadWriteOnce},
-						StorageClassName: c.Storage.StorageClassName,
-						Resources:        corev1.VolumeResourceRequirements{Requests: corev1.ResourceList{corev1.ResourceStorage: size}},
-					},
-				}},
+				VolumeClaimTemplates: []corev1.PersistentVolumeClaim{dataClaim(l, c.Storage, "10Gi")},
 			},
 		})
 	}
@@ -205,7 +177,7 @@ func eckObject(s *ugcv1.UGCStack, gvk gvk, name string, spec map[string]any) *un
 	u.SetName(name)
 	u.SetNamespace(s.Namespace)
 	l := map[string]string{}
-	for k, v := range labels(s, "logging") {
+	for k, v := range labels(s, componentLogging) {
 		l[k] = v
 	}
 	u.SetLabels(l)

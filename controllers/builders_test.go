@@ -80,6 +80,10 @@ func TestBuildersGolden(t *testing.T) {
 			"clickhouse-svc":    BuildClickHouseService(s),
 			"clickhouse-sts":    BuildClickHouseStatefulSets(s),
 			"eck":               BuildECKObjects(s),
+			"keeper-cm":         BuildKeeperConfigMap(s),
+			"keeper-svc":        BuildKeeperService(s),
+			"keeper-sts":        BuildKeeperStatefulSet(s),
+			"logging-setup-job": BuildLoggingSetupJob(s),
 		}
 		for kind, obj := range objs {
 			t.Run(name+"/"+kind, func(t *testing.T) {
@@ -146,5 +150,53 @@ func TestLoggingAndGatewayUseTheShippedConfigs(t *testing.T) {
 	shipped := logging.FilebeatConfig()
 	if !reflect.DeepEqual(beatConfig["filebeat.inputs"], shipped["filebeat.inputs"]) {
 		t.Error("the Beat's inputs differ from deploy/logging/filebeat.yml")
+	}
+}
+
+// TestKeeperOnlyWithReplicas: ClickHouse Keeper and the <zookeeper> section
+// exist exactly when a shard has more than one replica.
+func TestKeeperOnlyWithReplicas(t *testing.T) {
+	for _, tt := range []struct {
+		name     string
+		mutate   func(*ugcv1.ClickHouseSpec)
+		wantKeep bool
+	}{
+		{"one replica", func(c *ugcv1.ClickHouseSpec) { c.Replicas = 1 }, false},
+		{"two replicas", func(c *ugcv1.ClickHouseSpec) {}, true},
+		{"disabled", func(c *ugcv1.ClickHouseSpec) { c.Enabled = false }, false},
+		{"external", func(c *ugcv1.ClickHouseSpec) {
+			c.External = &ugcv1.ExternalClickHouse{DSNSecretRef: ugcv1.SecretKeyRef{Name: "ch", Key: "dsn"}}
+		}, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			s := stacks()["production"]
+			tt.mutate(&s.Spec.ClickHouse)
+			got := []bool{BuildKeeperStatefulSet(s) != nil, BuildKeeperService(s) != nil, BuildKeeperConfigMap(s) != nil}
+			for i, g := range got {
+				if g != tt.wantKeep {
+					t.Errorf("builder %d returned an object: %v, want %v", i, g, tt.wantKeep)
+				}
+			}
+			if zk := strings.Contains(BuildClickHouseConfigMap(s).Data["cluster.xml"], "<zookeeper>"); zk != tt.wantKeep {
+				t.Errorf("<zookeeper> in cluster.xml: %v, want %v", zk, tt.wantKeep)
+			}
+		})
+	}
+}
+
+// TestLoggingSetupJobNameFollowsItsInputs: a different configuration gets a
+// different Job, so it runs again; the same one keeps its Job.
+func TestLoggingSetupJobNameFollowsItsInputs(t *testing.T) {
+	s := stacks()["production"]
+	first := BuildLoggingSetupJob(s).Name
+	if again := BuildLoggingSetupJob(s).Name; again != first {
+		t.Fatalf("name not stable: %s, then %s", first, again)
+	}
+	if !strings.HasPrefix(first, "prod-logs-setup-") || !strings.HasSuffix(first, LoggingSetupHash(s)[:10]) {
+		t.Errorf("name %s does not carry the configuration hash", first)
+	}
+	s.Spec.Logging.Kibana = false
+	if BuildLoggingSetupJob(s).Name == first {
+		t.Error("dropping Kibana (no saved objects to load) kept the Job name")
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+	"sync"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
@@ -14,26 +15,82 @@ import (
 	ugcv1 "github.com/ugcstack/ugcstack/api/v1alpha1"
 )
 
-// mongoRS sends replica-set commands through the MongoDB driver, connected
-// directly to the first member (commands that need the primary are retried
-// by the next reconcile when that member is not primary).
-type mongoRS struct{ c *mongo.Client }
+// stepDownSeconds keeps a stepped-down primary from standing for election
+// again while the controller removes it from the configuration.
+const stepDownSeconds = 60
+
+// mongoRS sends replica-set commands through the MongoDB driver with one
+// direct connection per member, so each command reaches the member Plan
+// chose (the primary for reconfigurations) rather than whichever member a
+// replica-set connection would pick, and works before the set is initiated.
+type mongoRS struct {
+	hosts          []string
+	user, password string
+
+	mu    sync.Mutex
+	conns map[string]*mongo.Client
+}
 
 // NewMongoReplicaSetClient is the production ReplicaSetClientFactory.
-func NewMongoReplicaSetClient(ctx context.Context, _ *ugcv1.UGCStack, hosts []string, user, password string) (ReplicaSetClient, func(), error) {
+func NewMongoReplicaSetClient(_ context.Context, _ *ugcv1.UGCStack, hosts []string, user, password string) (ReplicaSetClient, func(), error) {
 	if len(hosts) == 0 {
 		return nil, nil, errors.New("no members")
 	}
-	uri := fmt.Sprintf("mongodb://%s:%s@%s/admin?directConnection=true&authSource=admin",
-		url.QueryEscape(user), url.QueryEscape(password), hosts[0])
-	c, err := mongo.Connect(options.Client().ApplyURI(uri))
-	if err != nil {
-		return nil, nil, err
-	}
-	return &mongoRS{c: c}, func() { _ = c.Disconnect(context.Background()) }, nil
+	m := &mongoRS{hosts: hosts, user: user, password: password, conns: map[string]*mongo.Client{}}
+	return m, m.close, nil
 }
 
+func (m *mongoRS) close() {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, c := range m.conns {
+		_ = c.Disconnect(context.Background())
+	}
+}
+
+func (m *mongoRS) admin(host string) (*mongo.Database, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	c, ok := m.conns[host]
+	if !ok {
+		uri := fmt.Sprintf("mongodb://%s:%s@%s/admin?directConnection=true&authSource=admin",
+			url.QueryEscape(m.user), url.QueryEscape(m.password), host)
+		var err error
+		if c, err = mongo.Connect(options.Client().ApplyURI(uri)); err != nil {
+			return nil, err
+		}
+		m.conns[host] = c
+	}
+	return c.Database("admin"), nil
+}
+
+func (m *mongoRS) run(ctx context.Context, host string, cmd bson.D, out any) error {
+	db, err := m.admin(host)
+	if err != nil {
+		return err
+	}
+	res := db.RunCommand(ctx, cmd)
+	if out == nil {
+		return res.Err()
+	}
+	return res.Decode(out)
+}
+
+// GetState asks the members in ordinal order; a member that is down or not
+// yet started must not hide the state the others know.
 func (m *mongoRS) GetState(ctx context.Context) (RSState, error) {
+	var errs []error
+	for _, h := range m.hosts {
+		st, err := m.stateFrom(ctx, h)
+		if err == nil {
+			return st, nil
+		}
+		errs = append(errs, fmt.Errorf("%s: %w", h, err))
+	}
+	return RSState{}, errors.Join(errs...)
+}
+
+func (m *mongoRS) stateFrom(ctx context.Context, host string) (RSState, error) {
 	var status struct {
 		Members []struct {
 			Name     string  `bson:"name"`
@@ -41,8 +98,7 @@ func (m *mongoRS) GetState(ctx context.Context) (RSState, error) {
 			Health   float64 `bson:"health"`
 		} `bson:"members"`
 	}
-	err := m.c.Database("admin").RunCommand(ctx, bson.D{{Key: "replSetGetStatus", Value: 1}}).Decode(&status)
-	if err != nil {
+	if err := m.run(ctx, host, bson.D{{Key: "replSetGetStatus", Value: 1}}, &status); err != nil {
 		if strings.Contains(err.Error(), "NotYetInitialized") || strings.Contains(err.Error(), "no replset config") {
 			return RSState{}, nil
 		}
@@ -55,17 +111,25 @@ func (m *mongoRS) GetState(ctx context.Context) (RSState, error) {
 	var cfg struct {
 		Config RSConfig `bson:"config"`
 	}
-	if err := m.c.Database("admin").RunCommand(ctx, bson.D{{Key: "replSetGetConfig", Value: 1}}).Decode(&cfg); err != nil {
+	if err := m.run(ctx, host, bson.D{{Key: "replSetGetConfig", Value: 1}}, &cfg); err != nil {
 		return RSState{}, err
 	}
+	// The primary sets the configuration's term itself.
+	delete(cfg.Config.Extra, "term")
 	st.Config = cfg.Config
 	return st, nil
 }
 
-func (m *mongoRS) Initiate(ctx context.Context, cfg RSConfig) error {
-	return m.c.Database("admin").RunCommand(ctx, bson.D{{Key: "replSetInitiate", Value: cfg}}).Err()
+func (m *mongoRS) Initiate(ctx context.Context, host string, cfg RSConfig) error {
+	return m.run(ctx, host, bson.D{{Key: "replSetInitiate", Value: cfg}}, nil)
 }
 
-func (m *mongoRS) Reconfig(ctx context.Context, cfg RSConfig) error {
-	return m.c.Database("admin").RunCommand(ctx, bson.D{{Key: "replSetReconfig", Value: cfg}}).Err()
+func (m *mongoRS) Reconfig(ctx context.Context, host string, cfg RSConfig) error {
+	return m.run(ctx, host, bson.D{{Key: "replSetReconfig", Value: cfg}}, nil)
+}
+
+// StepDown gives the secondaries up to 10 s to catch up, so the new primary
+// has every acknowledged write.
+func (m *mongoRS) StepDown(ctx context.Context, host string) error {
+	return m.run(ctx, host, bson.D{{Key: "replSetStepDown", Value: stepDownSeconds}, {Key: "secondaryCatchUpPeriodSecs", Value: 10}}, nil)
 }

@@ -9,19 +9,25 @@ import (
 // MaxVotingMembers is MongoDB's limit on voting members in a replica set.
 const MaxVotingMembers = 7
 
-// RSMember is one member of a replica-set configuration.
+// RSMember is one member of a replica-set configuration. Extra keeps the
+// fields the planner does not decide (hidden, tags, ...) so a reconfig sends
+// them back unchanged.
 type RSMember struct {
-	ID       int     `bson:"_id"`
-	Host     string  `bson:"host"`
-	Votes    int     `bson:"votes"`
-	Priority float64 `bson:"priority"`
+	ID       int            `bson:"_id"`
+	Host     string         `bson:"host"`
+	Votes    int            `bson:"votes"`
+	Priority float64        `bson:"priority"`
+	Extra    map[string]any `bson:",inline"`
 }
 
 // RSConfig is the replica-set configuration (replSetGetConfig / replSetReconfig).
+// Extra keeps settings (replicaSetId among them), protocolVersion and the
+// like, which a reconfig must not drop.
 type RSConfig struct {
-	Name    string     `bson:"_id"`
-	Version int        `bson:"version"`
-	Members []RSMember `bson:"members"`
+	Name    string         `bson:"_id"`
+	Version int            `bson:"version"`
+	Members []RSMember     `bson:"members"`
+	Extra   map[string]any `bson:",inline"`
 }
 
 // RSMemberStatus is one member as replSetGetStatus reports it.
@@ -39,15 +45,21 @@ type RSState struct {
 	Status      []RSMemberStatus
 }
 
-// ReplicaSetClient sends the replica-set commands. The MongoDB-driver
-// implementation talks to the members; tests use a fake.
+// ReplicaSetClient sends the replica-set commands, each to the member Plan
+// names. The MongoDB-driver implementation talks to the members; tests use a
+// fake.
 type ReplicaSetClient interface {
-	// GetState runs replSetGetStatus and replSetGetConfig.
+	// GetState runs replSetGetStatus and replSetGetConfig on the first member
+	// that answers. Initialized is false when no member has a configuration.
 	GetState(ctx context.Context) (RSState, error)
-	// Initiate runs replSetInitiate with cfg.
-	Initiate(ctx context.Context, cfg RSConfig) error
-	// Reconfig runs replSetReconfig with cfg (version already bumped).
-	Reconfig(ctx context.Context, cfg RSConfig) error
+	// Initiate runs replSetInitiate with cfg on host.
+	Initiate(ctx context.Context, host string, cfg RSConfig) error
+	// Reconfig runs replSetReconfig with cfg (version already bumped) on
+	// host, the current primary; it fails when host is no longer primary.
+	Reconfig(ctx context.Context, host string, cfg RSConfig) error
+	// StepDown runs replSetStepDown on host, the current primary, which then
+	// does not seek election again for a while.
+	StepDown(ctx context.Context, host string) error
 }
 
 // RSActionKind is what Plan decided.
@@ -58,12 +70,15 @@ const (
 	RSNoop     RSActionKind = "Noop"     // configured as desired
 	RSInitiate RSActionKind = "Initiate" // send replSetInitiate with Config
 	RSReconfig RSActionKind = "Reconfig" // send replSetReconfig with Config
+	RSStepDown RSActionKind = "StepDown" // send replSetStepDown to the primary
 	RSWait     RSActionKind = "Wait"     // not safe to change anything now
 )
 
-// RSAction is one step towards the desired replica set.
+// RSAction is one step towards the desired replica set. Target is the member
+// the command goes to: the first member for Initiate, the primary otherwise.
 type RSAction struct {
 	Kind   RSActionKind
+	Target string
 	Config RSConfig
 	Reason string
 }
@@ -74,14 +89,14 @@ type RSAction struct {
 // change per reconfig; only when a primary exists and every member is healthy
 // and caught up (PRIMARY or SECONDARY); members beyond the 7th join with
 // votes 0 and priority 0; removal happens here, before the StatefulSet
-// shrinks; a primary that must be removed is never removed (wait for it to
-// step down instead).
+// shrinks; a primary that must be removed is first stepped down, and removed
+// by a later step once another member has been elected.
 func Plan(name string, st RSState, desired []string, ready map[string]bool) RSAction {
 	if !st.Initialized {
 		if len(desired) == 0 || !ready[desired[0]] {
 			return RSAction{Kind: RSWait, Reason: "waiting for the first member's pod to be ready"}
 		}
-		return RSAction{Kind: RSInitiate, Reason: "initiating with " + desired[0], Config: RSConfig{
+		return RSAction{Kind: RSInitiate, Target: desired[0], Reason: "initiating with " + desired[0], Config: RSConfig{
 			Name: name, Version: 1, Members: []RSMember{{ID: 0, Host: desired[0], Votes: 1, Priority: 1}},
 		}}
 	}
@@ -103,6 +118,9 @@ func Plan(name string, st RSState, desired []string, ready map[string]bool) RSAc
 	next := cfg
 	next.Version = cfg.Version + 1
 	next.Members = slices.Clone(cfg.Members)
+	reconfig := func(reason string) RSAction {
+		return RSAction{Kind: RSReconfig, Target: primary, Config: next, Reason: reason}
+	}
 	voters := 0
 	for _, m := range cfg.Members {
 		if m.Votes > 0 {
@@ -122,17 +140,23 @@ func Plan(name string, st RSState, desired []string, ready map[string]bool) RSAc
 			continue
 		}
 		next.Members = slices.Delete(next.Members, i, i+1)
-		return RSAction{Kind: RSReconfig, Config: next, Reason: "removing " + m.Host}
+		return reconfig("removing " + m.Host)
 	}
 	if primaryUndesired {
-		return RSAction{Kind: RSWait, Reason: fmt.Sprintf("member %s is primary: waiting for it to step down before removing it", primary)}
+		electable := slices.ContainsFunc(cfg.Members, func(m RSMember) bool {
+			return m.Host != primary && m.Votes > 0 && m.Priority > 0
+		})
+		if !electable {
+			return RSAction{Kind: RSWait, Reason: fmt.Sprintf("member %s is primary and no other member can be elected", primary)}
+		}
+		return RSAction{Kind: RSStepDown, Target: primary, Reason: fmt.Sprintf("stepping down %s, the primary, before removing it", primary)}
 	}
 	// Keep up to seven voters: promote a non-voting member when a vote is free.
 	if voters < MaxVotingMembers {
 		for i, m := range cfg.Members {
 			if m.Votes == 0 {
 				next.Members[i].Votes, next.Members[i].Priority = 1, 1
-				return RSAction{Kind: RSReconfig, Config: next, Reason: "granting a vote to " + m.Host}
+				return reconfig("granting a vote to " + m.Host)
 			}
 		}
 	}
@@ -153,7 +177,7 @@ func Plan(name string, st RSState, desired []string, ready map[string]bool) RSAc
 			m.Votes, m.Priority = 0, 0
 		}
 		next.Members = append(next.Members, m)
-		return RSAction{Kind: RSReconfig, Config: next, Reason: "adding " + h}
+		return reconfig("adding " + h)
 	}
 	return RSAction{Kind: RSNoop, Reason: "replica set configured"}
 }

@@ -2,6 +2,7 @@ package controllers
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -51,6 +52,12 @@ func TestPlan(t *testing.T) {
 	nonVoterAfterShrink.Config.Members = append(nonVoterAfterShrink.Config.Members[:6], nonVoterAfterShrink.Config.Members[7])
 	nonVoterAfterShrink.Status = append(nonVoterAfterShrink.Status[:6], nonVoterAfterShrink.Status[7])
 
+	onlyPrimaryToRemove := healthy(2)
+	onlyPrimaryToRemove.Status[0].State, onlyPrimaryToRemove.Status[1].State = "SECONDARY", "PRIMARY"
+	noOtherElectable := healthy(2)
+	noOtherElectable.Status[0].State, noOtherElectable.Status[1].State = "SECONDARY", "PRIMARY"
+	noOtherElectable.Config.Members[0].Votes, noOtherElectable.Config.Members[0].Priority = 0, 0
+
 	tests := []struct {
 		name    string
 		state   RSState
@@ -60,24 +67,23 @@ func TestPlan(t *testing.T) {
 		members int    // members in the new config (Initiate/Reconfig)
 		voters  int    // voting members in the new config
 		changed string // reason must mention
+		target  string // member the command goes to; "" for Wait/Noop
 	}{
-		{"new, pod not ready", RSState{}, hosts(3), map[string]bool{}, RSWait, 0, 0, "first member"},
-		{"new: initiate with one member", RSState{}, hosts(3), readyAll(hosts(3)), RSInitiate, 1, 1, "m-0"},
-		{"healthy and as desired", healthy(3), hosts(3), readyAll(hosts(3)), RSNoop, 0, 0, "configured"},
-		{"member added: one at a time", healthy(1), hosts(3), readyAll(hosts(3)), RSReconfig, 2, 2, "adding m-1"},
-		{"member added but its pod not ready", healthy(1), hosts(3), readyAll(hosts(1)), RSWait, 0, 0, "m-1"},
-		{"new member still catching up", catchingUp, hosts(5), readyAll(hosts(5)), RSWait, 0, 0, "catch up"},
-		{"member removed: highest first, one at a time", healthy(5), hosts(3), readyAll(hosts(5)), RSReconfig, 4, 4, "removing m-4"},
-		{"member to remove is primary", primaryLast, hosts(1), readyAll(hosts(3)), RSReconfig, 2, 2, "removing m-1"},
-		{"only the primary left to remove", func() RSState {
-			s := healthy(2)
-			s.Status[0].State, s.Status[1].State = "SECONDARY", "PRIMARY"
-			return s
-		}(), hosts(1), readyAll(hosts(2)), RSWait, 0, 0, "step down"},
-		{"primary lost: no change", lostPrimary, hosts(5), readyAll(hosts(5)), RSWait, 0, 0, "no primary"},
-		{"eighth member joins non-voting", sevenVoters, hosts(8), readyAll(hosts(8)), RSReconfig, 8, 7, "adding m-7"},
-		{"eight members as desired", withNonVoters, hosts(8), readyAll(hosts(8)), RSNoop, 0, 0, "configured"},
-		{"non-voter promoted when a vote frees up", nonVoterAfterShrink, append(hosts(6), hosts(8)[7]), readyAll(hosts(8)), RSReconfig, 7, 7, "vote"},
+		{"new, pod not ready", RSState{}, hosts(3), map[string]bool{}, RSWait, 0, 0, "first member", ""},
+		{"new: initiate with one member", RSState{}, hosts(3), readyAll(hosts(3)), RSInitiate, 1, 1, "m-0", "m-0:27017"},
+		{"healthy and as desired", healthy(3), hosts(3), readyAll(hosts(3)), RSNoop, 0, 0, "configured", ""},
+		{"member added: one at a time", healthy(1), hosts(3), readyAll(hosts(3)), RSReconfig, 2, 2, "adding m-1", "m-0:27017"},
+		{"member added while m-2 is primary: sent to m-2", primaryLast, hosts(5), readyAll(hosts(5)), RSReconfig, 4, 4, "adding m-3", "m-2:27017"},
+		{"member added but its pod not ready", healthy(1), hosts(3), readyAll(hosts(1)), RSWait, 0, 0, "m-1", ""},
+		{"new member still catching up", catchingUp, hosts(5), readyAll(hosts(5)), RSWait, 0, 0, "catch up", ""},
+		{"member removed: highest first, one at a time", healthy(5), hosts(3), readyAll(hosts(5)), RSReconfig, 4, 4, "removing m-4", "m-0:27017"},
+		{"primary among those to remove: the others go first", primaryLast, hosts(1), readyAll(hosts(3)), RSReconfig, 2, 2, "removing m-1", "m-2:27017"},
+		{"primary to be removed: stepped down first", onlyPrimaryToRemove, hosts(1), readyAll(hosts(2)), RSStepDown, 0, 0, "stepping down m-1", "m-1:27017"},
+		{"primary to be removed but nobody else electable", noOtherElectable, hosts(1), readyAll(hosts(2)), RSWait, 0, 0, "no other member", ""},
+		{"primary lost: no change", lostPrimary, hosts(5), readyAll(hosts(5)), RSWait, 0, 0, "no primary", ""},
+		{"eighth member joins non-voting", sevenVoters, hosts(8), readyAll(hosts(8)), RSReconfig, 8, 7, "adding m-7", "m-0:27017"},
+		{"eight members as desired", withNonVoters, hosts(8), readyAll(hosts(8)), RSNoop, 0, 0, "configured", ""},
+		{"non-voter promoted when a vote frees up", nonVoterAfterShrink, append(hosts(6), hosts(8)[7]), readyAll(hosts(8)), RSReconfig, 7, 7, "vote", "m-0:27017"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -87,6 +93,9 @@ func TestPlan(t *testing.T) {
 			}
 			if !contains(a.Reason, tt.changed) {
 				t.Errorf("reason %q does not mention %q", a.Reason, tt.changed)
+			}
+			if a.Target != tt.target {
+				t.Errorf("target = %q, want %q", a.Target, tt.target)
 			}
 			if a.Kind != RSInitiate && a.Kind != RSReconfig {
 				return
@@ -115,42 +124,93 @@ func TestPlan(t *testing.T) {
 }
 
 // TestPlanScalesWithoutLosingPrimary walks 1→3→5→3→1 applying each step to a
-// simulated replica set and checks every step keeps the primary and changes
-// at most one vote.
+// simulated replica set whose primary is wherever the last election put it
+// (the highest member after scale-up, so scale-down meets it), and checks
+// that every command goes to the primary, no reconfig removes it, and each
+// changes at most one vote.
 func TestPlanScalesWithoutLosingPrimary(t *testing.T) {
-	st := RSState{}
-	apply := func(a RSAction) {
-		st.Initialized, st.Config = true, a.Config
-		st.Status = nil
-		for i, m := range a.Config.Members {
-			state := "SECONDARY"
-			if i == 0 {
-				state = "PRIMARY"
-			}
-			st.Status = append(st.Status, RSMemberStatus{Host: m.Host, State: state, Healthy: true})
-		}
-	}
+	var sim simulatedRS
 	for _, n := range []int{1, 3, 5, 3, 1} {
 		for steps := 0; ; steps++ {
-			if steps > 10 {
+			if steps > 12 {
 				t.Fatalf("scaling to %d did not converge", n)
 			}
-			a := Plan("rs", st, hosts(n), readyAll(hosts(5)))
+			a := Plan("rs", sim.state(), hosts(n), readyAll(hosts(5)))
 			if a.Kind == RSNoop {
 				break
 			}
 			if a.Kind == RSWait {
 				t.Fatalf("scaling to %d waits: %s", n, a.Reason)
 			}
-			if a.Config.Members[0].Host != "m-0:27017" {
-				t.Fatalf("primary removed while scaling to %d", n)
+			if a.Kind != RSInitiate && a.Target != sim.primary {
+				t.Fatalf("%s sent to %s, primary is %s", a.Kind, a.Target, sim.primary)
 			}
-			apply(a)
+			if err := sim.apply(a); err != nil {
+				t.Fatalf("scaling to %d: %v", n, err)
+			}
 		}
-		if len(st.Config.Members) != n {
-			t.Fatalf("have %d members, want %d", len(st.Config.Members), n)
+		if len(sim.cfg.Members) != n {
+			t.Fatalf("have %d members, want %d", len(sim.cfg.Members), n)
 		}
+		// an election after every scale moves the primary to the newest member
+		sim.primary = sim.cfg.Members[len(sim.cfg.Members)-1].Host
 	}
+	if sim.stepDowns == 0 {
+		t.Error("scale-down never met the primary: the step-down path went untested")
+	}
+}
+
+// simulatedRS is a replica set whose commands take effect at once.
+type simulatedRS struct {
+	cfg       RSConfig
+	primary   string
+	stepDowns int
+}
+
+func (r *simulatedRS) state() RSState {
+	if r.primary == "" {
+		return RSState{}
+	}
+	st := RSState{Initialized: true, Config: r.cfg}
+	for _, m := range r.cfg.Members {
+		state := "SECONDARY"
+		if m.Host == r.primary {
+			state = "PRIMARY"
+		}
+		st.Status = append(st.Status, RSMemberStatus{Host: m.Host, State: state, Healthy: true})
+	}
+	return st
+}
+
+func (r *simulatedRS) apply(a RSAction) error {
+	switch a.Kind {
+	case RSInitiate:
+		r.cfg, r.primary = a.Config, a.Target
+	case RSReconfig:
+		if !slices.ContainsFunc(a.Config.Members, func(m RSMember) bool { return m.Host == r.primary }) {
+			return fmt.Errorf("reconfig removes the primary %s", r.primary)
+		}
+		votes := func(c RSConfig) (n int) {
+			for _, m := range c.Members {
+				n += m.Votes
+			}
+			return n
+		}
+		if d := votes(a.Config) - votes(r.cfg); d > 1 || d < -1 {
+			return fmt.Errorf("reconfig changes %d votes", d)
+		}
+		r.cfg = a.Config
+	case RSStepDown:
+		r.stepDowns++
+		for _, m := range r.cfg.Members {
+			if m.Host != r.primary && m.Votes > 0 {
+				r.primary = m.Host
+				return nil
+			}
+		}
+		return fmt.Errorf("step-down with no other voter")
+	}
+	return nil
 }
 
 func contains(s, sub string) bool { return strings.Contains(s, sub) }

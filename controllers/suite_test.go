@@ -2,6 +2,7 @@ package controllers
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"sync"
@@ -26,7 +27,7 @@ var (
 	k8s     client.Client
 	testEnv *envtest.Environment
 	cancel  context.CancelFunc
-	fakeRS  = &fakeReplicaSet{}
+	fakeRSs = &fakeReplicaSets{}
 )
 
 func TestEnvtest(t *testing.T) {
@@ -48,9 +49,9 @@ var _ = BeforeSuite(func() {
 	Expect(ugcv1.AddToScheme(scheme)).To(Succeed())
 	k8s, err = client.New(cfg, client.Options{Scheme: scheme})
 	Expect(err).NotTo(HaveOccurred())
-	mgr, err := ctrl.NewManager(cfg, ctrl.Options{Scheme: scheme, Metrics: metricsserver.Options{BindAddress: "0"}})
+	mgr, err := ctrl.NewManager(cfg, ctrl.Options{Scheme: scheme, Cache: CacheOptions(), Metrics: metricsserver.Options{BindAddress: "0"}})
 	Expect(err).NotTo(HaveOccurred())
-	r := &UGCStackReconciler{Client: mgr.GetClient(), Scheme: scheme, ReplicaSet: fakeRS.factory}
+	r := &UGCStackReconciler{Client: mgr.GetClient(), Scheme: scheme, ReplicaSet: fakeRSs.factory}
 	Expect(r.SetupWithManager(mgr)).To(Succeed())
 	var ctx context.Context
 	ctx, cancel = context.WithCancel(context.Background())
@@ -65,44 +66,112 @@ var _ = AfterSuite(func() {
 	Expect(testEnv.Stop()).To(Succeed())
 })
 
-// fakeReplicaSet is an in-memory replica set: Initiate and Reconfig take
-// effect at once, member 0 is primary and every member healthy.
-type fakeReplicaSet struct {
-	mu      sync.Mutex
-	state   RSState
-	actions []RSActionKind
+// fakeReplicaSets stands in for the MongoDB driver client behind the
+// ReplicaSetClient interface: no MongoDB server can run on this machine (see
+// ../shared/MACHINE.md), so the envtest suite checks what the controller
+// sends and when, against one simulated replica set per stack whose
+// commands take effect at once and which, like mongod, refuses a reconfig
+// or step-down sent to a member that is not primary.
+type fakeReplicaSets struct {
+	mu   sync.Mutex
+	sets map[string]*fakeRS
 }
 
-func (f *fakeReplicaSet) factory(context.Context, *ugcv1.UGCStack, []string, string, string) (ReplicaSetClient, func(), error) {
-	return f, func() {}, nil
+type fakeRS struct {
+	parent *fakeReplicaSets
+	sim    simulatedRS
+	log    []rsCommand
+	// observe is called with every command, before it takes effect.
+	observe func(rsCommand)
 }
 
-func (f *fakeReplicaSet) GetState(context.Context) (RSState, error) {
+// rsCommand is one command the controller sent.
+type rsCommand struct {
+	Kind    RSActionKind
+	Target  string
+	Members int // members of the configuration sent (Initiate, Reconfig)
+}
+
+// of returns the replica set of stack ns/name, created on first use.
+func (f *fakeReplicaSets) of(ns, name string) *fakeRS {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return f.state, nil
-}
-
-func (f *fakeReplicaSet) set(kind RSActionKind, cfg RSConfig) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.actions = append(f.actions, kind)
-	f.state = RSState{Initialized: true, Config: cfg}
-	for i, m := range cfg.Members {
-		st := "SECONDARY"
-		if i == 0 {
-			st = "PRIMARY"
-		}
-		f.state.Status = append(f.state.Status, RSMemberStatus{Host: m.Host, State: st, Healthy: true})
+	if f.sets == nil {
+		f.sets = map[string]*fakeRS{}
 	}
+	key := ns + "/" + name
+	if f.sets[key] == nil {
+		f.sets[key] = &fakeRS{parent: f}
+	}
+	return f.sets[key]
 }
 
-func (f *fakeReplicaSet) Initiate(_ context.Context, cfg RSConfig) error {
-	f.set(RSInitiate, cfg)
-	return nil
+func (f *fakeReplicaSets) factory(_ context.Context, s *ugcv1.UGCStack, _ []string, _, _ string) (ReplicaSetClient, func(), error) {
+	return f.of(s.Namespace, s.Name), func() {}, nil
 }
 
-func (f *fakeReplicaSet) Reconfig(_ context.Context, cfg RSConfig) error {
-	f.set(RSReconfig, cfg)
-	return nil
+// commands returns a copy of what was sent so far.
+func (r *fakeRS) commands() []rsCommand {
+	r.parent.mu.Lock()
+	defer r.parent.mu.Unlock()
+	return append([]rsCommand(nil), r.log...)
+}
+
+// elect makes host primary, as an election would.
+func (r *fakeRS) elect(host string) {
+	r.parent.mu.Lock()
+	defer r.parent.mu.Unlock()
+	r.sim.primary = host
+}
+
+func (r *fakeRS) members() int {
+	return len(r.config().Members)
+}
+
+func (r *fakeRS) config() RSConfig {
+	r.parent.mu.Lock()
+	defer r.parent.mu.Unlock()
+	return r.sim.cfg
+}
+
+// onCommand sets a hook called with every command before it takes effect.
+func (r *fakeRS) onCommand(observe func(rsCommand)) {
+	r.parent.mu.Lock()
+	defer r.parent.mu.Unlock()
+	r.observe = observe
+}
+
+func (r *fakeRS) GetState(context.Context) (RSState, error) {
+	r.parent.mu.Lock()
+	defer r.parent.mu.Unlock()
+	return r.sim.state(), nil
+}
+
+func (r *fakeRS) send(a RSAction) error {
+	r.parent.mu.Lock()
+	observe := r.observe
+	r.parent.mu.Unlock()
+	cmd := rsCommand{Kind: a.Kind, Target: a.Target, Members: len(a.Config.Members)}
+	if observe != nil {
+		observe(cmd)
+	}
+	r.parent.mu.Lock()
+	defer r.parent.mu.Unlock()
+	r.log = append(r.log, cmd)
+	if a.Kind != RSInitiate && a.Target != r.sim.primary {
+		return fmt.Errorf("NotWritablePrimary: %s is not primary", a.Target)
+	}
+	return r.sim.apply(a)
+}
+
+func (r *fakeRS) Initiate(_ context.Context, host string, cfg RSConfig) error {
+	return r.send(RSAction{Kind: RSInitiate, Target: host, Config: cfg})
+}
+
+func (r *fakeRS) Reconfig(_ context.Context, host string, cfg RSConfig) error {
+	return r.send(RSAction{Kind: RSReconfig, Target: host, Config: cfg})
+}
+
+func (r *fakeRS) StepDown(_ context.Context, host string) error {
+	return r.send(RSAction{Kind: RSStepDown, Target: host})
 }

@@ -5,22 +5,34 @@ package controllers
 import (
 	"context"
 	"fmt"
+	"slices"
+	"sync"
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
+	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	policyv1 "k8s.io/api/policy/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	k8slabels "k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/events"
 	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+	"sigs.k8s.io/controller-runtime/pkg/source"
 
 	ugcv1 "github.com/ugcstack/ugcstack/api/v1alpha1"
 )
@@ -35,6 +47,11 @@ type UGCStackReconciler struct {
 	Scheme     *runtime.Scheme
 	Recorder   events.EventRecorder
 	ReplicaSet ReplicaSetClientFactory
+
+	controller controller.Controller
+	cache      cache.Cache
+	eckMu      sync.Mutex
+	eckWatched bool
 }
 
 // result of one component's reconcile: its condition and an optional requeue.
@@ -47,8 +64,15 @@ func ok(reason, msg string) result {
 	return result{cond: metav1.Condition{Status: metav1.ConditionTrue, Reason: reason, Message: msg}}
 }
 
+// notReady also requeues: for failures and for state nothing watched reports.
 func notReady(reason, msg string) result {
 	return result{cond: metav1.Condition{Status: metav1.ConditionFalse, Reason: reason, Message: msg}, requeue: 15 * time.Second}
+}
+
+// waiting is notReady for state a watched child reports: its change
+// triggers the next reconcile.
+func waiting(reason, msg string) result {
+	return result{cond: metav1.Condition{Status: metav1.ConditionFalse, Reason: reason, Message: msg}}
 }
 
 // +kubebuilder:rbac:groups=ugc.ugcstack.io,resources=ugcstacks,verbs=get;list;watch;update;patch
@@ -56,6 +80,8 @@ func notReady(reason, msg string) result {
 // +kubebuilder:rbac:groups=ugc.ugcstack.io,resources=ugcstacks/finalizers,verbs=update
 // +kubebuilder:rbac:groups="",resources=services;configmaps;secrets,verbs=get;list;watch;create;update;patch;delete
 // +kubebuilder:rbac:groups="",resources=pods,verbs=get;list;watch
+// +kubebuilder:rbac:groups="",resources=persistentvolumeclaims,verbs=deletecollection
+// +kubebuilder:rbac:groups=batch,resources=jobs,verbs=get;list;watch;create;update;patch;delete
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
 // +kubebuilder:rbac:groups=apps,resources=deployments;statefulsets,verbs=get;list;watch;create;update;patch;delete
 // +kubebuilder:rbac:groups=autoscaling,resources=horizontalpodautoscalers,verbs=get;list;watch;create;update;patch;delete
@@ -73,7 +99,12 @@ func (r *UGCStackReconciler) Reconcile(ctx context.Context, req ctrl.Request) (c
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
 	if !stack.DeletionTimestamp.IsZero() {
-		return ctrl.Result{}, nil // owner references garbage-collect the children
+		// Owner references garbage-collect the children; only the volumes
+		// need the operator.
+		return ctrl.Result{}, r.finalize(ctx, &stack)
+	}
+	if err := r.syncFinalizer(ctx, &stack); err != nil {
+		return ctrl.Result{}, err
 	}
 	before := stack.DeepCopy()
 
@@ -119,7 +150,7 @@ func (r *UGCStackReconciler) Reconcile(ctx context.Context, req ctrl.Request) (c
 	}
 	stack.Status.Endpoints.Kibana = ""
 	if stack.Spec.Logging.Enabled && stack.Spec.Logging.Kibana {
-		stack.Status.Endpoints.Kibana = fmt.Sprintf("https://%s-kb-http.%s.svc:5601", esName(&stack), stack.Namespace)
+		stack.Status.Endpoints.Kibana = kibanaURL(&stack)
 	}
 	if err := r.Status().Patch(ctx, &stack, client.MergeFrom(before)); err != nil {
 		return ctrl.Result{}, err
@@ -146,18 +177,12 @@ func (r *UGCStackReconciler) reconcileAPI(ctx context.Context, s *ugcv1.UGCStack
 	objs := []client.Object{cm, BuildAPIDeployment(s, hashData(cm.Data)), BuildAPIService(s)}
 	if hpa := BuildAPIHPA(s); hpa != nil {
 		objs = append(objs, hpa)
-	} else if err := r.deleteIfExists(ctx, &autoscalingv2.HorizontalPodAutoscaler{ObjectMeta: metav1.ObjectMeta{Name: apiName(s), Namespace: s.Namespace}}); err != nil {
-		return notReady(ugcv1.ReasonApplyFailed, err.Error())
 	}
 	if pdb := BuildAPIPDB(s); pdb != nil {
 		objs = append(objs, pdb)
-	} else if err := r.deleteIfExists(ctx, &policyv1.PodDisruptionBudget{ObjectMeta: metav1.ObjectMeta{Name: apiName(s), Namespace: s.Namespace}}); err != nil {
-		return notReady(ugcv1.ReasonApplyFailed, err.Error())
 	}
-	for _, o := range objs {
-		if err := r.apply(ctx, s, o); err != nil {
-			return notReady(ugcv1.ReasonApplyFailed, err.Error())
-		}
+	if res, failed := r.applyAndPrune(ctx, s, componentAPI, objs...); failed {
+		return res
 	}
 	var d appsv1.Deployment
 	if err := r.Get(ctx, client.ObjectKey{Namespace: s.Namespace, Name: apiName(s)}, &d); err != nil {
@@ -166,13 +191,24 @@ func (r *UGCStackReconciler) reconcileAPI(ctx context.Context, s *ugcv1.UGCStack
 	return deploymentResult(&d, "API Deployment")
 }
 
+// applyAndPrune applies objs, then deletes what else component has: the
+// children a disabled part or a smaller spec leaves behind.
+func (r *UGCStackReconciler) applyAndPrune(ctx context.Context, s *ugcv1.UGCStack, component string, objs ...client.Object) (result, bool) {
+	for _, o := range objs {
+		if err := r.apply(ctx, s, o); err != nil {
+			return notReady(ugcv1.ReasonApplyFailed, err.Error()), true
+		}
+	}
+	if err := r.prune(ctx, s, component, objs...); err != nil {
+		return notReady(ugcv1.ReasonApplyFailed, err.Error()), true
+	}
+	return result{}, false
+}
+
 func (r *UGCStackReconciler) reconcileGateway(ctx context.Context, s *ugcv1.UGCStack) result {
-	key := metav1.ObjectMeta{Name: gatewayName(s), Namespace: s.Namespace}
 	if !s.Spec.Gateway.Enabled {
-		for _, o := range []client.Object{&appsv1.Deployment{ObjectMeta: key}, &corev1.Service{ObjectMeta: key}, &corev1.ConfigMap{ObjectMeta: key}} {
-			if err := r.deleteIfExists(ctx, o); err != nil {
-				return notReady(ugcv1.ReasonApplyFailed, err.Error())
-			}
+		if res, failed := r.applyAndPrune(ctx, s, componentGateway); failed {
+			return res
 		}
 		return ok(ugcv1.ReasonDisabled, "gateway disabled")
 	}
@@ -180,10 +216,8 @@ func (r *UGCStackReconciler) reconcileGateway(ctx context.Context, s *ugcv1.UGCS
 	if err != nil {
 		return notReady(ugcv1.ReasonApplyFailed, err.Error())
 	}
-	for _, o := range []client.Object{cm, BuildGatewayDeployment(s, hashData(cm.Data)), BuildGatewayService(s)} {
-		if err := r.apply(ctx, s, o); err != nil {
-			return notReady(ugcv1.ReasonApplyFailed, err.Error())
-		}
+	if res, failed := r.applyAndPrune(ctx, s, componentGateway, cm, BuildGatewayDeployment(s, hashData(cm.Data)), BuildGatewayService(s)); failed {
+		return res
 	}
 	var d appsv1.Deployment
 	if err := r.Get(ctx, client.ObjectKey{Namespace: s.Namespace, Name: gatewayName(s)}, &d); err != nil {
@@ -194,61 +228,136 @@ func (r *UGCStackReconciler) reconcileGateway(ctx context.Context, s *ugcv1.UGCS
 
 func (r *UGCStackReconciler) reconcileClickHouse(ctx context.Context, s *ugcv1.UGCStack) result {
 	c := s.Spec.ClickHouse
+	var sets []*appsv1.StatefulSet
+	var objs, keeper []client.Object
+	if c.Enabled && c.External == nil {
+		sets = BuildClickHouseStatefulSets(s)
+		objs = []client.Object{BuildClickHouseConfigMap(s), BuildClickHouseService(s)}
+		for _, st := range sets {
+			objs = append(objs, st)
+		}
+		if k := BuildKeeperStatefulSet(s); k != nil {
+			sets = append(sets, k)
+			keeper = []client.Object{BuildKeeperConfigMap(s), BuildKeeperService(s), k}
+		}
+	}
+	if res, failed := r.applyAndPrune(ctx, s, componentKeeper, keeper...); failed {
+		return res
+	}
+	if res, failed := r.applyAndPrune(ctx, s, componentClickHouse, objs...); failed {
+		return res
+	}
 	if c.External != nil {
 		return ok(ugcv1.ReasonExternal, "using the external ClickHouse")
 	}
 	if !c.Enabled {
 		return ok(ugcv1.ReasonDisabled, "ClickHouse disabled")
 	}
-	sets := BuildClickHouseStatefulSets(s)
-	objs := []client.Object{BuildClickHouseConfigMap(s), BuildClickHouseService(s)}
-	for _, st := range sets {
-		objs = append(objs, st)
-	}
-	for _, o := range objs {
-		if err := r.apply(ctx, s, o); err != nil {
-			return notReady(ugcv1.ReasonApplyFailed, err.Error())
-		}
-	}
 	for _, want := range sets {
 		var st appsv1.StatefulSet
 		if err := r.Get(ctx, client.ObjectKeyFromObject(want), &st); err != nil {
 			return notReady(ugcv1.ReasonProgressing, err.Error())
 		}
-		if st.Status.ReadyReplicas < c.Replicas {
-			return notReady(ugcv1.ReasonProgressing, fmt.Sprintf("StatefulSet %s: %d/%d replicas ready", st.Name, st.Status.ReadyReplicas, c.Replicas))
+		if n := ptr.Deref(want.Spec.Replicas, 1); st.Status.ReadyReplicas < n {
+			return waiting(ugcv1.ReasonProgressing, fmt.Sprintf("StatefulSet %s: %d/%d replicas ready", st.Name, st.Status.ReadyReplicas, n))
 		}
 	}
-	return ok(ugcv1.ReasonAvailable, fmt.Sprintf("%d shard(s) × %d replica(s) ready", c.Shards, c.Replicas))
+	msg := fmt.Sprintf("%d shard(s) × %d replica(s) ready", c.Shards, c.Replicas)
+	if len(keeper) > 0 {
+		msg += fmt.Sprintf(", Keeper %d/%d", keeperNodes, keeperNodes)
+	}
+	return ok(ugcv1.ReasonAvailable, msg)
 }
 
 // eckKinds must all be served for the logging stack to be rendered.
 var eckKinds = []gvk{ECKElasticsearch, ECKKibana, ECKLogstash, ECKBeat}
 
-func (r *UGCStackReconciler) reconcileLogging(ctx context.Context, s *ugcv1.UGCStack) result {
-	if !s.Spec.Logging.Enabled {
-		return ok(ugcv1.ReasonDisabled, "logging disabled")
-	}
+// eckMissing returns the first ECK kind the cluster does not serve, nil when
+// the ECK operator's CRDs are all installed.
+func (r *UGCStackReconciler) eckMissing() (*schema.GroupVersionKind, error) {
 	for _, k := range eckKinds {
 		g := k.GroupVersionKind()
 		if _, err := r.RESTMapper().RESTMapping(g.GroupKind(), g.Version); err != nil {
 			if meta.IsNoMatchError(err) {
-				r.event(s, corev1.EventTypeWarning, ugcv1.ReasonECKNotInstalled, "%s is not served: install the ECK operator", g)
-				res := notReady(ugcv1.ReasonECKNotInstalled, fmt.Sprintf("%s/%s %s is not served by the cluster: install the ECK operator (https://www.elastic.co/guide/en/cloud-on-k8s/current/k8s-deploy-eck.html)", g.Group, g.Version, g.Kind))
-				res.requeue = time.Minute
-				return res
+				return &g, nil
 			}
-			return notReady(ugcv1.ReasonApplyFailed, err.Error())
+			return nil, err
 		}
 	}
-	objs := BuildECKObjects(s)
-	for _, o := range objs {
+	return nil, nil
+}
+
+// watchECK starts watching the ECK kinds the stack owns, once: their status
+// (health) then triggers a reconcile instead of a periodic poll. It is
+// called at start-up when ECK is installed, and by the first reconcile that
+// finds it installed later.
+func (r *UGCStackReconciler) watchECK() error {
+	r.eckMu.Lock()
+	defer r.eckMu.Unlock()
+	if r.eckWatched || r.controller == nil {
+		return nil
+	}
+	for _, k := range eckKinds {
+		u := &unstructured.Unstructured{}
+		u.SetGroupVersionKind(k.GroupVersionKind())
+		h := handler.EnqueueRequestForOwner(r.Scheme, r.RESTMapper(), &ugcv1.UGCStack{}, handler.OnlyControllerOwner())
+		if err := r.controller.Watch(source.Kind(r.cache, client.Object(u), h)); err != nil {
+			return fmt.Errorf("watch %s: %w", k.kind, err)
+		}
+	}
+	r.eckWatched = true
+	return nil
+}
+
+func (r *UGCStackReconciler) reconcileLogging(ctx context.Context, s *ugcv1.UGCStack) result {
+	if !s.Spec.Logging.Enabled {
+		if res, failed := r.applyAndPrune(ctx, s, componentLogging); failed {
+			return res
+		}
+		return ok(ugcv1.ReasonDisabled, "logging disabled")
+	}
+	missing, err := r.eckMissing()
+	if err != nil {
+		return notReady(ugcv1.ReasonApplyFailed, err.Error())
+	}
+	if missing != nil {
+		g := *missing
+		r.event(s, corev1.EventTypeWarning, ugcv1.ReasonECKNotInstalled, "%s is not served: install the ECK operator", g)
+		res := notReady(ugcv1.ReasonECKNotInstalled, fmt.Sprintf("%s/%s %s is not served by the cluster: install the ECK operator (https://www.elastic.co/guide/en/cloud-on-k8s/current/k8s-deploy-eck.html)", g.Group, g.Version, g.Kind))
+		// Nothing to watch until the CRDs exist: poll for them.
+		res.requeue = time.Minute
+		return res
+	}
+	if err := r.watchECK(); err != nil {
+		return notReady(ugcv1.ReasonApplyFailed, err.Error())
+	}
+	eck := BuildECKObjects(s)
+	keep := make([]client.Object, 0, len(eck)+1)
+	for _, o := range eck {
 		if err := r.apply(ctx, s, o); err != nil {
 			return notReady(ugcv1.ReasonApplyFailed, err.Error())
 		}
+		keep = append(keep, o)
 	}
-	for _, want := range objs {
-		if want.GetKind() != "Elasticsearch" && want.GetKind() != "Kibana" {
+	res := r.eckHealth(ctx, eck)
+	if res.cond.Status == metav1.ConditionTrue {
+		var job client.Object
+		res, job = r.loggingSetup(ctx, s)
+		if job != nil {
+			keep = append(keep, job)
+		}
+	}
+	if err := r.prune(ctx, s, componentLogging, keep...); err != nil {
+		return notReady(ugcv1.ReasonApplyFailed, err.Error())
+	}
+	return res
+}
+
+// eckHealth waits for Elasticsearch and Kibana to report green. The ECK
+// objects are watched, so no periodic requeue is needed.
+func (r *UGCStackReconciler) eckHealth(ctx context.Context, eck []*unstructured.Unstructured) result {
+	for _, want := range eck {
+		if want.GetKind() != ECKElasticsearch.kind && want.GetKind() != ECKKibana.kind {
 			continue
 		}
 		got := &unstructured.Unstructured{}
@@ -257,10 +366,95 @@ func (r *UGCStackReconciler) reconcileLogging(ctx context.Context, s *ugcv1.UGCS
 			return notReady(ugcv1.ReasonProgressing, err.Error())
 		}
 		if h, _, _ := unstructured.NestedString(got.Object, "status", "health"); h != "green" {
-			return notReady(ugcv1.ReasonProgressing, fmt.Sprintf("%s %s health is %q, waiting for green", want.GetKind(), want.GetName(), h))
+			return waiting(ugcv1.ReasonProgressing, fmt.Sprintf("%s %s health is %q, waiting for green", want.GetKind(), want.GetName(), h))
 		}
 	}
 	return ok(ugcv1.ReasonAvailable, "Elasticsearch and Kibana are green")
+}
+
+// loggingSetup runs the Job that loads the ILM policy, index template and
+// Kibana saved objects, once per configuration: status.loggingSetupHash
+// remembers the configuration loaded, so a Job removed by its TTL is not
+// run again. It returns the Job to keep, if one exists.
+func (r *UGCStackReconciler) loggingSetup(ctx context.Context, s *ugcv1.UGCStack) (result, client.Object) {
+	want := BuildLoggingSetupJob(s)
+	hash := LoggingSetupHash(s)
+	var job batchv1.Job
+	err := r.Get(ctx, client.ObjectKeyFromObject(want), &job)
+	switch {
+	case err != nil && !apierrors.IsNotFound(err):
+		return notReady(ugcv1.ReasonProgressing, err.Error()), nil
+	case s.Status.LoggingSetupHash == hash:
+		var kept client.Object
+		if err == nil {
+			kept = want
+		}
+		return ok(ugcv1.ReasonAvailable, "Elasticsearch and Kibana are green; index template, ILM policy and saved objects loaded"), kept
+	case apierrors.IsNotFound(err):
+		if err := r.apply(ctx, s, want); err != nil {
+			return notReady(ugcv1.ReasonApplyFailed, err.Error()), nil
+		}
+		r.event(s, corev1.EventTypeNormal, "LoggingSetupStarted", "started Job %s to load the index template, ILM policy and saved objects", want.Name)
+		return waiting(ugcv1.ReasonLoggingSetupPending, "Job "+want.Name+" created"), want
+	}
+	for _, c := range job.Status.Conditions {
+		if c.Status != corev1.ConditionTrue {
+			continue
+		}
+		switch c.Type {
+		case batchv1.JobComplete:
+			s.Status.LoggingSetupHash = hash
+			r.event(s, corev1.EventTypeNormal, "LoggingSetupComplete", "Job %s loaded the logging configuration", job.Name)
+			return ok(ugcv1.ReasonAvailable, "Elasticsearch and Kibana are green; index template, ILM policy and saved objects loaded"), want
+		case batchv1.JobFailed:
+			return waiting(ugcv1.ReasonLoggingSetupFailed, fmt.Sprintf("Job %s failed (%s): see kubectl logs job/%s; it runs again when its TTL removes it", job.Name, c.Message, job.Name)), want
+		}
+	}
+	return waiting(ugcv1.ReasonLoggingSetupPending, fmt.Sprintf("Job %s: %d active, %d failed attempt(s)", job.Name, job.Status.Active, job.Status.Failed)), want
+}
+
+// volumesFinalizer holds a stack whose MongoDB volumes must go with it until
+// the operator has deleted them: the StatefulSet's own retention policy
+// leaves behind the claims of members removed by an earlier scale-down, and
+// needs a cluster where that policy is enforced.
+const volumesFinalizer = "ugc.ugcstack.io/mongodb-volumes"
+
+func deletesVolumes(s *ugcv1.UGCStack) bool {
+	return s.Spec.MongoDB.External == nil && s.Spec.MongoDB.DeletePolicy == "Delete"
+}
+
+// syncFinalizer adds the finalizer when the spec asks for volumes to be
+// deleted and removes it when it no longer does.
+func (r *UGCStackReconciler) syncFinalizer(ctx context.Context, s *ugcv1.UGCStack) error {
+	orig := s.DeepCopy()
+	var changed bool
+	if deletesVolumes(s) {
+		changed = controllerutil.AddFinalizer(s, volumesFinalizer)
+	} else {
+		changed = controllerutil.RemoveFinalizer(s, volumesFinalizer)
+	}
+	if !changed {
+		return nil
+	}
+	return r.Patch(ctx, s, client.MergeFromWithOptions(orig, client.MergeFromWithOptimisticLock{}))
+}
+
+// finalize deletes the MongoDB volumes of a stack being deleted with
+// deletePolicy Delete, then lets the deletion proceed. The claims' own
+// protection finalizer keeps each until its pod is gone.
+func (r *UGCStackReconciler) finalize(ctx context.Context, s *ugcv1.UGCStack) error {
+	if !controllerutil.ContainsFinalizer(s, volumesFinalizer) {
+		return nil
+	}
+	if deletesVolumes(s) {
+		if err := r.DeleteAllOf(ctx, &corev1.PersistentVolumeClaim{}, client.InNamespace(s.Namespace), client.MatchingLabels(selector(s, componentMongoDB))); err != nil {
+			return fmt.Errorf("delete MongoDB volumes: %w", err)
+		}
+		r.event(s, corev1.EventTypeNormal, "VolumesDeleted", "deleted the MongoDB volumes (deletePolicy: Delete)")
+	}
+	orig := s.DeepCopy()
+	controllerutil.RemoveFinalizer(s, volumesFinalizer)
+	return r.Patch(ctx, s, client.MergeFromWithOptions(orig, client.MergeFromWithOptimisticLock{}))
 }
 
 // ensureSecret creates a generated Secret once; an existing one is never
@@ -301,19 +495,23 @@ func (r *UGCStackReconciler) reconcileMongoDB(ctx context.Context, s *ugcv1.UGCS
 			return notReady(ugcv1.ReasonApplyFailed, err.Error())
 		}
 	}
-	// Never shrink the StatefulSet below the members still configured.
-	replicas := max(members, s.Status.MongoDBMembers)
+	var sts appsv1.StatefulSet
+	if err := r.Get(ctx, client.ObjectKey{Namespace: s.Namespace, Name: mongoName(s)}, &sts); client.IgnoreNotFound(err) != nil {
+		return notReady(ugcv1.ReasonProgressing, err.Error())
+	}
+	// Grow at once; shrink only below, once the replica set's configuration
+	// no longer has the members whose pods would go.
+	replicas := max(members, ptr.Deref(sts.Spec.Replicas, 0))
 	for _, o := range []client.Object{BuildMongoService(s), BuildMongoStatefulSet(s, replicas)} {
 		if err := r.apply(ctx, s, o); err != nil {
 			return notReady(ugcv1.ReasonApplyFailed, err.Error())
 		}
 	}
-	var sts appsv1.StatefulSet
 	if err := r.Get(ctx, client.ObjectKey{Namespace: s.Namespace, Name: mongoName(s)}, &sts); err != nil {
 		return notReady(ugcv1.ReasonProgressing, err.Error())
 	}
 	if sts.Status.ReadyReplicas == 0 || r.ReplicaSet == nil {
-		return notReady(ugcv1.ReasonProgressing, fmt.Sprintf("StatefulSet %s: %d/%d members ready", sts.Name, sts.Status.ReadyReplicas, members))
+		return waiting(ugcv1.ReasonProgressing, fmt.Sprintf("StatefulSet %s: %d/%d members ready", sts.Name, sts.Status.ReadyReplicas, members))
 	}
 	ready, err := r.readyMongoHosts(ctx, s, replicas)
 	if err != nil {
@@ -328,41 +526,62 @@ func (r *UGCStackReconciler) reconcileMongoDB(ctx context.Context, s *ugcv1.UGCS
 	if err != nil {
 		return notReady(ugcv1.ReasonReplicaSetPending, "replSetGetStatus: "+err.Error())
 	}
-	action := Plan(MongoReplicaSetName(s), state, MongoHosts(s, members), ready)
-	log := logf.FromContext(ctx)
-	switch action.Kind {
-	case RSInitiate:
-		err = rs.Initiate(ctx, action.Config)
-	case RSReconfig:
-		err = rs.Reconfig(ctx, action.Config)
-	}
-	if err != nil {
-		return notReady(ugcv1.ReasonReplicaSetPending, fmt.Sprintf("%s: %v", action.Reason, err))
-	}
-	if action.Kind == RSInitiate || action.Kind == RSReconfig {
-		log.Info("replica set changed", "action", action.Kind, "reason", action.Reason)
-		r.event(s, corev1.EventTypeNormal, "ReplicaSet"+string(action.Kind), "%s", action.Reason)
-		s.Status.MongoDBMembers = int32(len(action.Config.Members))
-		res := notReady(ugcv1.ReasonReplicaSetPending, action.Reason)
-		res.requeue = 5 * time.Second
-		return res
-	}
 	if state.Initialized {
 		s.Status.MongoDBMembers = int32(len(state.Config.Members))
+		if need := max(members, configuredOrdinals(s, state.Config, replicas)); need < replicas {
+			if err := r.apply(ctx, s, BuildMongoStatefulSet(s, need)); err != nil {
+				return notReady(ugcv1.ReasonApplyFailed, err.Error())
+			}
+			r.event(s, corev1.EventTypeNormal, "MongoDBShrunk", "StatefulSet %s scaled to %d: the members above are out of the replica set", sts.Name, need)
+			replicas = need
+		}
 	}
-	if action.Kind == RSWait {
+	action := Plan(MongoReplicaSetName(s), state, MongoHosts(s, members), ready)
+	switch action.Kind {
+	case RSInitiate:
+		err = rs.Initiate(ctx, action.Target, action.Config)
+	case RSReconfig:
+		err = rs.Reconfig(ctx, action.Target, action.Config)
+	case RSStepDown:
+		err = rs.StepDown(ctx, action.Target)
+	case RSWait:
 		return notReady(ugcv1.ReasonReplicaSetPending, action.Reason)
+	case RSNoop:
+		if sts.Status.ReadyReplicas < members {
+			return waiting(ugcv1.ReasonProgressing, fmt.Sprintf("%d/%d members ready", sts.Status.ReadyReplicas, members))
+		}
+		return ok(ugcv1.ReasonAvailable, fmt.Sprintf("replica set %s: %d members configured and ready", MongoReplicaSetName(s), members))
 	}
-	if sts.Status.ReadyReplicas < members {
-		return notReady(ugcv1.ReasonProgressing, fmt.Sprintf("%d/%d members ready", sts.Status.ReadyReplicas, members))
+	if err != nil {
+		return notReady(ugcv1.ReasonReplicaSetPending, fmt.Sprintf("%s on %s: %v", action.Reason, action.Target, err))
 	}
-	return ok(ugcv1.ReasonAvailable, fmt.Sprintf("replica set %s: %d members configured and ready", MongoReplicaSetName(s), members))
+	logf.FromContext(ctx).Info("replica set changed", "action", action.Kind, "target", action.Target, "reason", action.Reason)
+	r.event(s, corev1.EventTypeNormal, "ReplicaSet"+string(action.Kind), "%s (sent to %s)", action.Reason, action.Target)
+	if action.Kind != RSStepDown {
+		s.Status.MongoDBMembers = int32(len(action.Config.Members))
+	}
+	// The replica set's own state is not watched: look again soon.
+	res := notReady(ugcv1.ReasonReplicaSetPending, action.Reason)
+	res.requeue = 2 * time.Second
+	return res
+}
+
+// configuredOrdinals is the StatefulSet size that keeps a pod for every
+// member of cfg: one more than the highest ordinal among the first n.
+func configuredOrdinals(s *ugcv1.UGCStack, cfg RSConfig, n int32) int32 {
+	var need int32
+	for i, h := range MongoHosts(s, n) {
+		if slices.ContainsFunc(cfg.Members, func(m RSMember) bool { return m.Host == h }) {
+			need = int32(i) + 1
+		}
+	}
+	return need
 }
 
 // readyMongoHosts reports which members' pods pass their readiness probe.
 func (r *UGCStackReconciler) readyMongoHosts(ctx context.Context, s *ugcv1.UGCStack, replicas int32) (map[string]bool, error) {
 	var pods corev1.PodList
-	if err := r.List(ctx, &pods, client.InNamespace(s.Namespace), client.MatchingLabels(selector(s, "mongodb"))); err != nil {
+	if err := r.List(ctx, &pods, client.InNamespace(s.Namespace), client.MatchingLabels(selector(s, componentMongoDB))); err != nil {
 		return nil, err
 	}
 	hosts := MongoHosts(s, replicas)
@@ -382,12 +601,14 @@ func (r *UGCStackReconciler) readyMongoHosts(ctx context.Context, s *ugcv1.UGCSt
 	return ready, nil
 }
 
-// SetupWithManager watches the stack and every kind of child it owns.
+// SetupWithManager watches the stack, every kind of child it owns, the
+// MongoDB pods (whose readiness gates replica-set changes) and, when the ECK
+// CRDs are installed, the ECK objects.
 func (r *UGCStackReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	if r.Recorder == nil {
 		r.Recorder = mgr.GetEventRecorder("ugcstack-operator")
 	}
-	return ctrl.NewControllerManagedBy(mgr).
+	c, err := ctrl.NewControllerManagedBy(mgr).
 		For(&ugcv1.UGCStack{}).
 		Owns(&appsv1.Deployment{}).
 		Owns(&appsv1.StatefulSet{}).
@@ -396,15 +617,46 @@ func (r *UGCStackReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		Owns(&corev1.Secret{}).
 		Owns(&autoscalingv2.HorizontalPodAutoscaler{}).
 		Owns(&policyv1.PodDisruptionBudget{}).
+		Owns(&batchv1.Job{}).
+		Watches(&corev1.Pod{}, handler.EnqueueRequestsFromMapFunc(mongoPodStack)).
 		Named("ugcstack").
-		Complete(r)
+		Build(r)
+	if err != nil {
+		return err
+	}
+	r.controller, r.cache = c, mgr.GetCache()
+	missing, err := r.eckMissing()
+	if err != nil || missing != nil {
+		return err // watched later, by the reconcile that finds ECK installed
+	}
+	return r.watchECK()
+}
+
+// mongoPodStack maps a managed MongoDB pod to its stack. The pods belong to
+// the StatefulSet, not the stack, so Owns cannot see them; the manager's
+// cache holds only the operator's pods (CacheOptions).
+func mongoPodStack(_ context.Context, o client.Object) []reconcile.Request {
+	l := o.GetLabels()
+	if l["app.kubernetes.io/managed-by"] != "ugcstack-operator" || l["app.kubernetes.io/component"] != componentMongoDB || l["app.kubernetes.io/instance"] == "" {
+		return nil
+	}
+	return []reconcile.Request{{NamespacedName: types.NamespacedName{Namespace: o.GetNamespace(), Name: l["app.kubernetes.io/instance"]}}}
+}
+
+// CacheOptions limits the manager's pod cache to the pods the operator's
+// workloads run: it reads only MongoDB pods, and caching every pod of the
+// cluster would cost memory for nothing.
+func CacheOptions() cache.Options {
+	return cache.Options{ByObject: map[client.Object]cache.ByObject{
+		&corev1.Pod{}: {Label: k8slabels.SelectorFromSet(k8slabels.Set{"app.kubernetes.io/managed-by": "ugcstack-operator"})},
+	}}
 }
 
 // deploymentResult reports a Deployment's availability as a component result.
 func deploymentResult(d *appsv1.Deployment, what string) result {
 	ready, msg := deploymentReady(d)
 	if !ready {
-		return notReady(ugcv1.ReasonProgressing, what+": "+msg)
+		return waiting(ugcv1.ReasonProgressing, what+": "+msg)
 	}
 	return ok(ugcv1.ReasonAvailable, what+": "+msg)
 }

@@ -7,12 +7,14 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 	appsv1 "k8s.io/api/apps/v1"
+	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -101,18 +103,18 @@ var _ = Describe("UGCStack controller", func() {
 			Expect(k8s.Status().Update(ctx, &st)).To(Succeed())
 		}
 		pod := &corev1.Pod{
-			ObjectMeta: metav1.ObjectMeta{Name: "demo-mongodb-0", Namespace: ns, Labels: selector(s, "mongodb")},
+			ObjectMeta: metav1.ObjectMeta{Name: "demo-mongodb-0", Namespace: ns, Labels: labels(s, componentMongoDB)},
 			Spec:       corev1.PodSpec{Containers: []corev1.Container{{Name: "mongod", Image: "mongo"}}},
 		}
 		Expect(k8s.Create(ctx, pod)).To(Succeed())
 		pod.Status.Conditions = []corev1.PodCondition{{Type: corev1.PodReady, Status: corev1.ConditionTrue}}
 		Expect(k8s.Status().Update(ctx, pod)).To(Succeed())
-		// the pod is not owned: nudge a reconcile through an owned child
-		Expect(k8s.Get(ctx, client.ObjectKey{Namespace: ns, Name: "demo-api"}, &d)).To(Succeed())
+		// the pod is the StatefulSet's, not the stack's: the pod watch
+		// brings its readiness to the controller
 
 		Eventually(condition(ctx, s, ugcv1.ConditionMongoDBReady)).Should(haveStatus(metav1.ConditionTrue, ugcv1.ReasonAvailable))
 		Eventually(condition(ctx, s, ugcv1.ConditionReady)).Should(haveStatus(metav1.ConditionTrue, ugcv1.ReasonAvailable))
-		Expect(fakeRS.actions).To(ContainElement(RSInitiate))
+		Expect(fakeRSs.of(ns, "demo").commands()).To(ContainElement(HaveField("Kind", RSInitiate)))
 		var got ugcv1.UGCStack
 		Expect(k8s.Get(ctx, client.ObjectKeyFromObject(s), &got)).To(Succeed())
 		Expect(got.Status.Endpoints.API).To(Equal(fmt.Sprintf("http://demo-gateway.%s.svc", ns)))
@@ -180,6 +182,74 @@ var _ = Describe("UGCStack controller", func() {
 			Eventually(func() error { return k8s.Get(ctx, client.ObjectKey{Namespace: ns, Name: "eck-logs"}, u) }).Should(Succeed(), k.kind)
 		}
 		Eventually(condition(ctx, s, ugcv1.ConditionLoggingReady)).Should(haveStatus(metav1.ConditionFalse, ugcv1.ReasonProgressing))
+
+		By("the setup Job waits for Elasticsearch and Kibana to be green")
+		setupJobs := func() []batchv1.Job {
+			var jobs batchv1.JobList
+			Expect(k8s.List(ctx, &jobs, client.InNamespace(ns))).To(Succeed())
+			return jobs.Items
+		}
+		setHealth := func(k gvk, health string) {
+			u := &unstructured.Unstructured{}
+			u.SetGroupVersionKind(k.GroupVersionKind())
+			Expect(k8s.Get(ctx, client.ObjectKey{Namespace: ns, Name: "eck-logs"}, u)).To(Succeed())
+			Expect(unstructured.SetNestedField(u.Object, health, "status", "health")).To(Succeed())
+			Expect(k8s.Status().Update(ctx, u)).To(Succeed())
+		}
+		setHealth(ECKElasticsearch, "green")
+		Eventually(condition(ctx, s, ugcv1.ConditionLoggingReady)).Should(WithTransform(func(c *metav1.Condition) string { return c.Message }, ContainSubstring("Kibana eck-logs health")))
+		Consistently(setupJobs, "1s").Should(BeEmpty())
+		// Well inside every periodic requeue: only the Kibana watch can
+		// bring this change in time.
+		setHealth(ECKKibana, "green")
+		Eventually(setupJobs, "5s").Should(HaveLen(1))
+		job := setupJobs()[0]
+		Expect(job.Name).To(Equal("eck-logs-setup-" + LoggingSetupHash(s)[:10]))
+		Expect(job.Spec.Template.Spec.Containers[0].Args).To(Equal([]string{"logging-setup"}))
+		Expect(job.Spec.Template.Spec.Containers[0].Image).To(Equal("ugc:1"))
+		Expect(job.OwnerReferences).To(ContainElement(HaveField("Name", "eck")))
+		Eventually(condition(ctx, s, ugcv1.ConditionLoggingReady)).Should(haveStatus(metav1.ConditionFalse, ugcv1.ReasonLoggingSetupPending))
+
+		By("the Job fails, then a rerun completes: LoggingReady follows it")
+		now := metav1.Now()
+		job.Status = batchv1.JobStatus{StartTime: &now, Failed: 1, Conditions: []batchv1.JobCondition{
+			{Type: batchv1.JobFailureTarget, Status: corev1.ConditionTrue, Reason: "BackoffLimitExceeded", LastTransitionTime: now},
+			{Type: batchv1.JobFailed, Status: corev1.ConditionTrue, Reason: "BackoffLimitExceeded", Message: "Job has reached the specified backoff limit", LastTransitionTime: now},
+		}}
+		Expect(k8s.Status().Update(ctx, &job)).To(Succeed())
+		Eventually(condition(ctx, s, ugcv1.ConditionLoggingReady)).Should(haveStatus(metav1.ConditionFalse, ugcv1.ReasonLoggingSetupFailed))
+		// as the TTL controller would; the next Job then completes
+		Expect(k8s.Delete(ctx, &job, client.PropagationPolicy(metav1.DeletePropagationBackground))).To(Succeed())
+		Eventually(func() types.UID {
+			if jobs := setupJobs(); len(jobs) == 1 {
+				job = jobs[0]
+				return job.UID
+			}
+			return ""
+		}).ShouldNot(Or(BeEmpty(), Equal(job.UID)))
+		job.Status = batchv1.JobStatus{StartTime: &now, CompletionTime: &now, Succeeded: 1, Conditions: []batchv1.JobCondition{
+			{Type: batchv1.JobSuccessCriteriaMet, Status: corev1.ConditionTrue, LastTransitionTime: now},
+			{Type: batchv1.JobComplete, Status: corev1.ConditionTrue, LastTransitionTime: now},
+		}}
+		Expect(k8s.Status().Update(ctx, &job)).To(Succeed())
+		Eventually(condition(ctx, s, ugcv1.ConditionLoggingReady)).Should(haveStatus(metav1.ConditionTrue, ugcv1.ReasonAvailable))
+		var got ugcv1.UGCStack
+		Expect(k8s.Get(ctx, client.ObjectKeyFromObject(s), &got)).To(Succeed())
+		Expect(got.Status.LoggingSetupHash).To(Equal(LoggingSetupHash(s)))
+
+		By("removed by its TTL, a completed Job is not run again")
+		Expect(k8s.Delete(ctx, &job, client.PropagationPolicy(metav1.DeletePropagationBackground))).To(Succeed())
+		Consistently(setupJobs, "1s").Should(BeEmpty())
+		Expect(condition(ctx, s, ugcv1.ConditionLoggingReady)()).To(haveStatus(metav1.ConditionTrue, ugcv1.ReasonAvailable))
+
+		By("logging disabled: the ECK objects go")
+		updateStack(ctx, s, func(s *ugcv1.UGCStack) { s.Spec.Logging.Enabled = false })
+		for _, k := range eckKinds {
+			u := &unstructured.Unstructured{}
+			u.SetGroupVersionKind(k.GroupVersionKind())
+			Eventually(exists(ctx, ns, "eck-logs", u)).Should(BeFalse(), k.kind)
+		}
+		Eventually(condition(ctx, s, ugcv1.ConditionLoggingReady)).Should(haveStatus(metav1.ConditionTrue, ugcv1.ReasonDisabled))
 	})
 
 	DescribeTable("rejects invalid specs with a clear message",

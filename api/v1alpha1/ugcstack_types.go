@@ -26,6 +26,10 @@ const (
 	ReasonApplyFailed        = "ApplyFailed"
 	ReasonComponentsNotReady = "ComponentsNotReady"
 	ReasonReplicaSetPending  = "ReplicaSetPending"
+	// The logging setup Job (index template, ILM policy, Kibana saved
+	// objects) is running, or has failed: see its logs.
+	ReasonLoggingSetupPending = "LoggingSetupPending"
+	ReasonLoggingSetupFailed  = "LoggingSetupFailed"
 )
 
 // SecretKeyRef points at one key of a Secret in the UGCStack's namespace.
@@ -284,6 +288,11 @@ type UGCStackStatus struct {
 	// MongoDBMembers currently in the replica-set configuration.
 	// +optional
 	MongoDBMembers int32 `json:"mongodbMembers,omitempty"`
+	// LoggingSetupHash identifies the logging configuration (index
+	// template, ILM policy, Kibana saved objects) a setup Job last loaded
+	// successfully; a different configuration runs the Job again.
+	// +optional
+	LoggingSetupHash string `json:"loggingSetupHash,omitempty"`
 }
 
 // UGCStack is one UGC platform.

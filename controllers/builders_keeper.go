@@ -1,0 +1,155 @@
+package controllers
+
+import (
+	"fmt"
+	"strings"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
+	"k8s.io/utils/ptr"
+
+	ugcv1 "github.com/ugcstack/ugcstack/api/v1alpha1"
+)
+
+// ClickHouse Keeper coordinates replicated tables. Three nodes tolerate the
+// loss of one; its ports are ClickHouse's defaults.
+const (
+	keeperNodes      = 3
+	keeperClientPort = 9181
+	keeperRaftPort   = 9234
+	keeperUID        = 101 // the clickhouse user of the official image
+	keeperDataDir    = "/var/lib/clickhouse-keeper"
+	keeperConfigDir  = "/etc/clickhouse-keeper"
+)
+
+func keeperName(s *ugcv1.UGCStack) string { return clickhouseName(s) + "-keeper" }
+
+// keeperEnabled: replicas of a shard need Keeper to agree on their parts.
+func keeperEnabled(s *ugcv1.UGCStack) bool {
+	c := s.Spec.ClickHouse
+	return c.Enabled && c.External == nil && c.Replicas > 1
+}
+
+func keeperHosts(s *ugcv1.UGCStack) []string {
+	hosts := make([]string, keeperNodes)
+	for i := range hosts {
+		hosts[i] = fmt.Sprintf("%s-%d.%s.%s.svc", keeperName(s), i, keeperName(s), s.Namespace)
+	}
+	return hosts
+}
+
+// keeperClientConfig is ClickHouse's <zookeeper> section listing the Keeper
+// nodes; empty when the cluster has no replicas to coordinate.
+func keeperClientConfig(s *ugcv1.UGCStack) string {
+	if !keeperEnabled(s) {
+		return ""
+	}
+	var b strings.Builder
+	b.WriteString("  <zookeeper>\n")
+	for _, h := range keeperHosts(s) {
+		fmt.Fprintf(&b, "    <node><host>%s</host><port>%d</port></node>\n", h, keeperClientPort)
+	}
+	b.WriteString("  </zookeeper>\n")
+	return b.String()
+}
+
+// BuildKeeperConfigMap is keeper_config.xml: the Raft configuration lists the
+// three nodes with ids 1..3; each node takes its own id from
+// KEEPER_SERVER_ID, which the container derives from its ordinal. Nil when
+// Keeper is not needed.
+func BuildKeeperConfigMap(s *ugcv1.UGCStack) *corev1.ConfigMap {
+	if !keeperEnabled(s) {
+		return nil
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, `<clickhouse>
+  <listen_host>0.0.0.0</listen_host>
+  <logger><console>1</console><level>information</level></logger>
+  <keeper_server>
+    <tcp_port>%d</tcp_port>
+    <server_id from_env="KEEPER_SERVER_ID"/>
+    <log_storage_path>%s/log</log_storage_path>
+    <snapshot_storage_path>%s/snapshots</snapshot_storage_path>
+    <coordination_settings>
+      <operation_timeout_ms>10000</operation_timeout_ms>
+      <session_timeout_ms>30000</session_timeout_ms>
+      <raft_logs_level>warning</raft_logs_level>
+    </coordination_settings>
+    <raft_configuration>
+`, keeperClientPort, keeperDataDir, keeperDataDir)
+	for i, h := range keeperHosts(s) {
+		fmt.Fprintf(&b, "      <server><id>%d</id><hostname>%s</hostname><port>%d</port></server>\n", i+1, h, keeperRaftPort)
+	}
+	b.WriteString("    </raft_configuration>\n  </keeper_server>\n</clickhouse>\n")
+	return configMap(s, keeperName(s), componentKeeper, map[string]string{"keeper_config.xml": b.String()})
+}
+
+// BuildKeeperService is the headless Service the Raft peers and ClickHouse
+// reach the nodes by; peers must resolve each other before any is ready.
+func BuildKeeperService(s *ugcv1.UGCStack) *corev1.Service {
+	if !keeperEnabled(s) {
+		return nil
+	}
+	return headlessService(s, keeperName(s), componentKeeper, true,
+		corev1.ServicePort{Name: "client", Port: keeperClientPort}, corev1.ServicePort{Name: "raft", Port: keeperRaftPort})
+}
+
+// BuildKeeperStatefulSet runs the three Keeper nodes from the ClickHouse
+// image, so Keeper and server versions move together. Parallel start: a
+// Raft quorum forms only once two nodes run. Nil when Keeper is not needed.
+func BuildKeeperStatefulSet(s *ugcv1.UGCStack) *appsv1.StatefulSet {
+	if !keeperEnabled(s) {
+		return nil
+	}
+	c := s.Spec.ClickHouse
+	l := labels(s, componentKeeper)
+	return &appsv1.StatefulSet{
+		TypeMeta:   metav1.TypeMeta{APIVersion: "apps/v1", Kind: "StatefulSet"},
+		ObjectMeta: objectMeta(s, keeperName(s), componentKeeper),
+		Spec: appsv1.StatefulSetSpec{
+			Replicas:            ptr.To(int32(keeperNodes)),
+			ServiceName:         keeperName(s),
+			PodManagementPolicy: appsv1.ParallelPodManagement,
+			Selector:            &metav1.LabelSelector{MatchLabels: selector(s, componentKeeper)},
+			Template: corev1.PodTemplateSpec{
+				ObjectMeta: metav1.ObjectMeta{Labels: l, Annotations: map[string]string{"ugc.ugcstack.io/config-hash": hashData(BuildKeeperConfigMap(s).Data)}},
+				Spec: corev1.PodSpec{
+					AutomountServiceAccountToken: ptr.To(false),
+					SecurityContext:              nonRootPod(keeperUID, true),
+					Containers: []corev1.Container{{
+						Name:  "keeper",
+						Image: c.Image,
+						// Raft ids start at 1; the pod ordinal (HOSTNAME's
+						// suffix) starts at 0.
+						Command: []string{"/bin/bash", "-c", `export KEEPER_SERVER_ID=$(( ${HOSTNAME##*-} + 1 )) && exec clickhouse keeper --config-file=` + keeperConfigDir + `/keeper_config.xml`},
+						Ports: []corev1.ContainerPort{
+							{Name: "client", ContainerPort: keeperClientPort, Protocol: corev1.ProtocolTCP},
+							{Name: "raft", ContainerPort: keeperRaftPort, Protocol: corev1.ProtocolTCP},
+						},
+						Resources: corev1.ResourceRequirements{Requests: corev1.ResourceList{
+							corev1.ResourceCPU: resource.MustParse("100m"), corev1.ResourceMemory: resource.MustParse("256Mi"),
+						}},
+						ReadinessProbe: &corev1.Probe{
+							ProbeHandler:  corev1.ProbeHandler{TCPSocket: &corev1.TCPSocketAction{Port: intstr.FromString("client")}},
+							PeriodSeconds: 10,
+						},
+						SecurityContext: restrictedSecurityContext(),
+						VolumeMounts: []corev1.VolumeMount{
+							{Name: "data", MountPath: keeperDataDir},
+							{Name: "config", MountPath: keeperConfigDir, ReadOnly: true},
+							{Name: "tmp", MountPath: "/tmp"},
+						},
+					}},
+					Volumes: []corev1.Volume{
+						{Name: "config", VolumeSource: corev1.VolumeSource{ConfigMap: &corev1.ConfigMapVolumeSource{LocalObjectReference: corev1.LocalObjectReference{Name: keeperName(s)}}}},
+						{Name: "tmp", VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}},
+					},
+				},
+			},
+			VolumeClaimTemplates: []corev1.PersistentVolumeClaim{dataClaim(l, ugcv1.StorageSpec{StorageClassName: c.Storage.StorageClassName}, "5Gi")},
+		},
+	}
+}
