@@ -1,4 +1,4 @@
-##@ Helm chart
+##@ Helm chart and e2e
 
 CHART := charts/ugcstack
 
@@ -36,3 +36,9 @@ chart-crds: ## Copy config/crd/bases into the chart's crds/ (after `make manifes
 .PHONY: test-chart
 test-chart: $(BIN)/helm ## Chart tests: lint, rendering, values schema, CRD and RBAC drift against config/.
 	UGC_HELM=$(BIN)/helm $(GO) test -count=1 ./test/chart/
+
+E2E_TIMEOUT ?= 45m
+
+.PHONY: e2e
+e2e: ## The e2e suite against the current kubeconfig's cluster (kind, chart installed); fails when none is reachable.
+	UGC_E2E=1 $(GO) test -count=1 -timeout $(E2E_TIMEOUT) -v ./test/e2e/ -args -ginkgo.v

@@ -1,0 +1,305 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"os"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/util/rand"
+	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	ugcv1 "github.com/ugcstack/ugcstack/api/v1alpha1"
+	ugc "github.com/ugcstack/ugcstack/ugc-service"
+	"github.com/ugcstack/ugcstack/ugc-service/jwt"
+)
+
+// The kinds whose objects a stack's children are; all carry the stack's
+// app.kubernetes.io/instance label and must go when the stack goes.
+var childKinds = []schema.GroupVersionKind{
+	{Group: "apps", Version: "v1", Kind: "Deployment"},
+	{Group: "apps", Version: "v1", Kind: "StatefulSet"},
+	{Version: "v1", Kind: "Service"},
+	{Version: "v1", Kind: "ConfigMap"},
+	{Version: "v1", Kind: "Secret"},
+	{Version: "v1", Kind: "Pod"},
+	{Group: "autoscaling", Version: "v2", Kind: "HorizontalPodAutoscaler"},
+	{Group: "policy", Version: "v1", Kind: "PodDisruptionBudget"},
+	{Group: "batch", Version: "v1", Kind: "Job"},
+}
+
+var eckKinds = []schema.GroupVersionKind{
+	{Group: "elasticsearch.k8s.elastic.co", Version: "v1", Kind: "Elasticsearch"},
+	{Group: "kibana.k8s.elastic.co", Version: "v1", Kind: "Kibana"},
+	{Group: "logstash.k8s.elastic.co", Version: "v1alpha1", Kind: "Logstash"},
+	{Group: "beat.k8s.elastic.co", Version: "v1beta1", Kind: "Beat"},
+}
+
+const jwtSecretName = "e2e-jwt"
+
+func newStack(ns, name, deletePolicy string, logging bool) *ugcv1.UGCStack {
+	return &ugcv1.UGCStack{
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns},
+		Spec: ugcv1.UGCStackSpec{
+			API: ugcv1.APISpec{
+				Image:    apiImage,
+				Replicas: ptr.To[int32](1),
+				JWT:      ugcv1.JWTSpec{SecretRef: &ugcv1.SecretKeyRef{Name: jwtSecretName, Key: "secret"}},
+			},
+			MongoDB: ugcv1.MongoDBSpec{
+				Members:      ptr.To[int32](1),
+				Storage:      ugcv1.StorageSpec{Size: resource.MustParse("1Gi")},
+				DeletePolicy: deletePolicy,
+			},
+			Logging: ugcv1.LoggingSpec{
+				Enabled:              logging,
+				ElasticsearchStorage: ugcv1.StorageSpec{Size: resource.MustParse("2Gi")},
+			},
+		},
+	}
+}
+
+var _ = Describe("A UGCStack", Ordered, func() {
+	var (
+		ns      string
+		withECK bool
+		// stack keeps its MongoDB volumes on deletion (the default); doomed
+		// has deletePolicy Delete.
+		stack, doomed *ugcv1.UGCStack
+		// The request whose access line must reach Elasticsearch.
+		loggedRequestID, loggedPath string
+	)
+
+	BeforeAll(func(ctx SpecContext) {
+		var err error
+		withECK, err = servesGroupVersion("elasticsearch.k8s.elastic.co/v1", "elasticsearches")
+		Expect(err).NotTo(HaveOccurred())
+		if os.Getenv("UGC_E2E_LOGGING") == "0" {
+			withECK = false
+		}
+		GinkgoWriter.Printf("ECK installed and used: %v; API image %s\n", withECK, apiImage)
+
+		ns = "ugc-e2e-" + rand.String(5)
+		Expect(k8s.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}})).To(Succeed())
+		DeferCleanup(func(ctx SpecContext) {
+			if keepNamespace {
+				GinkgoWriter.Printf("UGC_E2E_KEEP=1: namespace %s left in place\n", ns)
+				return
+			}
+			Expect(client.IgnoreNotFound(k8s.Delete(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}))).To(Succeed())
+		})
+		Expect(k8s.Create(ctx, &corev1.Secret{
+			ObjectMeta: metav1.ObjectMeta{Name: jwtSecretName, Namespace: ns},
+			Data:       map[string][]byte{"secret": []byte(rand.String(48))},
+		})).To(Succeed())
+
+		stack = newStack(ns, "e2e", "Retain", withECK)
+		doomed = newStack(ns, "e2e-del", "Delete", false)
+		Expect(k8s.Create(ctx, stack)).To(Succeed())
+		Expect(k8s.Create(ctx, doomed)).To(Succeed())
+	})
+
+	It("becomes Ready, with every enabled component ready", func(ctx SpecContext) {
+		for _, s := range []*ugcv1.UGCStack{stack, doomed} {
+			got := waitReady(ctx, s)
+			want := []string{ugcv1.ConditionAPIReady, ugcv1.ConditionMongoDBReady}
+			if s.Spec.Logging.Enabled {
+				want = append(want, ugcv1.ConditionLoggingReady)
+			}
+			for _, c := range want {
+				Expect(meta.IsStatusConditionTrue(got.Status.Conditions, c)).To(BeTrue(), "%s of %s: %s", c, s.Name, describe(got.Status.Conditions))
+			}
+			Expect(got.Status.Endpoints.API).NotTo(BeEmpty(), "status.endpoints.api of %s", s.Name)
+			Expect(got.Status.MongoDBMembers).To(Equal(int32(1)))
+		}
+	}, SpecTimeout(20*time.Minute))
+
+	It("serves ratings, reviews with votes, bookmarks and the film summary through a port-forward", func(ctx SpecContext) {
+		fwd, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		addr, err := forwardService(fwd, ns, stack.Name+"-api", 80)
+		Expect(err).NotTo(HaveOccurred())
+		api := &apiClient{base: "http://" + addr}
+
+		secret := jwtSecret(ctx, stack)
+		alice, bob := uuid.New(), uuid.New()
+		aliceToken, bobToken := mint(secret, alice), mint(secret, bob)
+		film := uuid.NewString()
+
+		var rating ugc.Rating
+		api.expect(ctx, http.MethodPut, "/api/v1/films/"+film+"/rating", aliceToken, map[string]any{"score": 8}, http.StatusOK, &rating)
+		Expect(rating.UserID).To(Equal(alice))
+		Expect(rating.Score).To(Equal(8))
+		api.expect(ctx, http.MethodPut, "/api/v1/films/"+film+"/rating", bobToken, map[string]any{"score": 10}, http.StatusOK, nil)
+
+		var review ugc.Review
+		api.expect(ctx, http.MethodPost, "/api/v1/films/"+film+"/reviews", aliceToken, map[string]any{"text": "A slow start, a great last act."}, http.StatusCreated, &review)
+		Expect(review.AuthorID).To(Equal(alice))
+		reviewPath := "/api/v1/reviews/" + review.ID.String()
+		api.expect(ctx, http.MethodPut, reviewPath+"/vote", aliceToken, map[string]any{"value": "like"}, http.StatusForbidden, nil)
+		var voted ugc.Review
+		api.expect(ctx, http.MethodPut, reviewPath+"/vote", bobToken, map[string]any{"value": "like"}, http.StatusOK, &voted)
+		Expect(voted.Likes).To(Equal(int64(1)))
+		Expect(voted.Dislikes).To(Equal(int64(0)))
+		var read ugc.Review
+		api.expect(ctx, http.MethodGet, reviewPath, "", nil, http.StatusOK, &read)
+		Expect(read.Likes).To(Equal(int64(1)))
+		Expect(read.Text).To(Equal(review.Text))
+
+		api.expect(ctx, http.MethodPut, "/api/v1/users/me/bookmarks/"+film, aliceToken, nil, http.StatusCreated, nil)
+		api.expect(ctx, http.MethodPut, "/api/v1/users/me/bookmarks/"+film, aliceToken, nil, http.StatusOK, nil)
+		var bookmarks struct {
+			Items []ugc.Bookmark `json:"items"`
+		}
+		api.expect(ctx, http.MethodGet, "/api/v1/users/me/bookmarks", aliceToken, nil, http.StatusOK, &bookmarks)
+		Expect(bookmarks.Items).To(HaveLen(1))
+		Expect(bookmarks.Items[0].FilmID.String()).To(Equal(film))
+
+		// The summary read carries a request id of ours, so its access line
+		// can be found in Elasticsearch below.
+		loggedRequestID = strings.ReplaceAll(uuid.NewString(), "-", "")
+		loggedPath = "/api/v1/films/" + film + "/summary"
+		var summary ugc.FilmSummary
+		header := api.expectWithID(ctx, http.MethodGet, loggedPath, "", loggedRequestID, nil, http.StatusOK, &summary)
+		Expect(header.Get("X-Request-Id")).To(Equal(loggedRequestID))
+		Expect(summary.Count).To(Equal(int64(2)))
+		Expect(summary.Average).NotTo(BeNil())
+		Expect(*summary.Average).To(BeNumerically("~", 9.0, 1e-9))
+		Expect(summary.Likes).To(Equal(int64(1)), "one 10")
+		Expect(summary.Dislikes).To(Equal(int64(0)))
+	}, SpecTimeout(3*time.Minute))
+
+	It("ships the API's JSON access lines to Elasticsearch (ugc-logs-*)", func(ctx SpecContext) {
+		if !withECK {
+			Skip("ECK is not installed in the cluster (no elasticsearch.k8s.elastic.co/v1), so the stack runs without logging")
+		}
+		Expect(loggedRequestID).NotTo(BeEmpty(), "the API spec did not run")
+		fwd, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		es := esName(stack)
+		addr, err := forwardService(fwd, ns, es+"-es-http", 9200)
+		Expect(err).NotTo(HaveOccurred())
+		c, err := newESClient(ctx, ns, es, addr)
+		Expect(err).NotTo(HaveOccurred())
+
+		Eventually(func(g Gomega) {
+			hits, err := c.accessLines(ctx, loggedRequestID)
+			g.Expect(err).NotTo(HaveOccurred())
+			g.Expect(hits).NotTo(BeEmpty(), "no document with http.request.id %s in ugc-logs-* yet", loggedRequestID)
+			var datasets []string
+			for _, h := range hits {
+				datasets = append(datasets, h.first("event.dataset"))
+				if h.first("event.dataset") == "ugc.access" {
+					g.Expect(h.first("url.path")).To(Equal(loggedPath))
+					g.Expect(h.first("http.response.status_code")).To(Equal("200"))
+					g.Expect(h.first("service.name")).To(Equal("ugc"))
+				}
+			}
+			g.Expect(datasets).To(ContainElement("ugc.access"))
+		}).WithContext(ctx).WithTimeout(8 * time.Minute).WithPolling(10 * time.Second).Should(Succeed())
+	}, SpecTimeout(10*time.Minute))
+
+	It("takes its children along when deleted, and its MongoDB volumes only with deletePolicy Delete", func(ctx SpecContext) {
+		kept := pvcNames(ctx, stack)
+		Expect(kept).To(ContainElement("data-" + stack.Name + "-mongodb-0"))
+		Expect(pvcNames(ctx, doomed)).To(ContainElement("data-" + doomed.Name + "-mongodb-0"))
+
+		for _, s := range []*ugcv1.UGCStack{stack, doomed} {
+			Expect(k8s.Delete(ctx, s)).To(Succeed())
+		}
+		kinds := childKinds
+		if withECK {
+			kinds = append(slices.Clone(kinds), eckKinds...)
+		}
+		for _, s := range []*ugcv1.UGCStack{stack, doomed} {
+			Eventually(func() error {
+				return k8s.Get(ctx, client.ObjectKeyFromObject(s), &ugcv1.UGCStack{})
+			}).WithContext(ctx).WithTimeout(2 * time.Minute).Should(Satisfy(apierrors.IsNotFound))
+			Eventually(func(g Gomega) {
+				var left []string
+				for _, gvk := range kinds {
+					for _, o := range listLabelled(ctx, g, gvk, s) {
+						left = append(left, gvk.Kind+"/"+o.GetName())
+					}
+				}
+				g.Expect(left).To(BeEmpty(), "children of %s still there", s.Name)
+			}).WithContext(ctx).WithTimeout(5 * time.Minute).WithPolling(5 * time.Second).Should(Succeed())
+		}
+		Eventually(func() []string { return pvcNames(ctx, doomed) }).WithContext(ctx).WithTimeout(3*time.Minute).
+			Should(BeEmpty(), "deletePolicy Delete: the volumes go with the stack")
+		Consistently(func() []string { return pvcNames(ctx, stack) }).WithContext(ctx).WithTimeout(20*time.Second).
+			Should(Equal(kept), "deletePolicy Retain: the volumes stay")
+	}, SpecTimeout(12*time.Minute))
+})
+
+// waitReady waits for the stack's Ready condition for its current spec.
+func waitReady(ctx context.Context, s *ugcv1.UGCStack) *ugcv1.UGCStack {
+	var got ugcv1.UGCStack
+	Eventually(func(g Gomega) {
+		g.Expect(k8s.Get(ctx, client.ObjectKeyFromObject(s), &got)).To(Succeed())
+		g.Expect(got.Status.ObservedGeneration).To(Equal(got.Generation), "status of %s describes an older spec", s.Name)
+		g.Expect(meta.IsStatusConditionTrue(got.Status.Conditions, ugcv1.ConditionReady)).To(BeTrue(),
+			"%s not Ready: %s", s.Name, describe(got.Status.Conditions))
+	}).WithContext(ctx).WithTimeout(15 * time.Minute).WithPolling(5 * time.Second).Should(Succeed())
+	return &got
+}
+
+func describe(conds []metav1.Condition) string {
+	var s []string
+	for _, c := range conds {
+		s = append(s, fmt.Sprintf("%s=%s (%s: %s)", c.Type, c.Status, c.Reason, c.Message))
+	}
+	return strings.Join(s, "; ")
+}
+
+// jwtSecret reads the HS256 secret the stack's API verifies tokens with,
+// through the stack's own reference to it.
+func jwtSecret(ctx context.Context, s *ugcv1.UGCStack) []byte {
+	ref := s.Spec.API.JWT.SecretRef
+	Expect(ref).NotTo(BeNil(), "the stack does not use an HS256 secret")
+	var sec corev1.Secret
+	Expect(k8s.Get(ctx, client.ObjectKey{Namespace: s.Namespace, Name: ref.Name}, &sec)).To(Succeed())
+	Expect(sec.Data).To(HaveKey(ref.Key))
+	return sec.Data[ref.Key]
+}
+
+func mint(secret []byte, user uuid.UUID) string {
+	tok, err := jwt.Mint(secret, user, 10*time.Minute, "", "")
+	Expect(err).NotTo(HaveOccurred())
+	return tok
+}
+
+func listLabelled(ctx context.Context, g Gomega, gvk schema.GroupVersionKind, s *ugcv1.UGCStack) []unstructured.Unstructured {
+	var list unstructured.UnstructuredList
+	list.SetGroupVersionKind(gvk.GroupVersion().WithKind(gvk.Kind + "List"))
+	g.Expect(k8s.List(ctx, &list, client.InNamespace(s.Namespace), client.MatchingLabels{"app.kubernetes.io/instance": s.Name})).To(Succeed())
+	return list.Items
+}
+
+func pvcNames(ctx context.Context, s *ugcv1.UGCStack) []string {
+	var names []string
+	for _, o := range listLabelled(ctx, Default, schema.GroupVersionKind{Version: "v1", Kind: "PersistentVolumeClaim"}, s) {
+		if o.GetDeletionTimestamp() == nil {
+			names = append(names, o.GetName())
+		}
+	}
+	slices.Sort(names)
+	return names
+}
+
+// esName is the operator's name for a stack's ECK objects.
+func esName(s *ugcv1.UGCStack) string { return s.Name + "-logs" }
