@@ -44,6 +44,7 @@ commands:
   token --sub <uuid>    mint a development HS256 token with UGC_JWT_SECRET
   migrate               create the store's tables or collections and indexes
   reconcile-summaries   recompute derived counters from source rows and repair drift
+  logging-setup         load the ILM policy, index template and Kibana saved objects (UGC_LOGGING_*)
 
 Configuration comes from UGC_* environment variables; see README.md.`
 
@@ -85,6 +86,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 			}
 			return json.NewEncoder(stdout).Encode(rep)
 		})
+	case "logging-setup":
+		return loggingSetup(ctx, getenv, stdout)
 	case "-h", "--help", "help":
 		_, err := fmt.Fprintln(stdout, usage)
 		return err
