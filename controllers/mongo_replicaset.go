@@ -53,7 +53,9 @@ func (m *mongoRS) admin(host string) (*mongo.Database, error) {
 	defer m.mu.Unlock()
 	c, ok := m.conns[host]
 	if !ok {
-		uri := fmt.Sprintf("mongodb://%s:%s@%s/admin?directConnection=true&authSource=admin",
+		// Short timeouts: a member that is down must cost a reconcile
+		// seconds, not the driver's 30 s server selection per member.
+		uri := fmt.Sprintf("mongodb://%s:%s@%s/admin?directConnection=true&authSource=admin&serverSelectionTimeoutMS=5000&connectTimeoutMS=5000",
 			url.QueryEscape(m.user), url.QueryEscape(m.password), host)
 		var err error
 		if c, err = mongo.Connect(options.Client().ApplyURI(uri)); err != nil {
@@ -76,16 +78,25 @@ func (m *mongoRS) run(ctx context.Context, host string, cmd bson.D, out any) err
 	return res.Decode(out)
 }
 
-// GetState asks the members in ordinal order; a member that is down or not
-// yet started must not hide the state the others know.
+// GetState asks the members in ordinal order for the first initialized view:
+// a member that is down, or new and not yet added (it answers
+// NotYetInitialized), must not hide the configuration the others hold.
 func (m *mongoRS) GetState(ctx context.Context) (RSState, error) {
 	var errs []error
+	answered := false
 	for _, h := range m.hosts {
 		st, err := m.stateFrom(ctx, h)
-		if err == nil {
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", h, err))
+			continue
+		}
+		if st.Initialized {
 			return st, nil
 		}
-		errs = append(errs, fmt.Errorf("%s: %w", h, err))
+		answered = true
+	}
+	if answered {
+		return RSState{}, nil
 	}
 	return RSState{}, errors.Join(errs...)
 }
