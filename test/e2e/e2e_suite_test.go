@@ -8,7 +8,6 @@
 package e2e
 
 import (
-	"context"
 	"fmt"
 	"os"
 	"testing"
@@ -119,9 +118,4 @@ func servesGroupVersion(groupVersion, resource string) (bool, error) {
 		}
 	}
 	return false, nil
-}
-
-// ctxFor is a context for one step of a spec.
-func ctxFor(d time.Duration) (context.Context, context.CancelFunc) {
-	return context.WithTimeout(context.Background(), d)
 }
