@@ -29,9 +29,15 @@ helm-lint: $(BIN)/helm ## helm lint --strict the chart, with default values and 
 lint: helm-lint
 
 .PHONY: chart-crds
-chart-crds: ## Copy config/crd/bases into the chart's crds/ (after `make manifests`).
+chart-crds: chart-rbac ## Copy config/crd/bases into the chart's crds/, and the manager's RBAC rules (after `make manifests`).
 	rm -f $(CHART)/crds/*.yaml
 	cp config/crd/bases/*.yaml $(CHART)/crds/
+
+.PHONY: chart-rbac
+chart-rbac: ## Copy the rules of config/rbac/role.yaml into the chart's ClusterRole (files/manager-rules.yaml).
+	@mkdir -p $(CHART)/files
+	{ echo "# Copied from config/rbac/role.yaml by \`make chart-rbac\`; edit the +kubebuilder:rbac markers instead."; \
+	  sed -n '/^rules:$$/,$$p' config/rbac/role.yaml | tail -n +2; } > $(CHART)/files/manager-rules.yaml
 
 .PHONY: test-chart
 test-chart: $(BIN)/helm ## Chart tests: lint, rendering, values schema, CRD and RBAC drift against config/.

@@ -2,6 +2,7 @@ package chart
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -73,7 +74,22 @@ func TestClusterRoleMatchesConfigRBAC(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := typed[rbacv1.ClusterRole](t, template(t).get(t, "ClusterRole", release+"-ugcstack-manager"))
-	if !reflect.DeepEqual(got.Rules, want.Rules) {
-		t.Errorf("the chart's ClusterRole rules differ from config/rbac/role.yaml (update charts/ugcstack/templates/clusterrole.yaml after `make manifests`)\nchart:  %+v\nconfig: %+v", got.Rules, want.Rules)
+	if reflect.DeepEqual(got.Rules, want.Rules) {
+		return
 	}
+	for _, r := range want.Rules {
+		if !slices.ContainsFunc(got.Rules, func(g rbacv1.PolicyRule) bool { return reflect.DeepEqual(g, r) }) {
+			t.Errorf("the chart's ClusterRole lacks %s", ruleString(r))
+		}
+	}
+	for _, r := range got.Rules {
+		if !slices.ContainsFunc(want.Rules, func(w rbacv1.PolicyRule) bool { return reflect.DeepEqual(w, r) }) {
+			t.Errorf("the chart's ClusterRole has %s, which config/rbac/role.yaml does not", ruleString(r))
+		}
+	}
+	t.Errorf("the chart's ClusterRole rules differ from config/rbac/role.yaml: %s", regenerate)
+}
+
+func ruleString(r rbacv1.PolicyRule) string {
+	return fmt.Sprintf("groups %q resources %q verbs %q", r.APIGroups, r.Resources, r.Verbs)
 }
