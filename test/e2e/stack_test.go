@@ -147,9 +147,10 @@ var _ = Describe("A UGCStack", Ordered, func() {
 		api.expect(ctx, http.MethodPut, "/api/v1/films/"+film+"/rating", bobToken, map[string]any{"score": 10}, http.StatusOK, nil)
 
 		var review ugc.Review
-		api.expect(ctx, http.MethodPost, "/api/v1/films/"+film+"/reviews", aliceToken, map[string]any{"text": "A slow start, a great last act."}, http.StatusCreated, &review)
+		created := api.expect(ctx, http.MethodPost, "/api/v1/films/"+film+"/reviews", aliceToken, map[string]any{"text": "A slow start, a great last act."}, http.StatusCreated, &review)
 		Expect(review.AuthorID).To(Equal(alice))
 		reviewPath := "/api/v1/reviews/" + review.ID.String()
+		Expect(created.Get("Location")).To(Equal(reviewPath))
 		api.expect(ctx, http.MethodPut, reviewPath+"/vote", aliceToken, map[string]any{"value": "like"}, http.StatusForbidden, nil)
 		var voted ugc.Review
 		api.expect(ctx, http.MethodPut, reviewPath+"/vote", bobToken, map[string]any{"value": "like"}, http.StatusOK, &voted)
@@ -159,6 +160,7 @@ var _ = Describe("A UGCStack", Ordered, func() {
 		api.expect(ctx, http.MethodGet, reviewPath, "", nil, http.StatusOK, &read)
 		Expect(read.Likes).To(Equal(int64(1)))
 		Expect(read.Text).To(Equal(review.Text))
+		Expect(read.AuthorScore).To(HaveValue(Equal(8)), "the author's own rating, read with the review")
 
 		api.expect(ctx, http.MethodPut, "/api/v1/users/me/bookmarks/"+film, aliceToken, nil, http.StatusCreated, nil)
 		api.expect(ctx, http.MethodPut, "/api/v1/users/me/bookmarks/"+film, aliceToken, nil, http.StatusOK, nil)
