@@ -533,7 +533,6 @@ func (r *UGCStackReconciler) reconcileMongoDB(ctx context.Context, s *ugcv1.UGCS
 				return notReady(ugcv1.ReasonApplyFailed, err.Error())
 			}
 			r.event(s, corev1.EventTypeNormal, "MongoDBShrunk", "StatefulSet %s scaled to %d: the members above are out of the replica set", sts.Name, need)
-			replicas = need
 		}
 	}
 	action := Plan(MongoReplicaSetName(s), state, MongoHosts(s, members), ready)
