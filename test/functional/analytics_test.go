@@ -133,7 +133,7 @@ func (w *workload) start(n int64, clients int) <-chan error {
 	var wg sync.WaitGroup
 	for c := range clients {
 		wg.Go(func() {
-			rnd := rand.New(rand.NewPCG(uint64(c), 7)) //nolint:gosec // a reproducible mix
+			rnd := rand.New(rand.NewPCG(uint64(c), 7))
 			for w.attempted.Add(1) <= n {
 				if err := w.write(rnd); err != nil {
 					errs <- err

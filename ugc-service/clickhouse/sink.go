@@ -120,7 +120,7 @@ func score(p *int) *uint8 {
 	if p == nil {
 		return nil
 	}
-	v := uint8(*p) //nolint:gosec // scores are 0..10, validated by the domain
+	v := uint8(*p)
 	return &v
 }
 

@@ -175,7 +175,7 @@ func makeChanges(t *testing.T, s ugc.Store, films []uuid.UUID, n int) map[ugc.Ev
 	ctx := t.Context()
 	users := []uuid.UUID{uuid.New(), uuid.New(), uuid.New(), uuid.New()}
 	made := map[ugc.EventType]int64{}
-	rnd := rand.New(rand.NewPCG(1, 2)) //nolint:gosec // a test's reproducible mix
+	rnd := rand.New(rand.NewPCG(1, 2))
 	for range n {
 		user, film := users[rnd.IntN(len(users))], films[rnd.IntN(len(films))]
 		var err error

@@ -157,7 +157,7 @@ func throughput(ch *chtest.Server, n int) error {
 	per := n / 32
 	for i := range 32 {
 		wg.Go(func() {
-			rnd := rand.New(rand.NewPCG(uint64(i), 1)) //nolint:gosec // a reproducible load
+			rnd := rand.New(rand.NewPCG(uint64(i), 1))
 			for range per {
 				if err := w.write(ctx, rnd); err != nil {
 					errs <- err
@@ -217,7 +217,7 @@ func lag(ch *chtest.Server, rate int, d time.Duration) error {
 	for i := 0; time.Since(start) < d; i++ {
 		for j := range perTick {
 			wg.Go(func() {
-				rnd := rand.New(rand.NewPCG(uint64(i), uint64(j))) //nolint:gosec // a reproducible load
+				rnd := rand.New(rand.NewPCG(uint64(i), uint64(j)))
 				if err := w.write(ctx, rnd); err != nil {
 					failed.Store(err.Error(), true)
 				}

@@ -111,7 +111,7 @@ func (s *Server) launch(extra string) error {
 %[4]s
 </yandex>
 `, s.dir, s.tcp, s.http, extra)
-	if err := os.WriteFile(s.config, []byte(cfg), 0o644); err != nil { //nolint:gosec // the server's account must read it
+	if err := os.WriteFile(s.config, []byte(cfg), 0o644); err != nil {
 		return err
 	}
 	return s.Restart()
@@ -124,11 +124,11 @@ func (s *Server) Restart() error {
 	if os.Geteuid() == 0 {
 		argv = append([]string{"runuser", "-u", owner, "--"}, argv...)
 	}
-	out, err := os.OpenFile(filepath.Join(s.dir, "stdout.log"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644) //nolint:gosec // a test log
+	out, err := os.OpenFile(filepath.Join(s.dir, "stdout.log"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
 	if err != nil {
 		return err
 	}
-	cmd := exec.Command(argv[0], argv[1:]...) //nolint:gosec // a fixed binary and our own config
+	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Stdout, cmd.Stderr = out, out
 	// The server must not outlive a test binary that dies.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
@@ -222,7 +222,7 @@ func chownToOwner(dir string) error {
 	if err := errors.Join(errU, errG); err != nil {
 		return err
 	}
-	if err := os.Chmod(dir, 0o755); err != nil { //nolint:gosec // the server's account must enter it
+	if err := os.Chmod(dir, 0o755); err != nil {
 		return err
 	}
 	return os.Chown(dir, uid, gid)

@@ -88,7 +88,7 @@ admin.enableServer=false
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(ZooKeeperScript, "start-foreground", cfg) //nolint:gosec // a fixed script and our config
+	cmd := exec.Command(ZooKeeperScript, "start-foreground", cfg)
 	cmd.Env = append(os.Environ(), "ZOO_LOG_DIR="+dir)
 	log, err := os.Create(filepath.Join(dir, "zookeeper.out"))
 	if err != nil {

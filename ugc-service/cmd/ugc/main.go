@@ -192,7 +192,12 @@ func serve(ctx context.Context, cfg config, args []string, stdout io.Writer) err
 		go func() { relayDone <- r.Run(rctx) }()
 		// Deferred after the store's Close, so it runs first: the relay
 		// finishes its batch (and its mark) before the store closes.
-		defer func() { stopRelay(); <-relayDone }()
+		defer func() {
+			stopRelay()
+			if err := <-relayDone; err != nil {
+				logger.Error("relay stopped with an error", "error.message", err.Error())
+			}
+		}()
 	}
 	api := ugchttp.NewServer(ugchttp.Config{
 		Store:        m.InstrumentStore(store, ugchttp.StoreBreadcrumb),

@@ -20,9 +20,10 @@ import (
 )
 
 // newRelay builds the relay from the store's outbox to the configured
-// ClickHouse. The sink connects on first use, so ClickHouse being down
-// delays analytics (the relay retries with backoff) but never the caller.
-func newRelay(cfg config, outbox ugc.Outbox, logger *slog.Logger, m *metrics.Metrics) (*relay.Relay, func() error, error) {
+// ClickHouse, and the function that closes its connections. The sink
+// connects on first use, so ClickHouse being down delays analytics (the
+// relay retries with backoff) but never the caller.
+func newRelay(cfg config, outbox ugc.Outbox, logger *slog.Logger, m *metrics.Metrics) (*relay.Relay, func(), error) {
 	if len(cfg.ClickHouse.Addr) == 0 {
 		return nil, nil, errors.New("the relay needs UGC_CLICKHOUSE_ADDR (host:port of ClickHouse's native protocol)")
 	}
@@ -39,7 +40,12 @@ func newRelay(cfg config, outbox ugc.Outbox, logger *slog.Logger, m *metrics.Met
 	if err != nil {
 		return nil, nil, errors.Join(err, sink.Close())
 	}
-	return r, sink.Close, nil
+	closeSink := func() {
+		if err := sink.Close(); err != nil {
+			logger.Warn("closing the ClickHouse connections", "error.message", err.Error())
+		}
+	}
+	return r, closeSink, nil
 }
 
 // runRelay is `ugc relay`: the relay on its own, for deployments that scale
