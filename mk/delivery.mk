@@ -1,7 +1,7 @@
 ##@ Delivery
 
 VERSION ?= dev
-IMAGE_REPO ?= ugcstack
+IMAGE_REPO ?= ghcr.io/ugcstack
 
 $(BIN)/golangci-lint: tools/golangci-lint/go.mod
 	cd tools/golangci-lint && $(GO) build -o $@ github.com/golangci/golangci-lint/v2/cmd/golangci-lint
@@ -27,4 +27,4 @@ docker-build: ## Build the ugc and operator images (needs a Docker engine).
 	@command -v docker >/dev/null && docker info >/dev/null 2>&1 || \
 		{ echo "docker-build: no Docker engine is reachable here; the Dockerfile's build commands are tested by test/delivery instead"; exit 1; }
 	docker build --target ugc --build-arg VERSION=$(VERSION) -t $(IMAGE_REPO)/ugc:$(VERSION) .
-	docker build --target operator --build-arg VERSION=$(VERSION) -t $(IMAGE_REPO)/operator:$(VERSION) .
+	docker build --target operator --build-arg VERSION=$(VERSION) -t $(IMAGE_REPO)/ugcstack-operator:$(VERSION) .
