@@ -190,6 +190,40 @@ var _ = Describe("UGCStack lifecycle", func() {
 		}).Should(Equal(int32(1)))
 	})
 
+	It("initiates the replica set as soon as the first pod turns ready (pod watch, not a requeue)", func() {
+		ns := namespace(ctx)
+		s := newStack(ns, "podwatch")
+		Expect(k8s.Create(ctx, s)).To(Succeed())
+		Eventually(mongoReplicas(ctx, s)).Should(Equal(int32(1)))
+		pod := &corev1.Pod{
+			ObjectMeta: metav1.ObjectMeta{Name: "podwatch-mongodb-0", Namespace: ns, Labels: labels(s, componentMongoDB)},
+			Spec:       corev1.PodSpec{Containers: []corev1.Container{{Name: "mongod", Image: "mongo"}}},
+		}
+		Expect(k8s.Create(ctx, pod)).To(Succeed())
+		Eventually(func() error {
+			var st appsv1.StatefulSet
+			if err := k8s.Get(ctx, client.ObjectKey{Namespace: ns, Name: "podwatch-mongodb"}, &st); err != nil {
+				return err
+			}
+			st.Status = appsv1.StatefulSetStatus{ObservedGeneration: st.Generation, Replicas: 1, ReadyReplicas: 1, AvailableReplicas: 1}
+			return k8s.Status().Update(ctx, &st)
+		}).Should(Succeed())
+		waitingForPod := WithTransform(func(c *metav1.Condition) string {
+			if c == nil {
+				return ""
+			}
+			return c.Reason + ": " + c.Message
+		}, ContainSubstring("first member's pod"))
+		Eventually(condition(ctx, s, ugcv1.ConditionMongoDBReady)).Should(waitingForPod)
+		Consistently(condition(ctx, s, ugcv1.ConditionMongoDBReady), "1s").Should(waitingForPod)
+
+		// The next periodic requeue is 15 s away: only the pod's own event
+		// can start the initiation in time.
+		pod.Status.Conditions = []corev1.PodCondition{{Type: corev1.PodReady, Status: corev1.ConditionTrue}}
+		Expect(k8s.Status().Update(ctx, pod)).To(Succeed())
+		Eventually(fakeRSs.of(ns, "podwatch").commands, "5s").Should(ContainElement(HaveField("Kind", RSInitiate)))
+	})
+
 	DescribeTable("keeps or deletes the MongoDB volumes with the stack",
 		func(policy string, deleted bool) {
 			ns := namespace(ctx)
