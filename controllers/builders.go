@@ -181,21 +181,40 @@ func BuildAPIConfigMap(s *ugcv1.UGCStack) *corev1.ConfigMap {
 	return configMap(s, apiName(s), componentAPI, data)
 }
 
+// storeEnv is the secret environment every process of the ugc image needs:
+// the store's URI and, when configured, the Sentry DSN.
+func storeEnv(s *ugcv1.UGCStack) []corev1.EnvVar {
+	uri := &ugcv1.SecretKeyRef{Name: mongoAuthName(s), Key: "uri"}
+	if s.Spec.MongoDB.External != nil {
+		uri = &s.Spec.MongoDB.External.URISecretRef
+	}
+	env := []corev1.EnvVar{secretEnv("UGC_MONGO_URI", uri)}
+	if ref := s.Spec.API.SentryDSNSecretRef; ref != nil {
+		env = append(env, secretEnv("UGC_SENTRY_DSN", ref))
+	}
+	return env
+}
+
+// httpProbe checks path on the container's "http" port.
+func httpProbe(path string, period int32) *corev1.Probe {
+	return &corev1.Probe{
+		ProbeHandler:  corev1.ProbeHandler{HTTPGet: &corev1.HTTPGetAction{Path: path, Port: intstr.FromString("http")}},
+		PeriodSeconds: period, FailureThreshold: 3, TimeoutSeconds: 2,
+	}
+}
+
+// apiConfigEnv reads the API's ConfigMap into the environment.
+func apiConfigEnv(s *ugcv1.UGCStack) []corev1.EnvFromSource {
+	return []corev1.EnvFromSource{{ConfigMapRef: &corev1.ConfigMapEnvSource{LocalObjectReference: corev1.LocalObjectReference{Name: apiName(s)}}}}
+}
+
 // BuildAPIDeployment is the UGC API. configHash rolls the pods when the
 // ConfigMap changes.
 func BuildAPIDeployment(s *ugcv1.UGCStack, configHash string) *appsv1.Deployment {
 	a := s.Spec.API
-	env := []corev1.EnvVar{}
-	if s.Spec.MongoDB.External != nil {
-		env = append(env, secretEnv("UGC_MONGO_URI", &s.Spec.MongoDB.External.URISecretRef))
-	} else {
-		env = append(env, secretEnv("UGC_MONGO_URI", &ugcv1.SecretKeyRef{Name: mongoAuthName(s), Key: "uri"}))
-	}
+	env := storeEnv(s)
 	if a.JWT.SecretRef != nil {
 		env = append(env, secretEnv("UGC_JWT_SECRET", a.JWT.SecretRef))
-	}
-	if a.SentryDSNSecretRef != nil {
-		env = append(env, secretEnv("UGC_SENTRY_DSN", a.SentryDSNSecretRef))
 	}
 	var volumes []corev1.Volume
 	var mounts []corev1.VolumeMount
@@ -210,12 +229,6 @@ func BuildAPIDeployment(s *ugcv1.UGCStack, configHash string) *appsv1.Deployment
 		resources.Requests = corev1.ResourceList{
 			corev1.ResourceCPU:    resource.MustParse("100m"),
 			corev1.ResourceMemory: resource.MustParse("128Mi"),
-		}
-	}
-	probe := func(path string, period int32) *corev1.Probe {
-		return &corev1.Probe{
-			ProbeHandler:  corev1.ProbeHandler{HTTPGet: &corev1.HTTPGetAction{Path: path, Port: intstr.FromString("http")}},
-			PeriodSeconds: period, FailureThreshold: 3, TimeoutSeconds: 2,
 		}
 	}
 	d := &appsv1.Deployment{
@@ -236,11 +249,11 @@ func BuildAPIDeployment(s *ugcv1.UGCStack, configHash string) *appsv1.Deployment
 						Image:           a.Image,
 						Args:            []string{"serve"},
 						Ports:           []corev1.ContainerPort{{Name: "http", ContainerPort: apiPort, Protocol: corev1.ProtocolTCP}},
-						EnvFrom:         []corev1.EnvFromSource{{ConfigMapRef: &corev1.ConfigMapEnvSource{LocalObjectReference: corev1.LocalObjectReference{Name: apiName(s)}}}},
+						EnvFrom:         apiConfigEnv(s),
 						Env:             env,
 						Resources:       resources,
-						LivenessProbe:   probe("/healthz", 10),
-						ReadinessProbe:  probe("/readyz", 5),
+						LivenessProbe:   httpProbe("/healthz", 10),
+						ReadinessProbe:  httpProbe("/readyz", 5),
 						SecurityContext: restrictedSecurityContext(),
 						VolumeMounts:    mounts,
 					}},

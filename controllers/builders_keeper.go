@@ -27,10 +27,12 @@ const (
 
 func keeperName(s *ugcv1.UGCStack) string { return clickhouseName(s) + "-keeper" }
 
-// keeperEnabled: replicas of a shard need Keeper to agree on their parts.
+// keeperEnabled: as soon as there is more than one ClickHouse server, the
+// relay creates its tables ON CLUSTER, whose distributed DDL queue lives in
+// Keeper.
 func keeperEnabled(s *ugcv1.UGCStack) bool {
 	c := s.Spec.ClickHouse
-	return c.Enabled && c.External == nil && c.Replicas > 1
+	return c.Enabled && c.External == nil && clickhouseServers(s) > 1
 }
 
 func keeperHosts(s *ugcv1.UGCStack) []string {

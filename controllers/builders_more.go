@@ -96,25 +96,29 @@ func clickhouseShardName(s *ugcv1.UGCStack, shard int32) string {
 func BuildClickHouseConfigMap(s *ugcv1.UGCStack) *corev1.ConfigMap {
 	c := s.Spec.ClickHouse
 	var b strings.Builder
-	b.WriteString("<clickhouse>\n  <remote_servers>\n    <ugc>\n")
+	// The relay's tables are plain (not Replicated) MergeTree, so the
+	// Distributed table writes each row to every replica of its shard
+	// itself: internal_replication is false.
+	fmt.Fprintf(&b, "<clickhouse>\n  <remote_servers>\n    <%s>\n", clickhouseCluster)
 	for sh := int32(0); sh < c.Shards; sh++ {
-		b.WriteString("      <shard>\n        <internal_replication>true</internal_replication>\n")
+		b.WriteString("      <shard>\n        <internal_replication>false</internal_replication>\n")
 		for r := int32(0); r < c.Replicas; r++ {
-			fmt.Fprintf(&b, "        <replica><host>%s-%d.%s.%s.svc</host><port>9000</port></replica>\n",
-				clickhouseShardName(s, sh), r, clickhouseName(s), s.Namespace)
+			fmt.Fprintf(&b, "        <replica><host>%s-%d.%s.%s.svc</host><port>%d</port></replica>\n",
+				clickhouseShardName(s, sh), r, clickhouseName(s), s.Namespace, clickhousePort)
 		}
 		b.WriteString("      </shard>\n")
 	}
-	b.WriteString("    </ugc>\n  </remote_servers>\n")
+	fmt.Fprintf(&b, "    </%s>\n  </remote_servers>\n", clickhouseCluster)
 	b.WriteString(keeperClientConfig(s))
-	b.WriteString("  <macros>\n    <cluster>ugc</cluster>\n    <shard from_env=\"CLICKHOUSE_SHARD\"/>\n    <replica from_env=\"HOSTNAME\"/>\n  </macros>\n</clickhouse>\n")
+	fmt.Fprintf(&b, "  <macros>\n    <cluster>%s</cluster>\n", clickhouseCluster)
+	b.WriteString("    <shard from_env=\"CLICKHOUSE_SHARD\"/>\n    <replica from_env=\"HOSTNAME\"/>\n  </macros>\n</clickhouse>\n")
 	return configMap(s, clickhouseName(s), componentClickHouse, map[string]string{"cluster.xml": b.String()})
 }
 
 // BuildClickHouseService is the headless Service of every shard's pods.
 func BuildClickHouseService(s *ugcv1.UGCStack) *corev1.Service {
 	return headlessService(s, clickhouseName(s), componentClickHouse, false,
-		corev1.ServicePort{Name: "native", Port: 9000}, corev1.ServicePort{Name: "http", Port: 8123})
+		corev1.ServicePort{Name: "native", Port: clickhousePort}, corev1.ServicePort{Name: "http", Port: 8123})
 }
 
 // BuildClickHouseStatefulSets returns one StatefulSet per shard.
@@ -141,7 +145,7 @@ func BuildClickHouseStatefulSets(s *ugcv1.UGCStack) []*appsv1.StatefulSet {
 							Name:      "clickhouse",
 							Image:     c.Image,
 							Env:       []corev1.EnvVar{{Name: "CLICKHOUSE_SHARD", Value: fmt.Sprint(sh)}},
-							Ports:     []corev1.ContainerPort{{Name: "native", ContainerPort: 9000}, {Name: "http", ContainerPort: 8123}},
+							Ports:     []corev1.ContainerPort{{Name: "native", ContainerPort: clickhousePort}, {Name: "http", ContainerPort: 8123}},
 							Resources: c.Resources,
 							ReadinessProbe: &corev1.Probe{ProbeHandler: corev1.ProbeHandler{HTTPGet: &corev1.HTTPGetAction{
 								Path: "/ping", Port: intstr.FromString("http"),

@@ -10,6 +10,8 @@ import (
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
@@ -84,6 +86,7 @@ func TestBuildersGolden(t *testing.T) {
 			"keeper-svc":        BuildKeeperService(s),
 			"keeper-sts":        BuildKeeperStatefulSet(s),
 			"logging-setup-job": BuildLoggingSetupJob(s),
+			"relay-deployment":  BuildRelayDeployment(s),
 		}
 		for kind, obj := range objs {
 			t.Run(name+"/"+kind, func(t *testing.T) {
@@ -153,15 +156,16 @@ func TestLoggingAndGatewayUseTheShippedConfigs(t *testing.T) {
 	}
 }
 
-// TestKeeperOnlyWithReplicas: ClickHouse Keeper and the <zookeeper> section
-// exist exactly when a shard has more than one replica.
-func TestKeeperOnlyWithReplicas(t *testing.T) {
+// TestKeeperOnlyForClusters: ClickHouse Keeper and the <zookeeper> section
+// exist exactly when there is more than one managed server.
+func TestKeeperOnlyForClusters(t *testing.T) {
 	for _, tt := range []struct {
 		name     string
 		mutate   func(*ugcv1.ClickHouseSpec)
 		wantKeep bool
 	}{
-		{"one replica", func(c *ugcv1.ClickHouseSpec) { c.Replicas = 1 }, false},
+		{"one server", func(c *ugcv1.ClickHouseSpec) { c.Shards, c.Replicas = 1, 1 }, false},
+		{"two shards of one replica (ON CLUSTER needs Keeper)", func(c *ugcv1.ClickHouseSpec) { c.Replicas = 1 }, true},
 		{"two replicas", func(c *ugcv1.ClickHouseSpec) {}, true},
 		{"disabled", func(c *ugcv1.ClickHouseSpec) { c.Enabled = false }, false},
 		{"external", func(c *ugcv1.ClickHouseSpec) {
@@ -198,5 +202,34 @@ func TestLoggingSetupJobNameFollowsItsInputs(t *testing.T) {
 	s.Spec.Logging.Kibana = false
 	if BuildLoggingSetupJob(s).Name == first {
 		t.Error("dropping Kibana (no saved objects to load) kept the Job name")
+	}
+}
+
+// TestRelayFollowsClickHouse: the relay runs whenever the stack has a
+// ClickHouse, pointed at the external DSN or at every managed server, with
+// the cluster named only when there is more than one server.
+func TestRelayFollowsClickHouse(t *testing.T) {
+	env := func(d *appsv1.Deployment) map[string]corev1.EnvVar {
+		m := map[string]corev1.EnvVar{}
+		for _, e := range d.Spec.Template.Spec.Containers[0].Env {
+			m[e.Name] = e
+		}
+		return m
+	}
+	s := stacks()["production"]
+	if e := env(BuildRelayDeployment(s)); strings.Count(e["UGC_CLICKHOUSE_ADDR"].Value, ":9000") != 4 || e["UGC_CLICKHOUSE_CLUSTER"].Value != "ugc" {
+		t.Errorf("2×2 cluster: relay env %v", e)
+	}
+	s.Spec.ClickHouse.Shards, s.Spec.ClickHouse.Replicas = 1, 1
+	if e := env(BuildRelayDeployment(s)); e["UGC_CLICKHOUSE_ADDR"].Value != "prod-clickhouse-s0-0.prod-clickhouse.ugc.svc:9000" || e["UGC_CLICKHOUSE_CLUSTER"].Name != "" {
+		t.Errorf("one server: relay env %v", e)
+	}
+	s.Spec.ClickHouse.External = &ugcv1.ExternalClickHouse{DSNSecretRef: ugcv1.SecretKeyRef{Name: "ch", Key: "dsn"}}
+	if e := env(BuildRelayDeployment(s)); e["UGC_CLICKHOUSE_DSN"].ValueFrom.SecretKeyRef.Name != "ch" || e["UGC_CLICKHOUSE_ADDR"].Name != "" {
+		t.Errorf("external: relay env %v", e)
+	}
+	s.Spec.ClickHouse.External, s.Spec.ClickHouse.Enabled = nil, false
+	if d := BuildRelayDeployment(s); d != nil {
+		t.Errorf("no ClickHouse, yet a relay: %v", d.Name)
 	}
 }

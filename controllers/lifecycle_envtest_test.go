@@ -104,6 +104,15 @@ var _ = Describe("UGCStack lifecycle", func() {
 		var chCM corev1.ConfigMap
 		Expect(k8s.Get(ctx, client.ObjectKey{Namespace: ns, Name: "prune-clickhouse"}, &chCM)).To(Succeed())
 		Expect(chCM.Data["cluster.xml"]).To(ContainSubstring("<host>prune-clickhouse-keeper-2.prune-clickhouse-keeper." + ns + ".svc</host>"))
+		relayEnv := func() []corev1.EnvVar {
+			var d appsv1.Deployment
+			if err := k8s.Get(ctx, client.ObjectKey{Namespace: ns, Name: "prune-relay"}, &d); err != nil {
+				return nil
+			}
+			return d.Spec.Template.Spec.Containers[0].Env
+		}
+		Eventually(relayEnv).Should(ContainElement(corev1.EnvVar{Name: "UGC_CLICKHOUSE_CLUSTER", Value: "ugc"}),
+			"the relay creates its tables on the cluster")
 
 		By("one replica per shard, one shard: Keeper and the second shard go")
 		updateStack(ctx, s, func(s *ugcv1.UGCStack) { s.Spec.ClickHouse.Shards, s.Spec.ClickHouse.Replicas = 1, 1 })
@@ -116,6 +125,7 @@ var _ = Describe("UGCStack lifecycle", func() {
 			_ = k8s.Get(ctx, client.ObjectKey{Namespace: ns, Name: "prune-clickhouse"}, &chCM)
 			return chCM.Data["cluster.xml"]
 		}).ShouldNot(ContainSubstring("<zookeeper>"))
+		Eventually(relayEnv).ShouldNot(ContainElement(HaveField("Name", "UGC_CLICKHOUSE_CLUSTER")), "one server is no cluster")
 
 		By("gateway disabled, ClickHouse external, no autoscaling or PDB: their children go")
 		updateStack(ctx, s, func(s *ugcv1.UGCStack) {
@@ -137,7 +147,19 @@ var _ = Describe("UGCStack lifecycle", func() {
 		Expect(k8s.Get(ctx, client.ObjectKey{Namespace: ns, Name: "prune-api"}, &appsv1.Deployment{})).To(Succeed(), "the API stays")
 		Expect(k8s.Get(ctx, client.ObjectKey{Namespace: ns, Name: "prune-api"}, &corev1.Service{})).To(Succeed(), "the API stays")
 		Eventually(condition(ctx, s, ugcv1.ConditionGatewayReady)).Should(haveStatus(metav1.ConditionTrue, ugcv1.ReasonDisabled))
+		Eventually(relayEnv).Should(ContainElement(HaveField("Name", "UGC_CLICKHOUSE_DSN")), "the relay feeds the external ClickHouse")
+		Eventually(condition(ctx, s, ugcv1.ConditionClickHouseReady)).Should(haveStatus(metav1.ConditionFalse, ugcv1.ReasonProgressing),
+			"not ready until the relay runs")
+		var relay appsv1.Deployment
+		Expect(k8s.Get(ctx, client.ObjectKey{Namespace: ns, Name: "prune-relay"}, &relay)).To(Succeed())
+		relay.Status = appsv1.DeploymentStatus{ObservedGeneration: relay.Generation, Replicas: 1, UpdatedReplicas: 1, ReadyReplicas: 1, AvailableReplicas: 1}
+		Expect(k8s.Status().Update(ctx, &relay)).To(Succeed())
 		Eventually(condition(ctx, s, ugcv1.ConditionClickHouseReady)).Should(haveStatus(metav1.ConditionTrue, ugcv1.ReasonExternal))
+
+		By("no ClickHouse at all: the relay goes")
+		updateStack(ctx, s, func(s *ugcv1.UGCStack) { s.Spec.ClickHouse.External, s.Spec.ClickHouse.Enabled = nil, false })
+		Eventually(exists(ctx, ns, "prune-relay", &appsv1.Deployment{})).Should(BeFalse())
+		Eventually(condition(ctx, s, ugcv1.ConditionClickHouseReady)).Should(haveStatus(metav1.ConditionTrue, ugcv1.ReasonDisabled))
 	})
 
 	It("scales the replica set one member at a time through the primary, shrinking the StatefulSet last", func() {

@@ -247,10 +247,15 @@ func (r *UGCStackReconciler) reconcileClickHouse(ctx context.Context, s *ugcv1.U
 	if res, failed := r.applyAndPrune(ctx, s, componentClickHouse, objs...); failed {
 		return res
 	}
-	if c.External != nil {
-		return ok(ugcv1.ReasonExternal, "using the external ClickHouse")
+	relay := BuildRelayDeployment(s)
+	var relayObjs []client.Object
+	if relay != nil {
+		relayObjs = append(relayObjs, relay)
 	}
-	if !c.Enabled {
+	if res, failed := r.applyAndPrune(ctx, s, componentRelay, relayObjs...); failed {
+		return res
+	}
+	if relay == nil {
 		return ok(ugcv1.ReasonDisabled, "ClickHouse disabled")
 	}
 	for _, want := range sets {
@@ -262,7 +267,17 @@ func (r *UGCStackReconciler) reconcileClickHouse(ctx context.Context, s *ugcv1.U
 			return waiting(ugcv1.ReasonProgressing, fmt.Sprintf("StatefulSet %s: %d/%d replicas ready", st.Name, st.Status.ReadyReplicas, n))
 		}
 	}
-	msg := fmt.Sprintf("%d shard(s) × %d replica(s) ready", c.Shards, c.Replicas)
+	var rd appsv1.Deployment
+	if err := r.Get(ctx, client.ObjectKeyFromObject(relay), &rd); err != nil {
+		return notReady(ugcv1.ReasonProgressing, err.Error())
+	}
+	if ready, msg := deploymentReady(&rd); !ready {
+		return waiting(ugcv1.ReasonProgressing, "relay Deployment: "+msg)
+	}
+	if c.External != nil {
+		return ok(ugcv1.ReasonExternal, "using the external ClickHouse; relay running")
+	}
+	msg := fmt.Sprintf("%d shard(s) × %d replica(s) ready, relay running", c.Shards, c.Replicas)
 	if len(keeper) > 0 {
 		msg += fmt.Sprintf(", Keeper %d/%d", keeperNodes, keeperNodes)
 	}

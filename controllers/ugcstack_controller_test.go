@@ -73,6 +73,7 @@ var _ = Describe("UGCStack controller", func() {
 			&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "demo-mongodb-keyfile"}},
 			&appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: "demo-gateway"}},
 			&appsv1.StatefulSet{ObjectMeta: metav1.ObjectMeta{Name: "demo-clickhouse-s0"}},
+			&appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: "demo-relay"}},
 		}
 		for _, c := range children {
 			c.SetNamespace(ns)
@@ -89,7 +90,7 @@ var _ = Describe("UGCStack controller", func() {
 		Eventually(condition(ctx, s, ugcv1.ConditionReady)).Should(haveStatus(metav1.ConditionFalse, ugcv1.ReasonComponentsNotReady))
 
 		By("patching child statuses as their controllers would")
-		for _, name := range []string{"demo-api", "demo-gateway"} {
+		for _, name := range []string{"demo-api", "demo-gateway", "demo-relay"} {
 			var dep appsv1.Deployment
 			Expect(k8s.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, &dep)).To(Succeed())
 			n := ptr.Deref(dep.Spec.Replicas, 1)

@@ -189,7 +189,8 @@ type ClickHouseSpec struct {
 	// +kubebuilder:default=1
 	// +optional
 	Shards int32 `json:"shards,omitempty"`
-	// Replicas per shard; more than one adds ClickHouse Keeper.
+	// Replicas per shard. More than one server in all (shards × replicas)
+	// adds ClickHouse Keeper, which ON CLUSTER statements need.
 	// +kubebuilder:validation:Minimum=1
 	// +kubebuilder:default=1
 	// +optional

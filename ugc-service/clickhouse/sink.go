@@ -24,6 +24,24 @@ type Config struct {
 	Timeout  time.Duration
 }
 
+// ParseDSN reads a clickhouse://user:password@host:port[,host:port]/database
+// DSN (the form an external ClickHouse's Secret holds) into a Config. The
+// database defaults to "ugc".
+func ParseDSN(dsn string) (Config, error) {
+	o, err := ch.ParseDSN(dsn)
+	if err != nil {
+		return Config{}, fmt.Errorf("clickhouse: %w", err)
+	}
+	c := Config{Addr: o.Addr, Database: o.Auth.Database, User: o.Auth.Username, Password: o.Auth.Password}
+	if c.Database == "" || c.Database == "default" {
+		c.Database = "ugc"
+	}
+	if len(c.Addr) == 0 {
+		return Config{}, errors.New("clickhouse: the DSN names no host")
+	}
+	return c, nil
+}
+
 // Sink writes events into ClickHouse over the native protocol.
 type Sink struct {
 	conn     driver.Conn

@@ -39,7 +39,7 @@ type config struct {
 	SentryEnvironment string     // UGC_SENTRY_ENVIRONMENT
 	SentrySampleRate  float64    // UGC_SENTRY_SAMPLE_RATE, share of error events sent
 
-	ClickHouse clickhouse.Config // UGC_CLICKHOUSE_ADDR (comma-separated), _DATABASE, _USER, _PASSWORD, _CLUSTER
+	ClickHouse clickhouse.Config // UGC_CLICKHOUSE_ADDR (comma-separated), _DATABASE, _USER, _PASSWORD, _CLUSTER, or _DSN
 	Relay      relay.Config      // UGC_RELAY_BATCH_SIZE, UGC_RELAY_INTERVAL, UGC_OUTBOX_RETENTION_ALERT
 }
 
@@ -112,6 +112,18 @@ func loadConfig(getenv func(string) string) (config, error) {
 				break
 			}
 			c.ClickHouse.Addr = append(c.ClickHouse.Addr, a)
+		}
+	}
+	if dsn := getenv("UGC_CLICKHOUSE_DSN"); dsn != "" {
+		parsed, err := clickhouse.ParseDSN(dsn)
+		switch {
+		case err != nil:
+			bad("UGC_CLICKHOUSE_DSN: want clickhouse://user:password@host:port/database: %v", err)
+		case len(c.ClickHouse.Addr) > 0:
+			bad("UGC_CLICKHOUSE_DSN: set it or UGC_CLICKHOUSE_ADDR, not both")
+		default:
+			parsed.Cluster = c.ClickHouse.Cluster
+			c.ClickHouse = parsed
 		}
 	}
 	if err := (clickhouse.Schema{Database: c.ClickHouse.Database, Cluster: c.ClickHouse.Cluster}).Validate(); err != nil {

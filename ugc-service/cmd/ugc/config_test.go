@@ -68,6 +68,26 @@ func TestConfigAnalytics(t *testing.T) {
 	}
 }
 
+func TestConfigClickHouseDSN(t *testing.T) {
+	c, err := loadConfig(env(map[string]string{"UGC_CLICKHOUSE_DSN": "clickhouse://relay:s3cret@ch-a:9000,ch-b:9000/analytics"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ch := c.ClickHouse
+	if len(ch.Addr) != 2 || ch.Addr[0] != "ch-a:9000" || ch.User != "relay" || ch.Password != "s3cret" || ch.Database != "analytics" {
+		t.Fatalf("from the DSN: %+v", ch)
+	}
+	for _, bad := range []map[string]string{
+		{"UGC_CLICKHOUSE_DSN": "clickhouse://h:9000/ugc", "UGC_CLICKHOUSE_ADDR": "h:9000"},
+		{"UGC_CLICKHOUSE_DSN": "clickhouse://h:9000/bad-name"},
+		{"UGC_CLICKHOUSE_DSN": "::not a url"},
+	} {
+		if _, err := loadConfig(env(bad)); err == nil || !strings.Contains(err.Error(), "UGC_CLICKHOUSE") {
+			t.Errorf("%v accepted: %v", bad, err)
+		}
+	}
+}
+
 func TestVerifierConfigSources(t *testing.T) {
 	key := filepath.Join(t.TempDir(), "key.pem")
 	if err := os.WriteFile(key, []byte("-----BEGIN PUBLIC KEY-----\n-----END PUBLIC KEY-----\n"), 0o600); err != nil {
