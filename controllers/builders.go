@@ -178,6 +178,12 @@ func BuildAPIConfigMap(s *ugcv1.UGCStack) *corev1.ConfigMap {
 	if a.SentryEnvironment != "" {
 		data["UGC_SENTRY_ENVIRONMENT"] = a.SentryEnvironment
 	}
+	// The API records analytics events only for a stack with a ClickHouse,
+	// where the relay drains them.
+	data["UGC_OUTBOX"] = "off"
+	if analyticsEnabled(s) {
+		data["UGC_OUTBOX"] = "on"
+	}
 	return configMap(s, apiName(s), componentAPI, data)
 }
 

@@ -228,8 +228,14 @@ func TestRelayFollowsClickHouse(t *testing.T) {
 	if e := env(BuildRelayDeployment(s)); e["UGC_CLICKHOUSE_DSN"].ValueFrom.SecretKeyRef.Name != "ch" || e["UGC_CLICKHOUSE_ADDR"].Name != "" {
 		t.Errorf("external: relay env %v", e)
 	}
+	if got := BuildAPIConfigMap(s).Data["UGC_OUTBOX"]; got != "on" {
+		t.Errorf("with a ClickHouse the API's UGC_OUTBOX = %q, want on", got)
+	}
 	s.Spec.ClickHouse.External, s.Spec.ClickHouse.Enabled = nil, false
 	if d := BuildRelayDeployment(s); d != nil {
 		t.Errorf("no ClickHouse, yet a relay: %v", d.Name)
+	}
+	if got := BuildAPIConfigMap(s).Data["UGC_OUTBOX"]; got != "off" {
+		t.Errorf("without ClickHouse the API's UGC_OUTBOX = %q, want off: nothing would drain it", got)
 	}
 }

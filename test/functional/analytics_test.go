@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/http"
+	"os/exec"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -248,4 +249,34 @@ func (s *server) kill() {
 func (s *server) metrics(t *testing.T) string {
 	t.Helper()
 	return string(s.expect(t, 200, request{Method: "GET", Path: "/metrics"}).Body)
+}
+
+// TestOutboxFollowsAnalyticsConfig: without ClickHouse configured the API
+// keeps no outbox (nothing would drain it); UGC_OUTBOX=on records events for
+// a relay elsewhere, visible in /readyz; --relay without events is refused.
+func TestOutboxFollowsAnalyticsConfig(t *testing.T) {
+	pending := func(s *server) any {
+		ob, _ := s.expect(t, 200, request{Method: "GET", Path: "/readyz"}).JSON(t)["outbox"].(map[string]any)
+		return ob["pending"]
+	}
+	rate := func(s *server) {
+		s.expect(t, 200, request{Method: "PUT", Path: "/api/v1/films/" + uuid.NewString() + "/rating", As: newUser(t), Body: map[string]int{"score": 3}})
+	}
+	off := start(t)
+	rate(off)
+	if got := pending(off); got != 0.0 {
+		t.Fatalf("no analytics configured, yet %v events pending", got)
+	}
+	on := start(t, "UGC_OUTBOX=on")
+	rate(on)
+	if got := pending(on); got != 1.0 {
+		t.Fatalf("UGC_OUTBOX=on: %v events pending, want 1", got)
+	}
+
+	cmd := exec.Command(binary, "serve", "--relay")
+	cmd.Env = []string{"UGC_JWT_SECRET=" + secret, "UGC_CLICKHOUSE_ADDR=127.0.0.1:9", "UGC_OUTBOX=off", "UGC_DATA_DIR=" + t.TempDir()}
+	out, err := cmd.CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "UGC_OUTBOX=off") {
+		t.Fatalf("serve --relay with the outbox off: %v\n%s", err, out)
+	}
 }

@@ -108,6 +108,7 @@ type Store struct {
 	db        *mongodrv.Database
 	opTimeout time.Duration
 	txn       bool
+	noEvents  bool
 
 	ratings, summaries, reviews, votes, bookmarks, outbox *mongodrv.Collection
 }
@@ -118,6 +119,7 @@ type Option func(*config)
 type config struct {
 	opTimeout      time.Duration
 	noTransactions bool
+	noEvents       bool
 	client         *options.ClientOptions
 }
 
@@ -132,6 +134,12 @@ func WithOpTimeout(d time.Duration) Option {
 // It exists to exercise that path against a replica set.
 func WithoutTransactions() Option {
 	return func(c *config) { c.noTransactions = true }
+}
+
+// WithoutEvents makes the store record no events in its outbox: for
+// deployments without analytics, where nothing would ever drain it.
+func WithoutEvents() Option {
+	return func(c *config) { c.noEvents = true }
 }
 
 // WithClientOptions applies extra driver options after the URI, for example a
@@ -177,7 +185,7 @@ func Open(ctx context.Context, uri, database string, opts ...Option) (*Store, er
 		return nil, fmt.Errorf("mongo: connect: %w", err)
 	}
 
-	s := &Store{client: client, db: client.Database(database), opTimeout: cfg.opTimeout}
+	s := &Store{client: client, db: client.Database(database), opTimeout: cfg.opTimeout, noEvents: cfg.noEvents}
 	s.ratings = s.db.Collection(ratingsCollection)
 	s.summaries = s.db.Collection(summariesCollection)
 	s.reviews = s.db.Collection(reviewsCollection)

@@ -29,8 +29,11 @@ type eventDoc struct {
 // emit records e in the outbox. Called inside change, it commits with the
 // change's other writes in one transaction; without transactions it runs
 // after them, in order (see the package comment for what a crash between
-// them costs).
+// them costs). A store opened WithoutEvents skips it.
 func (s *Store) emit(ctx context.Context, e ugc.Event) error {
+	if s.noEvents {
+		return nil
+	}
 	d := eventDoc(e)
 	if _, err := s.outbox.InsertOne(ctx, &d); err != nil {
 		return fmt.Errorf("mongo: record %s event: %w", e.Type, err)

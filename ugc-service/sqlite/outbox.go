@@ -13,20 +13,23 @@ const (
 	outboxColumns = `id, type, user_id, film_id, review_id, score, previous_score, vote, previous_vote, occurred_at`
 
 	insertEventSQL = `INSERT INTO outbox (` + outboxColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
-	pendingSQL     = `SELECT ` + outboxColumns + ` FROM outbox ORDER BY seq LIMIT ?`
+	pendingSQL     = `SELECT ` + outboxColumns + ` FROM outbox ORDER BY id LIMIT ?`
 	deleteEventSQL = `DELETE FROM outbox WHERE id = ?`
-	outboxStatsSQL = `SELECT count(*), (SELECT occurred_at FROM outbox ORDER BY seq LIMIT 1) FROM outbox`
+	outboxStatsSQL = `SELECT count(*), (SELECT occurred_at FROM outbox ORDER BY id LIMIT 1) FROM outbox`
 )
 
 // emit records e in the outbox as part of t: the event commits, or is
-// undone, with the change it describes.
+// undone, with the change it describes. A store opened WithoutEvents skips it.
 func (t *tx) emit(e ugc.Event) error {
+	if t.noEvents {
+		return nil
+	}
 	_, err := t.exec(insertEventSQL, e.ID, string(e.Type), e.UserID, e.FilmID, e.ReviewID,
 		e.Score, e.PreviousScore, string(e.Vote), string(e.PreviousVote), e.OccurredAt.UnixMilli())
 	return err
 }
 
-// PendingEvents returns up to limit unrelayed events in commit order.
+// PendingEvents returns up to limit unrelayed events, oldest first.
 func (s *Store) PendingEvents(ctx context.Context, limit int) ([]ugc.Event, error) {
 	if limit < 1 {
 		return nil, ugc.Errorf(ugc.EINVALID, "limit must be at least 1, got %d", limit)

@@ -84,12 +84,12 @@ CREATE TABLE bookmarks (
 CREATE INDEX bookmarks_user_created ON bookmarks (user_id, created_at DESC, film_id DESC);
 `, `
 -- The events of every change, inserted in the change's transaction and
--- deleted once relayed, so the table holds only the backlog. seq is the rowid:
--- a new row always gets one more than the largest present, and the single
--- writer commits in that order, so ORDER BY seq is commit order.
+-- deleted once relayed, so the table holds only the backlog. Keyed by the
+-- event's UUIDv7 alone (one B-tree to write per event): ids increase within
+-- the process, so rows append at the end and ORDER BY id is the order in
+-- which events were made.
 CREATE TABLE outbox (
-	seq            INTEGER PRIMARY KEY,
-	id             TEXT    NOT NULL UNIQUE,
+	id             TEXT    PRIMARY KEY,
 	type           TEXT    NOT NULL,
 	user_id        TEXT    NOT NULL,
 	film_id        TEXT    NOT NULL,
@@ -99,7 +99,7 @@ CREATE TABLE outbox (
 	vote           TEXT    NOT NULL,
 	previous_vote  TEXT    NOT NULL,
 	occurred_at    INTEGER NOT NULL
-);
+) WITHOUT ROWID;
 `}
 
 // Migrate applies the migrations the database has not seen yet, each with the

@@ -55,6 +55,7 @@ type Store struct {
 	rs stmts   // readQueries, prepared on r
 
 	summaries *summaryCache
+	noEvents  bool               // WithoutEvents: the outbox stays empty
 	stop      context.CancelFunc // ends the background goroutine
 	done      chan struct{}      // closed when it has ended
 
@@ -67,9 +68,16 @@ type Store struct {
 // 30 MB, every film of a large catalogue.
 const summaryCacheSize = 200_000
 
+// Option configures Open.
+type Option func(*Store)
+
+// WithoutEvents makes the store record no events in its outbox: for
+// deployments without analytics, where nothing would ever drain it.
+func WithoutEvents() Option { return func(s *Store) { s.noEvents = true } }
+
 // Open opens (creating if needed) the database in dir and migrates it to the
 // current schema.
-func Open(ctx context.Context, dir string) (*Store, error) {
+func Open(ctx context.Context, dir string, opts ...Option) (*Store, error) {
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return nil, fmt.Errorf("sqlite: open: %w", err)
 	}
@@ -128,6 +136,9 @@ func Open(ctx context.Context, dir string) (*Store, error) {
 	s := &Store{
 		w: w, r: r, cp: cp, summaries: newSummaryCache(summaryCacheSize), done: make(chan struct{}),
 		writes: make(chan writeReq), quit: make(chan struct{}), writerDone: make(chan struct{}),
+	}
+	for _, o := range opts {
+		o(s)
 	}
 	go s.writeLoop()
 	// Migrate first: it is the writer's first use, so it also creates the
@@ -236,9 +247,10 @@ func (st stmts) close() error {
 
 // tx is a write transaction that runs the writer's prepared statements.
 type tx struct {
-	ctx context.Context
-	tx  *sql.Tx
-	st  stmts
+	ctx      context.Context
+	tx       *sql.Tx
+	st       stmts
+	noEvents bool
 }
 
 func (t *tx) exec(query string, args ...any) (sql.Result, error) {

@@ -241,3 +241,30 @@ func TestWritesAfterCloseFail(t *testing.T) {
 		t.Fatal("a write after Close succeeded")
 	}
 }
+
+// TestWithoutEvents: a store for a deployment without analytics records no
+// events, and its changes work as ever.
+func TestWithoutEvents(t *testing.T) {
+	s, err := sqlite.Open(t.Context(), t.TempDir(), sqlite.WithoutEvents())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	user, film := uuid.New(), uuid.New()
+	if _, err := s.SetRating(t.Context(), user, film, 9); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := s.AddBookmark(t.Context(), user, film); err != nil {
+		t.Fatal(err)
+	}
+	st, err := s.OutboxStats(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Pending != 0 {
+		t.Fatalf("%d events recorded by a store opened WithoutEvents", st.Pending)
+	}
+	if sum, err := s.FilmSummary(t.Context(), film); err != nil || sum.Count != 1 {
+		t.Fatalf("summary %+v, %v", sum, err)
+	}
+}

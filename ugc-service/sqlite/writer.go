@@ -85,14 +85,14 @@ func (s *Store) commit(batch []writeReq) {
 	}
 	if len(batch) == 1 {
 		// Nothing to isolate from: no savepoint.
-		errs[0] = batch[0].run(sqlTx, s.ws)
+		errs[0] = batch[0].run(sqlTx, s.ws, s.noEvents)
 		if errs[0] != nil {
 			errs[0] = errors.Join(errs[0], ignoreDone(sqlTx.Rollback()))
 			return
 		}
 	} else {
 		for i, r := range batch {
-			errs[i] = savepoint(sqlTx, func() error { return r.run(sqlTx, s.ws) })
+			errs[i] = savepoint(sqlTx, func() error { return r.run(sqlTx, s.ws, s.noEvents) })
 		}
 	}
 	if err := sqlTx.Commit(); err != nil {
@@ -105,11 +105,11 @@ func (s *Store) commit(batch []writeReq) {
 }
 
 // run executes the caller's function, unless the caller has already left.
-func (r writeReq) run(sqlTx *sql.Tx, st stmts) error {
+func (r writeReq) run(sqlTx *sql.Tx, st stmts, noEvents bool) error {
 	if err := r.ctx.Err(); err != nil {
 		return err
 	}
-	return r.fn(&tx{ctx: r.ctx, tx: sqlTx, st: st})
+	return r.fn(&tx{ctx: r.ctx, tx: sqlTx, st: st, noEvents: noEvents})
 }
 
 // savepoint runs fn inside a savepoint, undoing only fn's changes when it

@@ -41,6 +41,10 @@ type config struct {
 
 	ClickHouse clickhouse.Config // UGC_CLICKHOUSE_ADDR (comma-separated), _DATABASE, _USER, _PASSWORD, _CLUSTER, or _DSN
 	Relay      relay.Config      // UGC_RELAY_BATCH_SIZE, UGC_RELAY_INTERVAL, UGC_OUTBOX_RETENTION_ALERT
+	// Outbox records every change's event for the relay (UGC_OUTBOX, on or
+	// off; on by default exactly when ClickHouse is configured), so that a
+	// deployment without analytics keeps no queue that nothing drains.
+	Outbox bool
 }
 
 // minSecretLen keeps HS256 secrets out of brute-force range (RFC 7518 asks
@@ -125,6 +129,14 @@ func loadConfig(getenv func(string) string) (config, error) {
 			parsed.Cluster = c.ClickHouse.Cluster
 			c.ClickHouse = parsed
 		}
+	}
+	switch v := getenv("UGC_OUTBOX"); v {
+	case "":
+		c.Outbox = len(c.ClickHouse.Addr) > 0
+	case "on", "off":
+		c.Outbox = v == "on"
+	default:
+		bad("UGC_OUTBOX: want on or off, got %q", v)
 	}
 	if err := (clickhouse.Schema{Database: c.ClickHouse.Database, Cluster: c.ClickHouse.Cluster}).Validate(); err != nil {
 		bad("UGC_CLICKHOUSE_DATABASE / UGC_CLICKHOUSE_CLUSTER: %v", err)

@@ -33,7 +33,7 @@ func TestConfigListsEveryProblem(t *testing.T) {
 		"UGC_STORE_TIMEOUT": "soon", "UGC_SHUTDOWN_TIMEOUT": "0s", "UGC_SENTRY_SAMPLE_RATE": "2",
 		"UGC_SENTRY_DSN": "nope", "UGC_JWT_SECRET": "short",
 		"UGC_CLICKHOUSE_ADDR": "ch:9000,nohost", "UGC_CLICKHOUSE_DATABASE": "ugc; DROP", "UGC_RELAY_BATCH_SIZE": "0",
-		"UGC_RELAY_INTERVAL": "-1s", "UGC_OUTBOX_RETENTION_ALERT": "forever",
+		"UGC_RELAY_INTERVAL": "-1s", "UGC_OUTBOX_RETENTION_ALERT": "forever", "UGC_OUTBOX": "maybe",
 	}))
 	if err == nil {
 		t.Fatal("accepted")
@@ -42,7 +42,7 @@ func TestConfigListsEveryProblem(t *testing.T) {
 		"UGC_HTTP_ADDR", "UGC_PPROF_ADDR", "UGC_MONGO_URI", "UGC_LOG_LEVEL", "UGC_STORE_TIMEOUT",
 		"UGC_SHUTDOWN_TIMEOUT", "UGC_SENTRY_SAMPLE_RATE", "UGC_SENTRY_DSN", "UGC_JWT_SECRET",
 		"UGC_CLICKHOUSE_ADDR", "UGC_CLICKHOUSE_DATABASE", "UGC_RELAY_BATCH_SIZE", "UGC_RELAY_INTERVAL",
-		"UGC_OUTBOX_RETENTION_ALERT",
+		"UGC_OUTBOX_RETENTION_ALERT", "UGC_OUTBOX:",
 	} {
 		if !strings.Contains(err.Error(), v) {
 			t.Errorf("error does not name %s:\n%v", v, err)
@@ -65,6 +65,22 @@ func TestConfigAnalytics(t *testing.T) {
 	}
 	if err := r.Validate(); err != nil {
 		t.Fatal(err)
+	}
+	if !c.Outbox {
+		t.Error("ClickHouse configured, yet the outbox is off by default")
+	}
+	for _, tt := range []struct {
+		env  map[string]string
+		want bool
+	}{
+		{nil, false},
+		{map[string]string{"UGC_OUTBOX": "on"}, true},
+		{map[string]string{"UGC_CLICKHOUSE_DSN": "clickhouse://ch:9000/ugc", "UGC_OUTBOX": "off"}, false},
+	} {
+		c, err := loadConfig(env(tt.env))
+		if err != nil || c.Outbox != tt.want {
+			t.Errorf("%v: outbox %v (%v), want %v", tt.env, c.Outbox, err, tt.want)
+		}
 	}
 }
 

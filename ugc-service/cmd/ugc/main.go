@@ -105,11 +105,20 @@ func openStore(ctx context.Context, cfg config) (ugc.Store, string, error) {
 	)
 	if cfg.MongoURI != "" {
 		desc = "mongodb database " + cfg.MongoDatabase
-		s, err = mongo.Open(ctx, cfg.MongoURI, cfg.MongoDatabase, mongo.WithOpTimeout(cfg.StoreTimeout))
+		opts := []mongo.Option{mongo.WithOpTimeout(cfg.StoreTimeout)}
+		if !cfg.Outbox {
+			opts = append(opts, mongo.WithoutEvents())
+		}
+		s, err = mongo.Open(ctx, cfg.MongoURI, cfg.MongoDatabase, opts...)
 	} else {
 		desc = "sqlite in " + cfg.DataDir
-		s, err = sqlite.Open(ctx, cfg.DataDir)
+		var opts []sqlite.Option
+		if !cfg.Outbox {
+			opts = append(opts, sqlite.WithoutEvents())
+		}
+		s, err = sqlite.Open(ctx, cfg.DataDir, opts...)
 	}
+
 	if err != nil {
 		return nil, desc, fmt.Errorf("open %s: %w", desc, err)
 	}
@@ -154,6 +163,9 @@ func serve(ctx context.Context, cfg config, args []string, stdout io.Writer) err
 	withRelay := fs.Bool("relay", false, "also relay the store's events to ClickHouse (UGC_CLICKHOUSE_ADDR)")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *withRelay && !cfg.Outbox {
+		return errors.New("serve --relay with UGC_OUTBOX=off: the store would record nothing to relay")
 	}
 	logOut := ecslog.NewBufferedWriter(stdout, 64<<10, 100*time.Millisecond)
 	defer logOut.Close() // the log itself is what failed
@@ -236,7 +248,14 @@ func serve(ctx context.Context, cfg config, args []string, stdout io.Writer) err
 	}
 
 	url := "http://" + ln.Addr().String()
-	logger.Info(fmt.Sprintf("UGC API ready on %s (store: %s); get a token with: make token, or ugc token --sub <user-uuid>", url, desc),
+	analytics := "off (no ClickHouse configured)"
+	switch {
+	case *withRelay:
+		analytics = "relayed to ClickHouse by this process"
+	case cfg.Outbox:
+		analytics = "recorded in the outbox for `ugc relay`"
+	}
+	logger.Info(fmt.Sprintf("UGC API ready on %s (store: %s; analytics events: %s); get a token with: make token, or ugc token --sub <user-uuid>", url, desc, analytics),
 		"url.full", url, "service.version", release)
 
 	select {
