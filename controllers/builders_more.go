@@ -103,8 +103,10 @@ func BuildClickHouseConfigMap(s *ugcv1.UGCStack) *corev1.ConfigMap {
 	for sh := int32(0); sh < c.Shards; sh++ {
 		b.WriteString("      <shard>\n        <internal_replication>false</internal_replication>\n")
 		for r := int32(0); r < c.Replicas; r++ {
-			fmt.Fprintf(&b, "        <replica><host>%s-%d.%s.%s.svc</host><port>%d</port></replica>\n",
-				clickhouseShardName(s, sh), r, clickhouseName(s), s.Namespace, clickhousePort)
+			// Servers query each other as the generated user, whose
+			// password each reads from its own environment.
+			fmt.Fprintf(&b, "        <replica><host>%s-%d.%s.%s.svc</host><port>%d</port><user>%s</user><password from_env=\"CLICKHOUSE_PASSWORD\"/></replica>\n",
+				clickhouseShardName(s, sh), r, clickhouseName(s), s.Namespace, clickhousePort, clickhouseUser)
 		}
 		b.WriteString("      </shard>\n")
 	}
@@ -142,9 +144,14 @@ func BuildClickHouseStatefulSets(s *ugcv1.UGCStack) []*appsv1.StatefulSet {
 					Spec: corev1.PodSpec{
 						AutomountServiceAccountToken: ptr.To(false),
 						Containers: []corev1.Container{{
-							Name:      "clickhouse",
-							Image:     c.Image,
-							Env:       []corev1.EnvVar{{Name: "CLICKHOUSE_SHARD", Value: fmt.Sprint(sh)}},
+							Name:  "clickhouse",
+							Image: c.Image,
+							Env: []corev1.EnvVar{
+								{Name: "CLICKHOUSE_SHARD", Value: fmt.Sprint(sh)},
+								// The image's entrypoint creates this user in place of "default".
+								{Name: "CLICKHOUSE_USER", Value: clickhouseUser},
+								clickhousePasswordEnv(s, "CLICKHOUSE_PASSWORD"),
+							},
 							Ports:     []corev1.ContainerPort{{Name: "native", ContainerPort: clickhousePort}, {Name: "http", ContainerPort: 8123}},
 							Resources: c.Resources,
 							ReadinessProbe: &corev1.Probe{ProbeHandler: corev1.ProbeHandler{HTTPGet: &corev1.HTTPGetAction{

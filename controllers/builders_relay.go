@@ -16,12 +16,33 @@ import (
 const (
 	componentRelay = "relay"
 	clickhousePort = 9000
+	// clickhouseUser is the account the managed ClickHouse creates from its
+	// generated Secret; the official image refuses network logins of
+	// "default" without a password.
+	clickhouseUser = "ugc"
 	// clickhouseCluster is the cluster name in remote_servers, which the
 	// relay creates its tables ON.
 	clickhouseCluster = "ugc"
 )
 
-func relayName(s *ugcv1.UGCStack) string { return s.Name + "-relay" }
+func relayName(s *ugcv1.UGCStack) string          { return s.Name + "-relay" }
+func clickhouseAuthName(s *ugcv1.UGCStack) string { return clickhouseName(s) + "-auth" }
+
+// BuildClickHouseAuthSecret holds the managed ClickHouse's credentials,
+// generated once.
+func BuildClickHouseAuthSecret(s *ugcv1.UGCStack, password string) *corev1.Secret {
+	return &corev1.Secret{
+		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "Secret"},
+		ObjectMeta: objectMeta(s, clickhouseAuthName(s), componentClickHouse),
+		Type:       corev1.SecretTypeOpaque,
+		StringData: map[string]string{"username": clickhouseUser, "password": password},
+	}
+}
+
+// clickhousePasswordEnv reads the managed ClickHouse's password into name.
+func clickhousePasswordEnv(s *ugcv1.UGCStack, name string) corev1.EnvVar {
+	return secretEnv(name, &ugcv1.SecretKeyRef{Name: clickhouseAuthName(s), Key: "password"})
+}
 
 // analyticsEnabled: the stack has a ClickHouse, managed or external, for the
 // relay to feed.
@@ -50,7 +71,11 @@ func clickhouseEnv(s *ugcv1.UGCStack) []corev1.EnvVar {
 			addrs = append(addrs, fmt.Sprintf("%s-%d.%s.%s.svc:%d", clickhouseShardName(s, sh), r, clickhouseName(s), s.Namespace, clickhousePort))
 		}
 	}
-	env := []corev1.EnvVar{{Name: "UGC_CLICKHOUSE_ADDR", Value: strings.Join(addrs, ",")}}
+	env := []corev1.EnvVar{
+		{Name: "UGC_CLICKHOUSE_ADDR", Value: strings.Join(addrs, ",")},
+		{Name: "UGC_CLICKHOUSE_USER", Value: clickhouseUser},
+		clickhousePasswordEnv(s, "UGC_CLICKHOUSE_PASSWORD"),
+	}
 	if clickhouseServers(s) > 1 {
 		env = append(env, corev1.EnvVar{Name: "UGC_CLICKHOUSE_CLUSTER", Value: clickhouseCluster})
 	}

@@ -87,6 +87,7 @@ func TestBuildersGolden(t *testing.T) {
 			"keeper-sts":        BuildKeeperStatefulSet(s),
 			"logging-setup-job": BuildLoggingSetupJob(s),
 			"relay-deployment":  BuildRelayDeployment(s),
+			"clickhouse-auth":   BuildClickHouseAuthSecret(s, "PASSWORD"),
 		}
 		for kind, obj := range objs {
 			t.Run(name+"/"+kind, func(t *testing.T) {

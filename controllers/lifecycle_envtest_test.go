@@ -134,10 +134,11 @@ var _ = Describe("UGCStack lifecycle", func() {
 			s.Spec.API.Autoscaling, s.Spec.API.PodDisruptionBudget = nil, nil
 		})
 		gone := map[string][]client.Object{
-			"prune-gateway":       {&appsv1.Deployment{}, &corev1.Service{}, &corev1.ConfigMap{}},
-			"prune-clickhouse-s0": {&appsv1.StatefulSet{}},
-			"prune-clickhouse":    {&corev1.Service{}, &corev1.ConfigMap{}},
-			"prune-api":           {&autoscalingv2.HorizontalPodAutoscaler{}, &policyv1.PodDisruptionBudget{}},
+			"prune-gateway":         {&appsv1.Deployment{}, &corev1.Service{}, &corev1.ConfigMap{}},
+			"prune-clickhouse-s0":   {&appsv1.StatefulSet{}},
+			"prune-clickhouse":      {&corev1.Service{}, &corev1.ConfigMap{}},
+			"prune-clickhouse-auth": {&corev1.Secret{}},
+			"prune-api":             {&autoscalingv2.HorizontalPodAutoscaler{}, &policyv1.PodDisruptionBudget{}},
 		}
 		for name, objs := range gone {
 			for _, obj := range objs {

@@ -231,8 +231,13 @@ func (r *UGCStackReconciler) reconcileClickHouse(ctx context.Context, s *ugcv1.U
 	var sets []*appsv1.StatefulSet
 	var objs, keeper []client.Object
 	if c.Enabled && c.External == nil {
+		auth, err := r.ensureSecret(ctx, s, BuildClickHouseAuthSecret(s, randomString(24)))
+		if err != nil {
+			return notReady(ugcv1.ReasonApplyFailed, err.Error())
+		}
 		sets = BuildClickHouseStatefulSets(s)
-		objs = []client.Object{BuildClickHouseConfigMap(s), BuildClickHouseService(s)}
+		// Applied again as it is, so that pruning sees it as wanted.
+		objs = []client.Object{BuildClickHouseAuthSecret(s, string(auth["password"])), BuildClickHouseConfigMap(s), BuildClickHouseService(s)}
 		for _, st := range sets {
 			objs = append(objs, st)
 		}

@@ -74,6 +74,7 @@ var _ = Describe("UGCStack controller", func() {
 			&appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: "demo-gateway"}},
 			&appsv1.StatefulSet{ObjectMeta: metav1.ObjectMeta{Name: "demo-clickhouse-s0"}},
 			&appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: "demo-relay"}},
+			&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "demo-clickhouse-auth"}},
 		}
 		for _, c := range children {
 			c.SetNamespace(ns)
