@@ -25,6 +25,7 @@ import (
 
 	ugcv1 "github.com/ugcstack/ugcstack/api/v1alpha1"
 	ugc "github.com/ugcstack/ugcstack/ugc-service"
+	"github.com/ugcstack/ugcstack/ugc-service/clickhouse"
 	"github.com/ugcstack/ugcstack/ugc-service/jwt"
 )
 
@@ -51,7 +52,7 @@ var eckKinds = []schema.GroupVersionKind{
 
 const jwtSecretName = "e2e-jwt"
 
-func newStack(ns, name, deletePolicy string, logging bool) *ugcv1.UGCStack {
+func newStack(ns, name, deletePolicy string, logging, analytics bool) *ugcv1.UGCStack {
 	return &ugcv1.UGCStack{
 		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns},
 		Spec: ugcv1.UGCStackSpec{
@@ -69,6 +70,10 @@ func newStack(ns, name, deletePolicy string, logging bool) *ugcv1.UGCStack {
 				Enabled:              logging,
 				ElasticsearchStorage: ugcv1.StorageSpec{Size: resource.MustParse("2Gi")},
 			},
+			ClickHouse: ugcv1.ClickHouseSpec{
+				Enabled: analytics,
+				Storage: ugcv1.StorageSpec{Size: resource.MustParse("1Gi")},
+			},
 		},
 	}
 }
@@ -82,6 +87,8 @@ var _ = Describe("A UGCStack", Ordered, func() {
 		stack, doomed *ugcv1.UGCStack
 		// The request whose access line must reach Elasticsearch.
 		loggedRequestID, loggedPath string
+		// The film whose changes must reach ClickHouse.
+		ratedFilm string
 	)
 
 	BeforeAll(func(ctx SpecContext) {
@@ -107,8 +114,8 @@ var _ = Describe("A UGCStack", Ordered, func() {
 			Data:       map[string][]byte{"secret": []byte(rand.String(48))},
 		})).To(Succeed())
 
-		stack = newStack(ns, "e2e", "Retain", withECK)
-		doomed = newStack(ns, "e2e-del", "Delete", false)
+		stack = newStack(ns, "e2e", "Retain", withECK, true)
+		doomed = newStack(ns, "e2e-del", "Delete", false, false)
 		Expect(k8s.Create(ctx, stack)).To(Succeed())
 		Expect(k8s.Create(ctx, doomed)).To(Succeed())
 	})
@@ -119,6 +126,9 @@ var _ = Describe("A UGCStack", Ordered, func() {
 			want := []string{ugcv1.ConditionAPIReady, ugcv1.ConditionMongoDBReady}
 			if s.Spec.Logging.Enabled {
 				want = append(want, ugcv1.ConditionLoggingReady)
+			}
+			if s.Spec.ClickHouse.Enabled {
+				want = append(want, ugcv1.ConditionClickHouseReady)
 			}
 			for _, c := range want {
 				Expect(meta.IsStatusConditionTrue(got.Status.Conditions, c)).To(BeTrue(), "%s of %s: %s", c, s.Name, describe(got.Status.Conditions))
@@ -139,6 +149,7 @@ var _ = Describe("A UGCStack", Ordered, func() {
 		alice, bob := uuid.New(), uuid.New()
 		aliceToken, bobToken := mint(secret, alice), mint(secret, bob)
 		film := uuid.NewString()
+		ratedFilm = film
 
 		var rating ugc.Rating
 		api.expect(ctx, http.MethodPut, "/api/v1/films/"+film+"/rating", aliceToken, map[string]any{"score": 8}, http.StatusOK, &rating)
@@ -184,6 +195,49 @@ var _ = Describe("A UGCStack", Ordered, func() {
 		Expect(summary.Likes).To(Equal(int64(1)), "one 10")
 		Expect(summary.Dislikes).To(Equal(int64(0)))
 	}, SpecTimeout(3*time.Minute))
+
+	It("relays each change to ClickHouse once, through the outbox and the relay", func(ctx SpecContext) {
+		Expect(ratedFilm).NotTo(BeEmpty(), "the API spec did not run")
+		fwd, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		addr, err := forwardService(fwd, ns, stack.Name+"-api", 80)
+		Expect(err).NotTo(HaveOccurred())
+		api := &apiClient{base: "http://" + addr}
+		Eventually(func(g Gomega) {
+			var ready struct {
+				Outbox *ugc.OutboxStats `json:"outbox"`
+			}
+			api.expect(ctx, http.MethodGet, "/readyz", "", nil, http.StatusOK, &ready)
+			g.Expect(ready.Outbox).NotTo(BeNil(), "/readyz reports no outbox")
+			g.Expect(ready.Outbox.Pending).To(BeZero(), "events still waiting for the relay")
+		}).WithContext(ctx).WithTimeout(3 * time.Minute).WithPolling(5 * time.Second).Should(Succeed())
+
+		var auth corev1.Secret
+		Expect(k8s.Get(ctx, client.ObjectKey{Namespace: ns, Name: stack.Name + "-clickhouse-auth"}, &auth)).To(Succeed())
+		chAddr, err := forwardService(fwd, ns, stack.Name+"-clickhouse", 9000)
+		Expect(err).NotTo(HaveOccurred())
+		sink, err := clickhouse.Open(clickhouse.Config{
+			Addr: []string{chAddr}, Database: "ugc", User: string(auth.Data["username"]), Password: string(auth.Data["password"]),
+		})
+		Expect(err).NotTo(HaveOccurred())
+		defer sink.Close()
+		rows, err := sink.Query(ctx, `SELECT type, count() FROM ugc.ugc_events FINAL WHERE film_id = ? GROUP BY type`, uuid.MustParse(ratedFilm))
+		Expect(err).NotTo(HaveOccurred())
+		defer rows.Close()
+		got := map[string]uint64{}
+		for rows.Next() {
+			var typ string
+			var n uint64
+			Expect(rows.Scan(&typ, &n)).To(Succeed())
+			got[typ] = n
+		}
+		Expect(rows.Err()).NotTo(HaveOccurred())
+		// Two ratings, the review, one vote (the refused self-vote and the
+		// repeated bookmark change nothing), one bookmark.
+		Expect(got).To(Equal(map[string]uint64{
+			"rating_set": 2, "review_created": 1, "review_vote_set": 1, "bookmark_added": 1,
+		}))
+	}, SpecTimeout(5*time.Minute))
 
 	It("ships the API's JSON access lines to Elasticsearch (ugc-logs-*)", func(ctx SpecContext) {
 		if !withECK {
