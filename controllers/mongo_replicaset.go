@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
@@ -105,8 +106,9 @@ func (m *mongoRS) stateFrom(ctx context.Context, host string) (RSState, error) {
 	var status struct {
 		Members []struct {
 			Name     string  `bson:"name"`
-			StateStr string  `bson:"stateStr"`
-			Health   float64 `bson:"health"`
+			StateStr   string    `bson:"stateStr"`
+			Health     float64   `bson:"health"`
+			OptimeDate time.Time `bson:"optimeDate"`
 		} `bson:"members"`
 	}
 	if err := m.run(ctx, host, bson.D{{Key: "replSetGetStatus", Value: 1}}, &status); err != nil {
@@ -117,7 +119,7 @@ func (m *mongoRS) stateFrom(ctx context.Context, host string) (RSState, error) {
 	}
 	st := RSState{Initialized: true}
 	for _, mm := range status.Members {
-		st.Status = append(st.Status, RSMemberStatus{Host: mm.Name, State: mm.StateStr, Healthy: mm.Health == 1})
+		st.Status = append(st.Status, RSMemberStatus{Host: mm.Name, State: mm.StateStr, Healthy: mm.Health == 1, Optime: mm.OptimeDate})
 	}
 	var cfg struct {
 		Config RSConfig `bson:"config"`

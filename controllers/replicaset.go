@@ -4,10 +4,17 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"time"
 )
 
 // MaxVotingMembers is MongoDB's limit on voting members in a replica set.
 const MaxVotingMembers = 7
+
+// MaxCatchUpLag is how far behind the primary's last write a SECONDARY may
+// be before Plan waits for it: a member that has just finished its initial
+// sync reports SECONDARY while still replaying the oplog, and a reconfig
+// that counts on its vote (or removes another) must wait until it has.
+const MaxCatchUpLag = 10 * time.Second
 
 // RSMember is one member of a replica-set configuration. Extra keeps the
 // fields the planner does not decide (hidden, tags, ...) so a reconfig sends
@@ -35,6 +42,9 @@ type RSMemberStatus struct {
 	Host    string
 	State   string // PRIMARY, SECONDARY, STARTUP2, RECOVERING, ...
 	Healthy bool
+	// Optime is the time of the last operation the member applied
+	// (optimeDate); zero when not reported.
+	Optime time.Time
 }
 
 // RSState is what the controller observed of the replica set.
@@ -101,9 +111,10 @@ func Plan(name string, st RSState, desired []string, ready map[string]bool) RSAc
 		}}
 	}
 	var primary string
+	var primaryOptime time.Time
 	for _, m := range st.Status {
 		if m.State == "PRIMARY" && m.Healthy {
-			primary = m.Host
+			primary, primaryOptime = m.Host, m.Optime
 		}
 	}
 	if primary == "" {
@@ -112,6 +123,9 @@ func Plan(name string, st RSState, desired []string, ready map[string]bool) RSAc
 	for _, m := range st.Status {
 		if !m.Healthy || (m.State != "PRIMARY" && m.State != "SECONDARY") {
 			return RSAction{Kind: RSWait, Reason: fmt.Sprintf("member %s is %s: waiting for it to catch up", m.Host, m.State)}
+		}
+		if lag := primaryOptime.Sub(m.Optime); !m.Optime.IsZero() && !primaryOptime.IsZero() && lag > MaxCatchUpLag {
+			return RSAction{Kind: RSWait, Reason: fmt.Sprintf("member %s is %s behind the primary: waiting for it to catch up", m.Host, lag.Round(time.Second))}
 		}
 	}
 	cfg := st.Config

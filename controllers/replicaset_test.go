@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 func hosts(n int) []string {
@@ -44,6 +45,16 @@ func TestPlan(t *testing.T) {
 	lostPrimary.Status[0] = RSMemberStatus{Host: hosts(1)[0], State: "(not reachable/healthy)", Healthy: false}
 	catchingUp := healthy(3)
 	catchingUp.Status[2].State = "STARTUP2"
+	lagging := healthy(3)
+	now := time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC)
+	for i := range lagging.Status {
+		lagging.Status[i].Optime = now
+	}
+	lagging.Status[2].Optime = now.Add(-time.Minute)
+	slightlyBehind := healthy(3)
+	for i := range slightlyBehind.Status {
+		slightlyBehind.Status[i].Optime = now.Add(-time.Duration(i) * time.Second)
+	}
 	primaryLast := healthy(3)
 	primaryLast.Status[0].State, primaryLast.Status[2].State = "SECONDARY", "PRIMARY"
 	sevenVoters := healthy(7)
@@ -76,6 +87,8 @@ func TestPlan(t *testing.T) {
 		{"member added while m-2 is primary: sent to m-2", primaryLast, hosts(5), readyAll(hosts(5)), RSReconfig, 4, 4, "adding m-3", "m-2:27017"},
 		{"member added but its pod not ready", healthy(1), hosts(3), readyAll(hosts(1)), RSWait, 0, 0, "m-1", ""},
 		{"new member still catching up", catchingUp, hosts(5), readyAll(hosts(5)), RSWait, 0, 0, "catch up", ""},
+		{"secondary a minute behind the primary", lagging, hosts(5), readyAll(hosts(5)), RSWait, 0, 0, "1m0s behind", ""},
+		{"secondaries seconds behind: caught up", slightlyBehind, hosts(5), readyAll(hosts(5)), RSReconfig, 4, 4, "adding m-3", "m-0:27017"},
 		{"member removed: highest first, one at a time", healthy(5), hosts(3), readyAll(hosts(5)), RSReconfig, 4, 4, "removing m-4", "m-0:27017"},
 		{"primary among those to remove: the others go first", primaryLast, hosts(1), readyAll(hosts(3)), RSReconfig, 2, 2, "removing m-1", "m-2:27017"},
 		{"primary to be removed: stepped down first", onlyPrimaryToRemove, hosts(1), readyAll(hosts(2)), RSStepDown, 0, 0, "stepping down m-1", "m-1:27017"},
