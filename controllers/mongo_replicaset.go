@@ -105,7 +105,7 @@ func (m *mongoRS) GetState(ctx context.Context) (RSState, error) {
 func (m *mongoRS) stateFrom(ctx context.Context, host string) (RSState, error) {
 	var status struct {
 		Members []struct {
-			Name     string  `bson:"name"`
+			Name       string    `bson:"name"`
 			StateStr   string    `bson:"stateStr"`
 			Health     float64   `bson:"health"`
 			OptimeDate time.Time `bson:"optimeDate"`
