@@ -13,8 +13,10 @@ $(BIN)/actionlint: tools/actionlint/go.mod
 lint: lint-go lint-actions ## golangci-lint (with gofumpt and goimports), actionlint, and helm lint when the chart exists.
 
 .PHONY: lint-go
-lint-go: $(BIN)/golangci-lint ## golangci-lint over the product module.
+lint-go: $(BIN)/golangci-lint ## golangci-lint over every Go module: the product, the storage research, the FerretDB wire tests.
 	$(BIN)/golangci-lint run ./...
+	cd research && $(BIN)/golangci-lint run ./...
+	cd test/ferretdb && GOFLAGS=-mod=mod $(BIN)/golangci-lint run --build-tags ferretdb_no_postgresql ./...
 
 .PHONY: lint-actions
 lint-actions: $(BIN)/actionlint ## actionlint over .github/workflows.

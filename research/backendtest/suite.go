@@ -44,8 +44,10 @@ func Run(t *testing.T, s ugcdata.Store) {
 	// Upserts: replace existing ratings (including likes/dislikes flips) and add new ones.
 	r := rand.New(rand.NewPCG(7, 7))
 	for i := 0; i < 200; i++ {
-		rt := ugcdata.Rating{UserID: r.Int64N(Volumes.Users) + 1, FilmID: r.Int64N(Volumes.Films) + 1,
-			Score: []int8{0, 10, 5, 10, 0, 3}[i%6], At: ugcdata.Epoch.Add(time.Duration(400*24+i) * time.Hour)}
+		rt := ugcdata.Rating{
+			UserID: r.Int64N(Volumes.Users) + 1, FilmID: r.Int64N(Volumes.Films) + 1,
+			Score: []int8{0, 10, 5, 10, 0, 3}[i%6], At: ugcdata.Epoch.Add(time.Duration(400*24+i) * time.Hour),
+		}
 		if err := s.PutRating(ctx, rt); err != nil {
 			t.Fatalf("put rating: %v", err)
 		}

@@ -127,7 +127,7 @@ func runPath(ctx context.Context, s ugcdata.Store, path string, o Options, d tim
 		wg.Add(1)
 		go func(w int) {
 			defer wg.Done()
-			r := rand.New(rand.NewPCG(o.Seed, uint64(w)+100))
+			r := rand.New(rand.NewPCG(o.Seed, uint64(w)+100)) //nolint:gosec // a seeded, reproducible load: nothing secret
 			for ctx.Err() == nil {
 				if d > 0 && time.Now().After(deadline) {
 					return
@@ -164,10 +164,12 @@ func writer(ctx context.Context, s ugcdata.Store, o Options, h *Hist, done, errs
 		wg.Add(1)
 		go func(w int) {
 			defer wg.Done()
-			r := rand.New(rand.NewPCG(o.Seed^0x5eed, uint64(w)))
+			r := rand.New(rand.NewPCG(o.Seed^0x5eed, uint64(w))) //nolint:gosec // a seeded, reproducible load: nothing secret
 			for range tokens {
-				rt := ugcdata.Rating{UserID: r.Int64N(o.Volumes.Users) + 1, FilmID: r.Int64N(o.Volumes.Films) + 1,
-					Score: int8(r.IntN(ugcdata.MaxScore + 1)), At: time.Now().UTC().Truncate(time.Millisecond)}
+				rt := ugcdata.Rating{
+					UserID: r.Int64N(o.Volumes.Users) + 1, FilmID: r.Int64N(o.Volumes.Films) + 1,
+					Score: int8(r.IntN(ugcdata.MaxScore + 1)), At: time.Now().UTC().Truncate(time.Millisecond),
+				}
 				t := time.Now()
 				if err := s.PutRating(ctx, rt); err != nil {
 					if ctx.Err() == nil {

@@ -14,6 +14,7 @@ package clickhouse
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -31,8 +32,10 @@ type Store struct{ c driver.Conn }
 
 // Open connects over the native protocol and waits up to 30 s for Ping.
 func Open(ctx context.Context, addr string, pool int) (*Store, error) {
-	c, err := ch.Open(&ch.Options{Addr: []string{addr}, MaxOpenConns: pool, MaxIdleConns: pool,
-		DialTimeout: 5 * time.Second, Auth: ch.Auth{Database: "default", Username: "default"}})
+	c, err := ch.Open(&ch.Options{
+		Addr: []string{addr}, MaxOpenConns: pool, MaxIdleConns: pool,
+		DialTimeout: 5 * time.Second, Auth: ch.Auth{Database: "default", Username: "default"},
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -42,15 +45,18 @@ func Open(ctx context.Context, addr string, pool int) (*Store, error) {
 		}
 	}
 	if err != nil {
-		c.Close()
-		return nil, err
+		return nil, errors.Join(err, c.Close())
 	}
 	return &Store{c: c}, nil
 }
 
+// Name implements ugcdata.Store.
 func (s *Store) Name() string { return "clickhouse" }
+
+// Close implements ugcdata.Store.
 func (s *Store) Close() error { return s.c.Close() }
 
+// Version implements ugcdata.Store.
 func (s *Store) Version(ctx context.Context) (string, error) {
 	var v string
 	err := s.c.QueryRow(ctx, "SELECT version()").Scan(&v)
@@ -73,6 +79,7 @@ var Schema = []string{
 	 ENGINE = ReplacingMergeTree ORDER BY (user_id, film_id) SETTINGS index_granularity = 1024`,
 }
 
+// Reset implements ugcdata.Store.
 func (s *Store) Reset(ctx context.Context) error {
 	for _, q := range Schema {
 		if err := s.c.Exec(ctx, q); err != nil {
@@ -82,6 +89,7 @@ func (s *Store) Reset(ctx context.Context) error {
 	return nil
 }
 
+// Finish implements ugcdata.Store.
 func (s *Store) Finish(ctx context.Context) error {
 	for _, t := range []string{"ratings_by_film", "ratings_by_user", "reviews", "review_votes", "bookmarks"} {
 		if err := s.c.Exec(ctx, "OPTIMIZE TABLE "+t+" FINAL"); err != nil {
@@ -106,6 +114,7 @@ func (s *Store) batch(ctx context.Context, q string, n int, row func(i int) []an
 
 func ms(t time.Time) uint64 { return uint64(t.UnixMilli()) }
 
+// LoadRatings implements ugcdata.Store.
 func (s *Store) LoadRatings(ctx context.Context, rs []ugcdata.Rating) error {
 	return s.putRatings(ctx, rs, 0)
 }
@@ -121,18 +130,21 @@ func (s *Store) putRatings(ctx context.Context, rs []ugcdata.Rating, ver uint64)
 	})
 }
 
+// LoadReviews implements ugcdata.Store.
 func (s *Store) LoadReviews(ctx context.Context, rs []ugcdata.Review) error {
 	return s.batch(ctx, "INSERT INTO reviews (film_id, id, user_id, body, at)", len(rs), func(i int) []any {
 		return []any{uint64(rs[i].FilmID), uint64(rs[i].ID), uint64(rs[i].UserID), rs[i].Text, ms(rs[i].At)}
 	})
 }
 
+// LoadVotes implements ugcdata.Store.
 func (s *Store) LoadVotes(ctx context.Context, vs []ugcdata.Vote) error {
 	return s.batch(ctx, "INSERT INTO review_votes (film_id, review_id, user_id, value)", len(vs), func(i int) []any {
 		return []any{uint64(vs[i].FilmID), uint64(vs[i].ReviewID), uint64(vs[i].UserID), vs[i].Value}
 	})
 }
 
+// LoadBookmarks implements ugcdata.Store.
 func (s *Store) LoadBookmarks(ctx context.Context, bs []ugcdata.Bookmark) error {
 	return s.batch(ctx, "INSERT INTO bookmarks (user_id, film_id, at)", len(bs), func(i int) []any {
 		return []any{uint64(bs[i].UserID), uint64(bs[i].FilmID), ms(bs[i].At)}
@@ -146,6 +158,7 @@ func (s *Store) PutRating(ctx context.Context, r ugcdata.Rating) error {
 	return s.putRatings(ctx, []ugcdata.Rating{r}, uint64(time.Now().UnixNano()))
 }
 
+// UserBookmarks implements ugcdata.Store.
 func (s *Store) UserBookmarks(ctx context.Context, user int64, limit int) ([]ugcdata.Bookmark, error) {
 	rows, err := s.c.Query(ctx, `SELECT film_id, at FROM bookmarks WHERE user_id = ? ORDER BY at DESC, film_id LIMIT ?`, uint64(user), limit)
 	if err != nil {
@@ -163,6 +176,7 @@ func (s *Store) UserBookmarks(ctx context.Context, user int64, limit int) ([]ugc
 	return out, rows.Err()
 }
 
+// FilmSummary implements ugcdata.Store.
 func (s *Store) FilmSummary(ctx context.Context, film int64) (ugcdata.Summary, error) {
 	sm := ugcdata.Summary{FilmID: film}
 	var cnt, likes, dislikes uint64
@@ -174,6 +188,7 @@ func (s *Store) FilmSummary(ctx context.Context, film int64) (ugcdata.Summary, e
 	return sm, err
 }
 
+// FilmReviews implements ugcdata.Store.
 func (s *Store) FilmReviews(ctx context.Context, film int64, limit int) ([]ugcdata.Review, error) {
 	rows, err := s.c.Query(ctx, `SELECT id, user_id, body, at, likes, dislikes
 		FROM (SELECT id, user_id, body, at FROM reviews WHERE film_id = ?)
@@ -197,6 +212,7 @@ func (s *Store) FilmReviews(ctx context.Context, film int64, limit int) ([]ugcda
 	return out, rows.Err()
 }
 
+// UserRatings implements ugcdata.Store.
 func (s *Store) UserRatings(ctx context.Context, user int64) ([]ugcdata.Rating, error) {
 	rows, err := s.c.Query(ctx, `SELECT film_id, argMax(score, ver), argMax(at, ver) FROM ratings_by_user
 		WHERE user_id = ? GROUP BY film_id ORDER BY film_id`, uint64(user))
@@ -216,6 +232,7 @@ func (s *Store) UserRatings(ctx context.Context, user int64) ([]ugcdata.Rating, 
 	return out, rows.Err()
 }
 
+// UserFilmRating implements ugcdata.Store.
 func (s *Store) UserFilmRating(ctx context.Context, user, film int64) (int8, bool, error) {
 	rows, err := s.c.Query(ctx, `SELECT argMax(score, ver) FROM ratings_by_user WHERE user_id = ? AND film_id = ? GROUP BY film_id`, uint64(user), uint64(film))
 	if err != nil {

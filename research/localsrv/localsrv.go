@@ -5,6 +5,7 @@
 package localsrv
 
 import (
+	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -59,7 +60,7 @@ func ownedDir(prefix, owner string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if err := os.Chmod(dir, 0o755); err != nil {
+	if err := os.Chmod(dir, 0o755); err != nil { //nolint:gosec // the server's own account must enter it
 		return "", err
 	}
 	if owner != "" {
@@ -79,9 +80,9 @@ func ownedDir(prefix, owner string) (string, error) {
 // asUser runs argv as owner via runuser when we are root, directly otherwise.
 func asUser(owner string, argv ...string) *exec.Cmd {
 	if os.Geteuid() == 0 && owner != "" {
-		return exec.Command("runuser", append([]string{"-u", owner, "--"}, argv...)...)
+		return exec.Command("runuser", append([]string{"-u", owner, "--"}, argv...)...) //nolint:gosec // fixed server binaries, our own arguments
 	}
-	return exec.Command(argv[0], argv[1:]...)
+	return exec.Command(argv[0], argv[1:]...) //nolint:gosec // fixed server binaries, our own arguments
 }
 
 func waitPort(port int, d time.Duration, cmd *exec.Cmd, log string) error {
@@ -89,7 +90,7 @@ func waitPort(port int, d time.Duration, cmd *exec.Cmd, log string) error {
 	for time.Now().Before(deadline) {
 		c, err := net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", port), 200*time.Millisecond)
 		if err == nil {
-			c.Close()
+			_ = c.Close() // a probe: only the dial mattered
 			return nil
 		}
 		if cmd.ProcessState != nil {
@@ -97,7 +98,7 @@ func waitPort(port int, d time.Duration, cmd *exec.Cmd, log string) error {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	b, _ := os.ReadFile(log)
+	b, _ := os.ReadFile(log) //nolint:gosec // the log file this package created
 	return fmt.Errorf("server on port %d did not start in %s: %s", port, d, tail(b))
 }
 
@@ -110,7 +111,7 @@ func tail(b []byte) string {
 
 func start(name, owner, dir string, port int, argv []string) (*Server, error) {
 	logPath := filepath.Join(dir, name+".out")
-	f, err := os.Create(logPath)
+	f, err := os.Create(logPath) //nolint:gosec // a path inside the server's own temporary directory
 	if err != nil {
 		return nil, err
 	}
@@ -118,10 +119,9 @@ func start(name, owner, dir string, port int, argv []string) (*Server, error) {
 	cmd.Stdout, cmd.Stderr = f, f
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM}
 	if err := cmd.Start(); err != nil {
-		f.Close()
-		return nil, fmt.Errorf("%s: %w", name, err)
+		return nil, fmt.Errorf("%s: %w", name, errors.Join(err, f.Close()))
 	}
-	go func() { _ = cmd.Wait(); f.Close() }()
+	go func() { _ = cmd.Wait(); _ = f.Close() }()
 	s := &Server{Name: name, Port: port, Dir: dir, cmd: cmd}
 	if err := waitPort(port, 60*time.Second, cmd, logPath); err != nil {
 		s.Stop()
@@ -147,12 +147,13 @@ func Postgres(durable bool) (*Server, error) {
 	data := filepath.Join(dir, "data")
 	init := asUser("postgres", filepath.Join(PostgresBin, "initdb"), "-D", data, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync")
 	if out, err := init.CombinedOutput(); err != nil {
-		os.RemoveAll(dir)
-		return nil, fmt.Errorf("initdb: %v: %s", err, tail(out))
+		return nil, fmt.Errorf("initdb: %w: %s", errors.Join(err, os.RemoveAll(dir)), tail(out))
 	}
-	args := []string{filepath.Join(PostgresBin, "postgres"), "-D", data, "-p", strconv.Itoa(port),
+	args := []string{
+		filepath.Join(PostgresBin, "postgres"), "-D", data, "-p", strconv.Itoa(port),
 		"-k", dir, "-c", "listen_addresses=127.0.0.1", "-c", "shared_buffers=256MB",
-		"-c", "max_connections=200", "-c", "max_wal_size=4GB", "-c", "logging_collector=off"}
+		"-c", "max_connections=200", "-c", "max_wal_size=4GB", "-c", "logging_collector=off",
+	}
 	if !durable {
 		args = append(args, "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off")
 	}
@@ -169,8 +170,10 @@ func Redis() (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	return start("redis", "", dir, port, []string{"redis-server", "--port", strconv.Itoa(port), "--bind", "127.0.0.1",
-		"--save", "", "--appendonly", "no", "--dir", dir, "--protected-mode", "yes"})
+	return start("redis", "", dir, port, []string{
+		"redis-server", "--port", strconv.Itoa(port), "--bind", "127.0.0.1",
+		"--save", "", "--appendonly", "no", "--dir", dir, "--protected-mode", "yes",
+	})
 }
 
 // ClickHouse writes a config with its own ports and paths and starts
@@ -207,7 +210,7 @@ func ClickHouse() (*Server, error) {
 </yandex>
 `, dir, port, httpPort)
 	cfgPath := filepath.Join(dir, "config.xml")
-	if err := os.WriteFile(cfgPath, []byte(cfg), 0o644); err != nil {
+	if err := os.WriteFile(cfgPath, []byte(cfg), 0o644); err != nil { //nolint:gosec // the server's own account must read it
 		return nil, err
 	}
 	return start("clickhouse", "clickhouse", dir, port, []string{"/usr/sbin/clickhouse-server", "--config-file=" + cfgPath})

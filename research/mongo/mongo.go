@@ -54,9 +54,13 @@ func Open(ctx context.Context, uri string, pool int) (*Store, error) {
 	return &Store{c: c, db: c.Database(Database)}, nil
 }
 
+// Name implements ugcdata.Store.
 func (s *Store) Name() string { return "mongo" }
+
+// Close implements ugcdata.Store.
 func (s *Store) Close() error { return s.c.Disconnect(context.Background()) }
 
+// Version implements ugcdata.Store.
 func (s *Store) Version(ctx context.Context) (string, error) {
 	var r struct {
 		Version string `bson:"version"`
@@ -74,6 +78,7 @@ var Indexes = map[string][]bson.D{
 	"film_summary": nil,
 }
 
+// Reset implements ugcdata.Store.
 func (s *Store) Reset(ctx context.Context) error {
 	if err := s.db.Drop(ctx); err != nil {
 		return err
@@ -94,13 +99,17 @@ func (s *Store) Reset(ctx context.Context) error {
 
 // SummaryPipeline rebuilds film_summary from ratings.
 var SummaryPipeline = mongo.Pipeline{
-	{{Key: "$group", Value: bson.D{{Key: "_id", Value: "$film_id"}, {Key: "cnt", Value: bson.D{{Key: "$sum", Value: 1}}},
+	{{Key: "$group", Value: bson.D{
+		{Key: "_id", Value: "$film_id"},
+		{Key: "cnt", Value: bson.D{{Key: "$sum", Value: 1}}},
 		{Key: "sum", Value: bson.D{{Key: "$sum", Value: "$score"}}},
 		{Key: "likes", Value: bson.D{{Key: "$sum", Value: bson.D{{Key: "$cond", Value: bson.A{bson.D{{Key: "$eq", Value: bson.A{"$score", ugcdata.MaxScore}}}, 1, 0}}}}}},
-		{Key: "dislikes", Value: bson.D{{Key: "$sum", Value: bson.D{{Key: "$cond", Value: bson.A{bson.D{{Key: "$eq", Value: bson.A{"$score", ugcdata.MinScore}}}, 1, 0}}}}}}}}},
+		{Key: "dislikes", Value: bson.D{{Key: "$sum", Value: bson.D{{Key: "$cond", Value: bson.A{bson.D{{Key: "$eq", Value: bson.A{"$score", ugcdata.MinScore}}}, 1, 0}}}}}},
+	}}},
 	{{Key: "$merge", Value: bson.D{{Key: "into", Value: "film_summary"}, {Key: "whenMatched", Value: "replace"}}}},
 }
 
+// Finish implements ugcdata.Store.
 func (s *Store) Finish(ctx context.Context) error {
 	cur, err := s.db.Collection("ratings").Aggregate(ctx, SummaryPipeline)
 	if err != nil {
@@ -118,16 +127,25 @@ func insert[T any](ctx context.Context, c *mongo.Collection, xs []T, doc func(T)
 	return err
 }
 
+// LoadRatings implements ugcdata.Store.
 func (s *Store) LoadRatings(ctx context.Context, rs []ugcdata.Rating) error {
 	return insert(ctx, s.db.Collection("ratings"), rs, func(r ugcdata.Rating) bson.D {
 		return bson.D{{Key: "user_id", Value: r.UserID}, {Key: "film_id", Value: r.FilmID}, {Key: "score", Value: int32(r.Score)}, {Key: "at", Value: r.At}}
 	})
 }
 
+// LoadReviews implements ugcdata.Store.
 func (s *Store) LoadReviews(ctx context.Context, rs []ugcdata.Review) error {
 	return insert(ctx, s.db.Collection("reviews"), rs, func(r ugcdata.Review) bson.D {
-		return bson.D{{Key: "_id", Value: r.ID}, {Key: "film_id", Value: r.FilmID}, {Key: "user_id", Value: r.UserID}, {Key: "text", Value: r.Text},
-			{Key: "at", Value: r.At}, {Key: "likes", Value: int64(0)}, {Key: "dislikes", Value: int64(0)}}
+		return bson.D{
+			{Key: "_id", Value: r.ID},
+			{Key: "film_id", Value: r.FilmID},
+			{Key: "user_id", Value: r.UserID},
+			{Key: "text", Value: r.Text},
+			{Key: "at", Value: r.At},
+			{Key: "likes", Value: int64(0)},
+			{Key: "dislikes", Value: int64(0)},
+		}
 	})
 }
 
@@ -172,6 +190,7 @@ func VoteCounterUpdates(vs []ugcdata.Vote) []mongo.WriteModel {
 	return out
 }
 
+// LoadBookmarks implements ugcdata.Store.
 func (s *Store) LoadBookmarks(ctx context.Context, bs []ugcdata.Bookmark) error {
 	return insert(ctx, s.db.Collection("bookmarks"), bs, func(b ugcdata.Bookmark) bson.D {
 		return bson.D{{Key: "user_id", Value: b.UserID}, {Key: "film_id", Value: b.FilmID}, {Key: "at", Value: b.At}}
@@ -228,6 +247,7 @@ func (s *Store) PutRating(ctx context.Context, r ugcdata.Rating) error {
 	return err
 }
 
+// UserBookmarks implements ugcdata.Store.
 func (s *Store) UserBookmarks(ctx context.Context, user int64, limit int) ([]ugcdata.Bookmark, error) {
 	cur, err := s.db.Collection("bookmarks").Find(ctx, bson.D{{Key: "user_id", Value: user}},
 		options.Find().SetSort(bson.D{{Key: "at", Value: -1}, {Key: "film_id", Value: 1}}).SetLimit(int64(limit)))
@@ -248,6 +268,7 @@ func (s *Store) UserBookmarks(ctx context.Context, user int64, limit int) ([]ugc
 	return out, nil
 }
 
+// FilmSummary implements ugcdata.Store.
 func (s *Store) FilmSummary(ctx context.Context, film int64) (ugcdata.Summary, error) {
 	var d struct {
 		Cnt, Sum, Likes, Dislikes int64
@@ -259,6 +280,7 @@ func (s *Store) FilmSummary(ctx context.Context, film int64) (ugcdata.Summary, e
 	return ugcdata.Summary{FilmID: film, Count: d.Cnt, Sum: d.Sum, Likes: d.Likes, Dislikes: d.Dislikes}, err
 }
 
+// FilmReviews implements ugcdata.Store.
 func (s *Store) FilmReviews(ctx context.Context, film int64, limit int) ([]ugcdata.Review, error) {
 	cur, err := s.db.Collection("reviews").Find(ctx, bson.D{{Key: "film_id", Value: film}},
 		options.Find().SetSort(bson.D{{Key: "likes", Value: -1}, {Key: "_id", Value: 1}}).SetLimit(int64(limit)))
@@ -283,6 +305,7 @@ func (s *Store) FilmReviews(ctx context.Context, film int64, limit int) ([]ugcda
 	return out, nil
 }
 
+// UserRatings implements ugcdata.Store.
 func (s *Store) UserRatings(ctx context.Context, user int64) ([]ugcdata.Rating, error) {
 	cur, err := s.db.Collection("ratings").Find(ctx, bson.D{{Key: "user_id", Value: user}}, options.Find().SetSort(bson.D{{Key: "film_id", Value: 1}}))
 	if err != nil {
@@ -303,6 +326,7 @@ func (s *Store) UserRatings(ctx context.Context, user int64) ([]ugcdata.Rating, 
 	return out, nil
 }
 
+// UserFilmRating implements ugcdata.Store.
 func (s *Store) UserFilmRating(ctx context.Context, user, film int64) (int8, bool, error) {
 	var d struct {
 		Score int32 `bson:"score"`

@@ -11,6 +11,7 @@ package postgres
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -21,7 +22,7 @@ import (
 )
 
 // DefaultDSN matches research/docker-compose.yml.
-const DefaultDSN = "postgres://postgres:postgres@127.0.0.1:5432/ugc?sslmode=disable"
+const DefaultDSN = "postgres://postgres:postgres@127.0.0.1:5432/ugc?sslmode=disable" //nolint:gosec // the local compose's throwaway credentials
 
 // Store is the PostgreSQL backend.
 type Store struct{ db *pgxpool.Pool }
@@ -53,9 +54,13 @@ func Open(ctx context.Context, dsn string, maxConns int) (*Store, error) {
 	return &Store{db: db}, nil
 }
 
+// Name implements ugcdata.Store.
 func (s *Store) Name() string { return "postgres" }
+
+// Close implements ugcdata.Store.
 func (s *Store) Close() error { s.db.Close(); return nil }
 
+// Version implements ugcdata.Store.
 func (s *Store) Version(ctx context.Context) (string, error) {
 	var v string
 	err := s.db.QueryRow(ctx, "SHOW server_version").Scan(&v)
@@ -84,8 +89,10 @@ UPDATE reviews r SET likes = v.l, dislikes = v.d FROM (SELECT review_id, count(*
 VACUUM ANALYZE;
 `
 
+// Reset implements ugcdata.Store.
 func (s *Store) Reset(ctx context.Context) error { _, err := s.db.Exec(ctx, Schema); return err }
 
+// Finish implements ugcdata.Store.
 func (s *Store) Finish(ctx context.Context) error {
 	c, err := s.db.Acquire(ctx)
 	if err != nil {
@@ -127,24 +134,28 @@ func (s *Store) copy(ctx context.Context, table string, cols []string, n int, ro
 	return err
 }
 
+// LoadRatings implements ugcdata.Store.
 func (s *Store) LoadRatings(ctx context.Context, rs []ugcdata.Rating) error {
 	return s.copy(ctx, "ratings", []string{"user_id", "film_id", "score", "created_at"}, len(rs), func(i int) []any {
 		return []any{rs[i].UserID, rs[i].FilmID, int16(rs[i].Score), rs[i].At}
 	})
 }
 
+// LoadReviews implements ugcdata.Store.
 func (s *Store) LoadReviews(ctx context.Context, rs []ugcdata.Review) error {
 	return s.copy(ctx, "reviews", []string{"id", "film_id", "user_id", "body", "created_at"}, len(rs), func(i int) []any {
 		return []any{rs[i].ID, rs[i].FilmID, rs[i].UserID, rs[i].Text, rs[i].At}
 	})
 }
 
+// LoadVotes implements ugcdata.Store.
 func (s *Store) LoadVotes(ctx context.Context, vs []ugcdata.Vote) error {
 	return s.copy(ctx, "review_votes", []string{"review_id", "user_id", "value"}, len(vs), func(i int) []any {
 		return []any{vs[i].ReviewID, vs[i].UserID, int16(vs[i].Value)}
 	})
 }
 
+// LoadBookmarks implements ugcdata.Store.
 func (s *Store) LoadBookmarks(ctx context.Context, bs []ugcdata.Bookmark) error {
 	return s.copy(ctx, "bookmarks", []string{"user_id", "film_id", "created_at"}, len(bs), func(i int) []any {
 		return []any{bs[i].UserID, bs[i].FilmID, bs[i].At}
@@ -165,11 +176,13 @@ FROM (SELECT 1) one LEFT JOIN old o ON true, (SELECT count(*) FROM up) u
 ON CONFLICT (film_id) DO UPDATE SET cnt = f.cnt + EXCLUDED.cnt, sum = f.sum + EXCLUDED.sum,
   likes = f.likes + EXCLUDED.likes, dislikes = f.dislikes + EXCLUDED.dislikes`
 
+// PutRating implements ugcdata.Store.
 func (s *Store) PutRating(ctx context.Context, r ugcdata.Rating) error {
 	_, err := s.db.Exec(ctx, putRating, r.UserID, r.FilmID, int(r.Score), r.At)
 	return err
 }
 
+// UserBookmarks implements ugcdata.Store.
 func (s *Store) UserBookmarks(ctx context.Context, user int64, limit int) ([]ugcdata.Bookmark, error) {
 	rows, err := s.db.Query(ctx, `SELECT film_id, created_at FROM bookmarks WHERE user_id = $1 ORDER BY created_at DESC, film_id LIMIT $2`, user, limit)
 	if err != nil {
@@ -187,15 +200,17 @@ func (s *Store) UserBookmarks(ctx context.Context, user int64, limit int) ([]ugc
 	return out, rows.Err()
 }
 
+// FilmSummary implements ugcdata.Store.
 func (s *Store) FilmSummary(ctx context.Context, film int64) (ugcdata.Summary, error) {
 	sm := ugcdata.Summary{FilmID: film}
 	err := s.db.QueryRow(ctx, `SELECT cnt, sum, likes, dislikes FROM film_summary WHERE film_id = $1`, film).Scan(&sm.Count, &sm.Sum, &sm.Likes, &sm.Dislikes)
-	if err == pgx.ErrNoRows {
+	if errors.Is(err, pgx.ErrNoRows) {
 		err = nil
 	}
 	return sm, err
 }
 
+// FilmReviews implements ugcdata.Store.
 func (s *Store) FilmReviews(ctx context.Context, film int64, limit int) ([]ugcdata.Review, error) {
 	rows, err := s.db.Query(ctx, `SELECT id, user_id, body, created_at, likes, dislikes FROM reviews WHERE film_id = $1 ORDER BY likes DESC, id LIMIT $2`, film, limit)
 	if err != nil {
@@ -213,6 +228,7 @@ func (s *Store) FilmReviews(ctx context.Context, film int64, limit int) ([]ugcda
 	return out, rows.Err()
 }
 
+// UserRatings implements ugcdata.Store.
 func (s *Store) UserRatings(ctx context.Context, user int64) ([]ugcdata.Rating, error) {
 	rows, err := s.db.Query(ctx, `SELECT film_id, score, created_at FROM ratings WHERE user_id = $1 ORDER BY film_id`, user)
 	if err != nil {
@@ -231,10 +247,11 @@ func (s *Store) UserRatings(ctx context.Context, user int64) ([]ugcdata.Rating, 
 	return out, rows.Err()
 }
 
+// UserFilmRating implements ugcdata.Store.
 func (s *Store) UserFilmRating(ctx context.Context, user, film int64) (int8, bool, error) {
 	var sc int16
 	err := s.db.QueryRow(ctx, `SELECT score FROM ratings WHERE user_id = $1 AND film_id = $2`, user, film).Scan(&sc)
-	if err == pgx.ErrNoRows {
+	if errors.Is(err, pgx.ErrNoRows) {
 		return 0, false, nil
 	}
 	return int8(sc), err == nil, err

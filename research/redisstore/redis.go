@@ -11,6 +11,7 @@ package redisstore
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 	"strconv"
@@ -38,15 +39,18 @@ func Open(ctx context.Context, addr string, pool int) (*Store, error) {
 		}
 	}
 	if err != nil {
-		c.Close()
-		return nil, err
+		return nil, errors.Join(err, c.Close())
 	}
 	return &Store{c: c}, nil
 }
 
+// Name implements ugcdata.Store.
 func (s *Store) Name() string { return "redis" }
+
+// Close implements ugcdata.Store.
 func (s *Store) Close() error { return s.c.Close() }
 
+// Version implements ugcdata.Store.
 func (s *Store) Version(ctx context.Context) (string, error) {
 	info, err := s.c.Info(ctx, "server").Result()
 	if err != nil {
@@ -60,19 +64,24 @@ func (s *Store) Version(ctx context.Context) (string, error) {
 	return "Redis", nil
 }
 
+// Reset implements ugcdata.Store.
 func (s *Store) Reset(ctx context.Context) error { return s.c.FlushDB(ctx).Err() }
-func (s *Store) Finish(context.Context) error    { return nil }
+
+// Finish implements ugcdata.Store.
+func (s *Store) Finish(context.Context) error { return nil }
 
 func ms(t time.Time) int64 { return t.UnixMilli() }
 
 // reviewMember orders equal-likes reviews by id ascending under ZREVRANGE:
 // the member is a fixed-width inverted id, compared lexicographically.
 func reviewMember(id int64) string { return fmt.Sprintf("%019d", int64(1<<62)-id) }
+
 func memberID(m string) int64 {
 	n, _ := strconv.ParseInt(m, 10, 64)
 	return int64(1<<62) - n
 }
 
+// LoadRatings implements ugcdata.Store.
 func (s *Store) LoadRatings(ctx context.Context, rs []ugcdata.Rating) error {
 	p := s.c.Pipeline()
 	type agg struct{ cnt, sum, likes, dislikes int64 }
@@ -105,6 +114,7 @@ func (s *Store) LoadRatings(ctx context.Context, rs []ugcdata.Rating) error {
 	return err
 }
 
+// LoadReviews implements ugcdata.Store.
 func (s *Store) LoadReviews(ctx context.Context, rs []ugcdata.Review) error {
 	p := s.c.Pipeline()
 	for _, r := range rs {
@@ -115,6 +125,7 @@ func (s *Store) LoadReviews(ctx context.Context, rs []ugcdata.Review) error {
 	return err
 }
 
+// LoadVotes implements ugcdata.Store.
 func (s *Store) LoadVotes(ctx context.Context, vs []ugcdata.Vote) error {
 	p := s.c.Pipeline()
 	for _, v := range vs {
@@ -131,6 +142,7 @@ func (s *Store) LoadVotes(ctx context.Context, vs []ugcdata.Vote) error {
 	return err
 }
 
+// LoadBookmarks implements ugcdata.Store.
 func (s *Store) LoadBookmarks(ctx context.Context, bs []ugcdata.Bookmark) error {
 	p := s.c.Pipeline()
 	for _, b := range bs {
@@ -159,12 +171,14 @@ if new == 10 then redis.call('HINCRBY', KEYS[3], 'likes', 1) end
 if new == 0 then redis.call('HINCRBY', KEYS[3], 'dislikes', 1) end
 return 1`)
 
+// PutRating implements ugcdata.Store.
 func (s *Store) PutRating(ctx context.Context, r ugcdata.Rating) error {
 	u := strconv.FormatInt(r.UserID, 10)
 	return putRating.Run(ctx, s.c, []string{"r:u:" + u, "r:t:" + u, "fs:" + strconv.FormatInt(r.FilmID, 10)},
 		r.FilmID, int(r.Score), ms(r.At)).Err()
 }
 
+// UserBookmarks implements ugcdata.Store.
 func (s *Store) UserBookmarks(ctx context.Context, user int64, limit int) ([]ugcdata.Bookmark, error) {
 	// Ties on time are ordered by member descending by ZREVRANGE; fetch a
 	// little more and re-sort so equal times come out film id ascending.
@@ -189,6 +203,7 @@ func (s *Store) UserBookmarks(ctx context.Context, user int64, limit int) ([]ugc
 	return out, nil
 }
 
+// FilmSummary implements ugcdata.Store.
 func (s *Store) FilmSummary(ctx context.Context, film int64) (ugcdata.Summary, error) {
 	v, err := s.c.HMGet(ctx, "fs:"+strconv.FormatInt(film, 10), "cnt", "sum", "likes", "dislikes").Result()
 	sm := ugcdata.Summary{FilmID: film}
@@ -206,10 +221,11 @@ func (s *Store) FilmSummary(ctx context.Context, film int64) (ugcdata.Summary, e
 	return sm, nil
 }
 
+// FilmReviews implements ugcdata.Store.
 func (s *Store) FilmReviews(ctx context.Context, film int64, limit int) ([]ugcdata.Review, error) {
 	// ZREVRANGE orders equal scores by member descending; members are
 	// inverted ids, so equal likes come out id ascending.
-	ids, err := s.c.ZRevRange(ctx, "fr:"+strconv.FormatInt(film, 10), 0, int64(limit-1)).Result()
+	ids, err := s.c.ZRangeArgs(ctx, redis.ZRangeArgs{Key: "fr:" + strconv.FormatInt(film, 10), Start: 0, Stop: int64(limit - 1), Rev: true}).Result()
 	if err != nil || len(ids) == 0 {
 		return nil, err
 	}
@@ -230,6 +246,7 @@ func (s *Store) FilmReviews(ctx context.Context, film int64, limit int) ([]ugcda
 	return out, nil
 }
 
+// UserRatings implements ugcdata.Store.
 func (s *Store) UserRatings(ctx context.Context, user int64) ([]ugcdata.Rating, error) {
 	u := strconv.FormatInt(user, 10)
 	p := s.c.Pipeline()
@@ -249,9 +266,10 @@ func (s *Store) UserRatings(ctx context.Context, user int64) ([]ugcdata.Rating, 
 	return out, nil
 }
 
+// UserFilmRating implements ugcdata.Store.
 func (s *Store) UserFilmRating(ctx context.Context, user, film int64) (int8, bool, error) {
 	n, err := s.c.HGet(ctx, "r:u:"+strconv.FormatInt(user, 10), strconv.FormatInt(film, 10)).Int()
-	if err == redis.Nil {
+	if errors.Is(err, redis.Nil) {
 		return 0, false, nil
 	}
 	return int8(n), err == nil, err

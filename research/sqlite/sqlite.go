@@ -10,6 +10,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -43,9 +44,13 @@ func Open(path string, readers int) (*Store, error) {
 	return &Store{r: r, w: w}, nil
 }
 
+// Name implements ugcdata.Store.
 func (s *Store) Name() string { return "sqlite" }
-func (s *Store) Close() error { s.r.Close(); return s.w.Close() }
 
+// Close implements ugcdata.Store.
+func (s *Store) Close() error { return errors.Join(s.r.Close(), s.w.Close()) }
+
+// Version implements ugcdata.Store.
 func (s *Store) Version(ctx context.Context) (string, error) {
 	var v string
 	err := s.w.QueryRowContext(ctx, "SELECT sqlite_version()").Scan(&v)
@@ -81,7 +86,10 @@ func (s *Store) exec(ctx context.Context, qs []string) error {
 	return nil
 }
 
-func (s *Store) Reset(ctx context.Context) error  { return s.exec(ctx, schema) }
+// Reset implements ugcdata.Store.
+func (s *Store) Reset(ctx context.Context) error { return s.exec(ctx, schema) }
+
+// Finish implements ugcdata.Store.
 func (s *Store) Finish(ctx context.Context) error { return s.exec(ctx, finish) }
 
 func (s *Store) tx(ctx context.Context, q string, n int, args func(i int) []any) error {
@@ -91,7 +99,7 @@ func (s *Store) tx(ctx context.Context, q string, n int, args func(i int) []any)
 	if err != nil {
 		return err
 	}
-	defer tx.Rollback()
+	defer func() { _ = tx.Rollback() }() // after Commit: ErrTxDone, nothing to undo
 	st, err := tx.PrepareContext(ctx, q)
 	if err != nil {
 		return err
@@ -106,24 +114,28 @@ func (s *Store) tx(ctx context.Context, q string, n int, args func(i int) []any)
 
 func ms(t time.Time) int64 { return t.UnixMilli() }
 
+// LoadRatings implements ugcdata.Store.
 func (s *Store) LoadRatings(ctx context.Context, rs []ugcdata.Rating) error {
 	return s.tx(ctx, "INSERT INTO ratings (user_id, film_id, score, at) VALUES (?, ?, ?, ?)", len(rs), func(i int) []any {
 		return []any{rs[i].UserID, rs[i].FilmID, rs[i].Score, ms(rs[i].At)}
 	})
 }
 
+// LoadReviews implements ugcdata.Store.
 func (s *Store) LoadReviews(ctx context.Context, rs []ugcdata.Review) error {
 	return s.tx(ctx, "INSERT INTO reviews (id, film_id, user_id, body, at) VALUES (?, ?, ?, ?, ?)", len(rs), func(i int) []any {
 		return []any{rs[i].ID, rs[i].FilmID, rs[i].UserID, rs[i].Text, ms(rs[i].At)}
 	})
 }
 
+// LoadVotes implements ugcdata.Store.
 func (s *Store) LoadVotes(ctx context.Context, vs []ugcdata.Vote) error {
 	return s.tx(ctx, "INSERT INTO review_votes (review_id, user_id, value) VALUES (?, ?, ?)", len(vs), func(i int) []any {
 		return []any{vs[i].ReviewID, vs[i].UserID, vs[i].Value}
 	})
 }
 
+// LoadBookmarks implements ugcdata.Store.
 func (s *Store) LoadBookmarks(ctx context.Context, bs []ugcdata.Bookmark) error {
 	return s.tx(ctx, "INSERT INTO bookmarks (user_id, film_id, at) VALUES (?, ?, ?)", len(bs), func(i int) []any {
 		return []any{bs[i].UserID, bs[i].FilmID, ms(bs[i].At)}
@@ -138,7 +150,7 @@ func (s *Store) PutRating(ctx context.Context, r ugcdata.Rating) error {
 	if err != nil {
 		return err
 	}
-	defer tx.Rollback()
+	defer func() { _ = tx.Rollback() }() // after Commit: ErrTxDone, nothing to undo
 	var old sql.NullInt64
 	if err := tx.QueryRowContext(ctx, "SELECT score FROM ratings WHERE user_id = ? AND film_id = ?", r.UserID, r.FilmID).Scan(&old); err != nil && err != sql.ErrNoRows {
 		return err
@@ -168,10 +180,12 @@ func (s *Store) PutRating(ctx context.Context, r ugcdata.Rating) error {
 	return tx.Commit()
 }
 
+// UserBookmarks implements ugcdata.Store.
 func (s *Store) UserBookmarks(ctx context.Context, user int64, limit int) ([]ugcdata.Bookmark, error) {
 	return sqlread.Bookmarks(ctx, s.r, user, "SELECT film_id, at FROM bookmarks WHERE user_id = ? ORDER BY at DESC, film_id LIMIT ?", user, limit)
 }
 
+// FilmSummary implements ugcdata.Store.
 func (s *Store) FilmSummary(ctx context.Context, film int64) (ugcdata.Summary, error) {
 	sm := ugcdata.Summary{FilmID: film}
 	err := s.r.QueryRowContext(ctx, "SELECT cnt, sum, likes, dislikes FROM film_summary WHERE film_id = ?", film).Scan(&sm.Count, &sm.Sum, &sm.Likes, &sm.Dislikes)
@@ -181,14 +195,17 @@ func (s *Store) FilmSummary(ctx context.Context, film int64) (ugcdata.Summary, e
 	return sm, err
 }
 
+// FilmReviews implements ugcdata.Store.
 func (s *Store) FilmReviews(ctx context.Context, film int64, limit int) ([]ugcdata.Review, error) {
 	return sqlread.Reviews(ctx, s.r, film, "SELECT id, user_id, body, at, likes, dislikes FROM reviews WHERE film_id = ? ORDER BY likes DESC, id LIMIT ?", film, limit)
 }
 
+// UserRatings implements ugcdata.Store.
 func (s *Store) UserRatings(ctx context.Context, user int64) ([]ugcdata.Rating, error) {
 	return sqlread.Ratings(ctx, s.r, user, "SELECT film_id, score, at FROM ratings WHERE user_id = ? ORDER BY film_id", user)
 }
 
+// UserFilmRating implements ugcdata.Store.
 func (s *Store) UserFilmRating(ctx context.Context, user, film int64) (int8, bool, error) {
 	return sqlread.Score(ctx, s.r, "SELECT score FROM ratings WHERE user_id = ? AND film_id = ?", user, film)
 }

@@ -17,18 +17,31 @@ type Oracle struct {
 }
 
 // NewOracle returns an empty oracle.
-func NewOracle() *Oracle { o := &Oracle{}; o.Reset(context.Background()); return o }
+func NewOracle() *Oracle {
+	o := &Oracle{}
+	_ = o.Reset(context.Background()) // in memory: it cannot fail
+	return o
+}
 
-func (o *Oracle) Name() string                            { return "oracle" }
+// Name implements Store.
+func (o *Oracle) Name() string { return "oracle" }
+
+// Version implements Store.
 func (o *Oracle) Version(context.Context) (string, error) { return "in-memory", nil }
-func (o *Oracle) Close() error                            { return nil }
-func (o *Oracle) Finish(context.Context) error            { return nil }
 
+// Close implements Store.
+func (o *Oracle) Close() error { return nil }
+
+// Finish implements Store.
+func (o *Oracle) Finish(context.Context) error { return nil }
+
+// Reset implements Store.
 func (o *Oracle) Reset(context.Context) error {
 	o.ratings, o.reviews, o.votes, o.bookmarks = map[[2]int64]Rating{}, map[int64]Review{}, nil, nil
 	return nil
 }
 
+// LoadRatings implements Store.
 func (o *Oracle) LoadRatings(_ context.Context, rs []Rating) error {
 	o.mu.Lock()
 	defer o.mu.Unlock()
@@ -38,6 +51,7 @@ func (o *Oracle) LoadRatings(_ context.Context, rs []Rating) error {
 	return nil
 }
 
+// LoadReviews implements Store.
 func (o *Oracle) LoadReviews(_ context.Context, rs []Review) error {
 	o.mu.Lock()
 	defer o.mu.Unlock()
@@ -48,6 +62,7 @@ func (o *Oracle) LoadReviews(_ context.Context, rs []Review) error {
 	return nil
 }
 
+// LoadVotes implements Store.
 func (o *Oracle) LoadVotes(_ context.Context, vs []Vote) error {
 	o.mu.Lock()
 	defer o.mu.Unlock()
@@ -55,6 +70,7 @@ func (o *Oracle) LoadVotes(_ context.Context, vs []Vote) error {
 	return nil
 }
 
+// LoadBookmarks implements Store.
 func (o *Oracle) LoadBookmarks(_ context.Context, bs []Bookmark) error {
 	o.mu.Lock()
 	defer o.mu.Unlock()
@@ -62,10 +78,12 @@ func (o *Oracle) LoadBookmarks(_ context.Context, bs []Bookmark) error {
 	return nil
 }
 
+// PutRating implements Store.
 func (o *Oracle) PutRating(ctx context.Context, r Rating) error {
 	return o.LoadRatings(ctx, []Rating{r})
 }
 
+// UserBookmarks implements Store.
 func (o *Oracle) UserBookmarks(_ context.Context, user int64, limit int) ([]Bookmark, error) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
@@ -87,6 +105,7 @@ func (o *Oracle) UserBookmarks(_ context.Context, user int64, limit int) ([]Book
 	return out, nil
 }
 
+// FilmSummary implements Store.
 func (o *Oracle) FilmSummary(_ context.Context, film int64) (Summary, error) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
@@ -107,6 +126,7 @@ func (o *Oracle) FilmSummary(_ context.Context, film int64) (Summary, error) {
 	return s, nil
 }
 
+// FilmReviews implements Store.
 func (o *Oracle) FilmReviews(_ context.Context, film int64, limit int) ([]Review, error) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
@@ -141,6 +161,7 @@ func (o *Oracle) FilmReviews(_ context.Context, film int64, limit int) ([]Review
 	return res, nil
 }
 
+// UserRatings implements Store.
 func (o *Oracle) UserRatings(_ context.Context, user int64) ([]Rating, error) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
@@ -154,6 +175,7 @@ func (o *Oracle) UserRatings(_ context.Context, user int64) ([]Rating, error) {
 	return out, nil
 }
 
+// UserFilmRating implements Store.
 func (o *Oracle) UserFilmRating(_ context.Context, user, film int64) (int8, bool, error) {
 	o.mu.Lock()
 	defer o.mu.Unlock()

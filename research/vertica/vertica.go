@@ -14,6 +14,7 @@ package vertica
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -38,15 +39,18 @@ func Open(ctx context.Context, dsn string, pool int) (*Store, error) {
 	}
 	db.SetMaxOpenConns(pool)
 	if err := db.PingContext(ctx); err != nil {
-		db.Close()
-		return nil, err
+		return nil, errors.Join(err, db.Close())
 	}
 	return &Store{db: db}, nil
 }
 
+// Name implements ugcdata.Store.
 func (s *Store) Name() string { return "vertica" }
+
+// Close implements ugcdata.Store.
 func (s *Store) Close() error { return s.db.Close() }
 
+// Version implements ugcdata.Store.
 func (s *Store) Version(ctx context.Context) (string, error) {
 	var v string
 	err := s.db.QueryRowContext(ctx, "SELECT version()").Scan(&v)
@@ -68,6 +72,7 @@ var Schema = []string{
 	 ORDER BY user_id, at SEGMENTED BY HASH(user_id) ALL NODES`,
 }
 
+// Reset implements ugcdata.Store.
 func (s *Store) Reset(ctx context.Context) error {
 	for _, q := range Schema {
 		if _, err := s.db.ExecContext(ctx, q); err != nil {
@@ -77,6 +82,7 @@ func (s *Store) Reset(ctx context.Context) error {
 	return nil
 }
 
+// Finish implements ugcdata.Store.
 func (s *Store) Finish(ctx context.Context) error {
 	_, err := s.db.ExecContext(ctx, "SELECT ANALYZE_STATISTICS('')")
 	return err
@@ -94,7 +100,7 @@ func (s *Store) load(ctx context.Context, table string, cols []string, n int, ro
 	if err != nil {
 		return err
 	}
-	defer tx.Rollback()
+	defer func() { _ = tx.Rollback() }() // after Commit: ErrTxDone, nothing to undo
 	for lo := 0; lo < n; lo += chunk {
 		hi := min(lo+chunk, n)
 		args := make([]any, 0, (hi-lo)*len(cols))
@@ -110,24 +116,28 @@ func (s *Store) load(ctx context.Context, table string, cols []string, n int, ro
 
 func ms(t time.Time) int64 { return t.UnixMilli() }
 
+// LoadRatings implements ugcdata.Store.
 func (s *Store) LoadRatings(ctx context.Context, rs []ugcdata.Rating) error {
 	return s.load(ctx, "ugc_ratings", []string{"user_id", "film_id", "score", "at"}, len(rs), func(i int) []any {
 		return []any{rs[i].UserID, rs[i].FilmID, int64(rs[i].Score), ms(rs[i].At)}
 	})
 }
 
+// LoadReviews implements ugcdata.Store.
 func (s *Store) LoadReviews(ctx context.Context, rs []ugcdata.Review) error {
 	return s.load(ctx, "ugc_reviews", []string{"id", "film_id", "user_id", "body", "at"}, len(rs), func(i int) []any {
 		return []any{rs[i].ID, rs[i].FilmID, rs[i].UserID, rs[i].Text, ms(rs[i].At)}
 	})
 }
 
+// LoadVotes implements ugcdata.Store.
 func (s *Store) LoadVotes(ctx context.Context, vs []ugcdata.Vote) error {
 	return s.load(ctx, "ugc_votes", []string{"review_id", "film_id", "user_id", "value"}, len(vs), func(i int) []any {
 		return []any{vs[i].ReviewID, vs[i].FilmID, vs[i].UserID, int64(vs[i].Value)}
 	})
 }
 
+// LoadBookmarks implements ugcdata.Store.
 func (s *Store) LoadBookmarks(ctx context.Context, bs []ugcdata.Bookmark) error {
 	return s.load(ctx, "ugc_bookmarks", []string{"user_id", "film_id", "at"}, len(bs), func(i int) []any {
 		return []any{bs[i].UserID, bs[i].FilmID, ms(bs[i].At)}
@@ -140,6 +150,7 @@ ON t.user_id = s.user_id AND t.film_id = s.film_id
 WHEN MATCHED THEN UPDATE SET score = s.score, at = s.at
 WHEN NOT MATCHED THEN INSERT (user_id, film_id, score, at) VALUES (s.user_id, s.film_id, s.score, s.at)`
 
+// PutRating implements ugcdata.Store.
 func (s *Store) PutRating(ctx context.Context, r ugcdata.Rating) error {
 	_, err := s.db.ExecContext(ctx, MergeRating, r.UserID, r.FilmID, int64(r.Score), ms(r.At))
 	return err
@@ -157,24 +168,29 @@ var Queries = map[string]string{
 	"user_film_rating": "SELECT score FROM ugc_ratings WHERE user_id = ? AND film_id = ?",
 }
 
+// UserBookmarks implements ugcdata.Store.
 func (s *Store) UserBookmarks(ctx context.Context, user int64, limit int) ([]ugcdata.Bookmark, error) {
 	return sqlread.Bookmarks(ctx, s.db, user, Queries["user_bookmarks"], user, limit)
 }
 
+// FilmSummary implements ugcdata.Store.
 func (s *Store) FilmSummary(ctx context.Context, film int64) (ugcdata.Summary, error) {
 	sm := ugcdata.Summary{FilmID: film}
 	err := s.db.QueryRowContext(ctx, Queries["film_summary"], film).Scan(&sm.Count, &sm.Sum, &sm.Likes, &sm.Dislikes)
 	return sm, err
 }
 
+// FilmReviews implements ugcdata.Store.
 func (s *Store) FilmReviews(ctx context.Context, film int64, limit int) ([]ugcdata.Review, error) {
 	return sqlread.Reviews(ctx, s.db, film, Queries["film_reviews"], film, film, limit)
 }
 
+// UserRatings implements ugcdata.Store.
 func (s *Store) UserRatings(ctx context.Context, user int64) ([]ugcdata.Rating, error) {
 	return sqlread.Ratings(ctx, s.db, user, Queries["user_ratings"], user)
 }
 
+// UserFilmRating implements ugcdata.Store.
 func (s *Store) UserFilmRating(ctx context.Context, user, film int64) (int8, bool, error) {
 	return sqlread.Score(ctx, s.db, Queries["user_film_rating"], user, film)
 }

@@ -123,14 +123,30 @@ func TestReconcileAcrossBatches(t *testing.T) {
 		score := i % (ugc.MaxScore + 1)
 		d := make([]int64, ugc.MaxScore+1)
 		d[score] = 1
-		ratings = append(ratings, bson.D{{Key: "user_id", Value: uuid.New()}, {Key: "film_id", Value: film},
-			{Key: "score", Value: score}, {Key: "created_at", Value: now}, {Key: "updated_at", Value: now}})
+		ratings = append(ratings, bson.D{
+			{Key: "user_id", Value: uuid.New()},
+			{Key: "film_id", Value: film},
+			{Key: "score", Value: score},
+			{Key: "created_at", Value: now},
+			{Key: "updated_at", Value: now},
+		})
 		summaries = append(summaries, bson.D{{Key: "_id", Value: film}, {Key: "d", Value: d}})
-		reviews = append(reviews, bson.D{{Key: "_id", Value: review}, {Key: "film_id", Value: film},
-			{Key: "author_id", Value: uuid.New()}, {Key: "text", Value: "text"}, {Key: "created_at", Value: now},
-			{Key: "updated_at", Value: now}, {Key: "likes", Value: int64(0)}, {Key: "dislikes", Value: int64(1)}})
-		votes = append(votes, bson.D{{Key: "review_id", Value: review}, {Key: "user_id", Value: uuid.New()},
-			{Key: "value", Value: "dislike"}, {Key: "updated_at", Value: now}})
+		reviews = append(reviews, bson.D{
+			{Key: "_id", Value: review},
+			{Key: "film_id", Value: film},
+			{Key: "author_id", Value: uuid.New()},
+			{Key: "text", Value: "text"},
+			{Key: "created_at", Value: now},
+			{Key: "updated_at", Value: now},
+			{Key: "likes", Value: int64(0)},
+			{Key: "dislikes", Value: int64(1)},
+		})
+		votes = append(votes, bson.D{
+			{Key: "review_id", Value: review},
+			{Key: "user_id", Value: uuid.New()},
+			{Key: "value", Value: "dislike"},
+			{Key: "updated_at", Value: now},
+		})
 		films, reviewIDs = append(films, film), append(reviewIDs, review)
 	}
 	for coll, docs := range map[string][]any{"ratings": ratings, "film_summaries": summaries, "reviews": reviews, "review_votes": votes} {

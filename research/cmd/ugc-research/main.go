@@ -132,7 +132,9 @@ func generate(ctx context.Context, args []string) error {
 	var c common
 	c.flags(fs)
 	batch := fs.Int("batch", 10000, "rows per batch")
-	fs.Parse(args)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
 	s, err := open(ctx, c.backend, c.addr, c.pool)
 	if err != nil {
 		return err
@@ -156,7 +158,9 @@ func read(ctx context.Context, args []string) error {
 	c.flags(fs)
 	var o bench.Options
 	readFlags(fs, &o)
-	fs.Parse(args)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
 	s, err := open(ctx, c.backend, c.addr, c.pool)
 	if err != nil {
 		return err
@@ -190,7 +194,9 @@ func local(ctx context.Context, args []string) error {
 	only := fs.String("backends", "sqlite,postgres,redis,clickhouse", "backends to run")
 	var o bench.Options
 	readFlags(fs, &o)
-	fs.Parse(args)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
 	v := ugcdata.Default.Scaled(*scale)
 	o.Volumes, o.Seed = v, *seed
 	var rows []bench.Row
@@ -203,7 +209,7 @@ func local(ctx context.Context, args []string) error {
 	}
 	cmd := "ugc-research local " + strings.Join(args, " ")
 	md := bench.Markdown(rows, machine(), strings.TrimSpace(cmd))
-	if err := os.WriteFile(*out, []byte(md), 0o644); err != nil {
+	if err := os.WriteFile(*out, []byte(md), 0o644); err != nil { //nolint:gosec // a report for people to read
 		return err
 	}
 	fmt.Fprintf(os.Stderr, "wrote %s\n", *out)
@@ -213,7 +219,7 @@ func local(ctx context.Context, args []string) error {
 func localOne(ctx context.Context, backend string, v ugcdata.Volumes, seed uint64, o bench.Options) (bench.Row, error) {
 	var srv *localsrv.Server
 	var err error
-	addr, mode := "", "server on 127.0.0.1"
+	var addr, mode string
 	switch backend {
 	case "postgres":
 		srv, err = localsrv.Postgres(true)
