@@ -91,6 +91,11 @@ func clickhouseShardName(s *ugcv1.UGCStack, shard int32) string {
 	return fmt.Sprintf("%s-s%d", clickhouseName(s), shard)
 }
 
+// clickhouseHost is the stable DNS name of one managed ClickHouse server.
+func clickhouseHost(s *ugcv1.UGCStack, shard, replica int32) string {
+	return fmt.Sprintf("%s-%d.%s.%s.svc", clickhouseShardName(s, shard), replica, clickhouseName(s), s.Namespace)
+}
+
 // BuildClickHouseConfigMap describes the cluster (remote_servers) and the
 // per-pod macros, derived from the pod's hostname at start.
 func BuildClickHouseConfigMap(s *ugcv1.UGCStack) *corev1.ConfigMap {
@@ -105,8 +110,8 @@ func BuildClickHouseConfigMap(s *ugcv1.UGCStack) *corev1.ConfigMap {
 		for r := int32(0); r < c.Replicas; r++ {
 			// Servers query each other as the generated user, whose
 			// password each reads from its own environment.
-			fmt.Fprintf(&b, "        <replica><host>%s-%d.%s.%s.svc</host><port>%d</port><user>%s</user><password from_env=\"CLICKHOUSE_PASSWORD\"/></replica>\n",
-				clickhouseShardName(s, sh), r, clickhouseName(s), s.Namespace, clickhousePort, clickhouseUser)
+			fmt.Fprintf(&b, "        <replica><host>%s</host><port>%d</port><user>%s</user><password from_env=\"CLICKHOUSE_PASSWORD\"/></replica>\n",
+				clickhouseHost(s, sh, r), clickhousePort, clickhouseUser)
 		}
 		b.WriteString("      </shard>\n")
 	}

@@ -68,7 +68,7 @@ func clickhouseEnv(s *ugcv1.UGCStack) []corev1.EnvVar {
 	var addrs []string
 	for sh := int32(0); sh < c.Shards; sh++ {
 		for r := int32(0); r < c.Replicas; r++ {
-			addrs = append(addrs, fmt.Sprintf("%s-%d.%s.%s.svc:%d", clickhouseShardName(s, sh), r, clickhouseName(s), s.Namespace, clickhousePort))
+			addrs = append(addrs, fmt.Sprintf("%s:%d", clickhouseHost(s, sh, r), clickhousePort))
 		}
 	}
 	env := []corev1.EnvVar{
