@@ -11,6 +11,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	gojwt "github.com/golang-jwt/jwt/v5"
@@ -78,6 +79,9 @@ func NewVerifier(cfg Config) (*Verifier, error) {
 		gojwt.WithValidMethods(methods), // refuses "none" and algorithm confusion
 		gojwt.WithExpirationRequired(),
 		gojwt.WithLeeway(Leeway),
+		// Nonzero unused bits in a segment's last character would give one
+		// signature several spellings that all verify.
+		gojwt.WithStrictDecoding(),
 	}
 	if cfg.Issuer != "" {
 		opts = append(opts, gojwt.WithIssuer(cfg.Issuer))
@@ -92,6 +96,11 @@ func NewVerifier(cfg Config) (*Verifier, error) {
 // Every failure is EUNAUTHORIZED with a message that says what was wrong but
 // nothing about the keys.
 func (v *Verifier) Verify(token string) (uuid.UUID, error) {
+	// encoding/base64 skips CR and LF even when strict, so a token with line
+	// breaks is another spelling of the same signature.
+	if strings.ContainsAny(token, "\r\n") {
+		return uuid.Nil, ugc.Errorf(ugc.EUNAUTHORIZED, "invalid token: %s", reason(gojwt.ErrTokenMalformed))
+	}
 	var claims gojwt.RegisteredClaims
 	if _, err := v.parser.ParseWithClaims(token, &claims, v.keyfunc); err != nil {
 		return uuid.Nil, ugc.Errorf(ugc.EUNAUTHORIZED, "invalid token: %s", reason(err))
