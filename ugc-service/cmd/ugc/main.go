@@ -23,10 +23,8 @@ import (
 	"github.com/google/uuid"
 
 	ugc "github.com/ugcstack/ugcstack/ugc-service"
-	"github.com/ugcstack/ugcstack/ugc-service/ecslog"
 	ugchttp "github.com/ugcstack/ugcstack/ugc-service/http"
 	"github.com/ugcstack/ugcstack/ugc-service/jwt"
-	"github.com/ugcstack/ugcstack/ugc-service/metrics"
 	"github.com/ugcstack/ugcstack/ugc-service/mongo"
 	"github.com/ugcstack/ugcstack/ugc-service/sqlite"
 )
@@ -167,9 +165,6 @@ func serve(ctx context.Context, cfg config, args []string, stdout io.Writer) err
 	if *withRelay && !cfg.Outbox {
 		return errors.New("serve --relay with UGC_OUTBOX=off: the store would record nothing to relay")
 	}
-	logOut := ecslog.NewBufferedWriter(stdout, 64<<10, 100*time.Millisecond)
-	defer logOut.Close() // the log itself is what failed
-	logger := ecslog.New(logOut, cfg.LogLevel)
 	vcfg, err := cfg.verifierConfig()
 	if err != nil {
 		return fmt.Errorf("invalid configuration:\n%w", err)
@@ -179,40 +174,17 @@ func serve(ctx context.Context, cfg config, args []string, stdout io.Writer) err
 		return err
 	}
 	release := releaseName()
-	flush, err := initSentry(cfg)
+	p, err := openProcess(ctx, cfg, stdout, *withRelay)
 	if err != nil {
 		return err
 	}
-	defer flush()
-
-	store, desc, err := openStore(ctx, cfg)
-	if err != nil {
-		return err
-	}
-	defer store.Close() // nothing left to report to at exit
-
-	m := metrics.New()
-	m.WatchOutbox(store)
+	defer p.Close()
 	if *withRelay {
-		r, closeSink, err := newRelay(cfg, store, logger, m)
-		if err != nil {
-			return err
-		}
-		defer closeSink()
-		rctx, stopRelay := context.WithCancel(context.WithoutCancel(ctx))
-		relayDone := make(chan error, 1)
-		go func() { relayDone <- r.Run(rctx) }()
-		// Deferred after the store's Close, so it runs first: the relay
-		// finishes its batch (and its mark) before the store closes.
-		defer func() {
-			stopRelay()
-			if err := <-relayDone; err != nil {
-				logger.Error("relay stopped with an error", "error.message", err.Error())
-			}
-		}()
+		p.startRelay(ctx)
 	}
+	logger, m := p.logger, p.metrics
 	api := ugchttp.NewServer(ugchttp.Config{
-		Store:        m.InstrumentStore(store, ugchttp.StoreBreadcrumb),
+		Store:        m.InstrumentStore(p.store, ugchttp.StoreBreadcrumb),
 		Verifier:     verifier,
 		Logger:       logger,
 		Metrics:      m,
@@ -255,7 +227,7 @@ func serve(ctx context.Context, cfg config, args []string, stdout io.Writer) err
 	case cfg.Outbox:
 		analytics = "recorded in the outbox for `ugc relay`"
 	}
-	logger.Info(fmt.Sprintf("UGC API ready on %s (store: %s; analytics events: %s); get a token with: make token, or ugc token --sub <user-uuid>", url, desc, analytics),
+	logger.Info(fmt.Sprintf("UGC API ready on %s (store: %s; analytics events: %s); get a token with: make token, or ugc token --sub <user-uuid>", url, p.storeDesc, analytics),
 		"url.full", url, "service.version", release)
 
 	select {
@@ -263,8 +235,8 @@ func serve(ctx context.Context, cfg config, args []string, stdout io.Writer) err
 		return fmt.Errorf("serve: %w", err)
 	case <-ctx.Done():
 	}
-	// SIGTERM: stop accepting, let in-flight requests finish, then close the
-	// store (deferred) once nothing uses it.
+	// SIGTERM: stop accepting and let in-flight requests finish; p.Close
+	// then stops the relay and closes the store once nothing uses them.
 	logger.Info("shutting down: draining in-flight requests")
 	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
 	defer cancel()
