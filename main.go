@@ -14,7 +14,8 @@ import (
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	ugcv1 "github.com/ugcstack/ugcstack/api/v1alpha1"
-	"github.com/ugcstack/ugcstack/controllers"
+	"github.com/ugcstack/ugcstack/controllers/mongodb/replset"
+	"github.com/ugcstack/ugcstack/controllers/ugcstack"
 )
 
 func main() {
@@ -35,7 +36,7 @@ func main() {
 
 	mgr, err := ctrl.NewManager(ctrl.GetConfigOrDie(), ctrl.Options{
 		Scheme:                 scheme,
-		Cache:                  controllers.CacheOptions(),
+		Cache:                  ugcstack.CacheOptions(),
 		Metrics:                metricsserver.Options{BindAddress: metricsAddr},
 		HealthProbeBindAddress: probeAddr,
 		LeaderElection:         leaderElect,
@@ -45,7 +46,7 @@ func main() {
 		log.Error(err, "creating the manager")
 		os.Exit(1)
 	}
-	r := &controllers.UGCStackReconciler{Client: mgr.GetClient(), Scheme: scheme, ReplicaSet: controllers.NewMongoReplicaSetClient}
+	r := &ugcstack.Reconciler{ConnectReplicaSet: replset.ConnectDriver}
 	must(r.SetupWithManager(mgr))
 	must(mgr.AddHealthzCheck("healthz", healthz.Ping))
 	must(mgr.AddReadyzCheck("readyz", healthz.Ping))

@@ -1,6 +1,7 @@
 ##@ Operator
 
 CONTROLLER_GEN_VERSION := v0.23.0
+GOCYCLO_VERSION        := v0.6.0
 CONTROLLER_GEN := $(BIN)/controller-gen-$(CONTROLLER_GEN_VERSION)
 ENVTEST_BINS   := $(BIN)/k8s
 
@@ -22,8 +23,12 @@ generate: $(CONTROLLER_GEN) ## Generate DeepCopy methods for the API types.
 envtest-bins: ## Build kube-apiserver v1.37.2 and etcd v3.6.16 for envtest into bin/k8s (once; 936 s measured cold on 2 shared cores).
 	@[ -x $(ENVTEST_BINS)/kube-apiserver ] && [ -x $(ENVTEST_BINS)/etcd ] || GO=$(GO) ./hack/envtest-bins.sh bin/k8s
 
+.PHONY: cyclo
+cyclo: ## Fail when a function in controllers/ (tests included) has cyclomatic complexity over 15.
+	$(GO) run github.com/fzipp/gocyclo/cmd/gocyclo@$(GOCYCLO_VERSION) -over 15 ./controllers
+
 .PHONY: test-operator
-test-operator: envtest-bins manifests generate ## Fail when generated code or manifests are stale, then run the operator unit + envtest suites.
+test-operator: envtest-bins manifests generate cyclo ## Fail when generated code or manifests are stale, then run the operator unit + envtest suites.
 	@git diff --exit-code -- config api || { echo "run 'make manifests generate' and commit the result"; exit 1; }
 	@[ -z "$$(git status --porcelain -- config api)" ] || { git status --porcelain -- config api; echo "untracked generated files: commit them"; exit 1; }
 	KUBEBUILDER_ASSETS=$(ENVTEST_BINS) $(GO) test -count=1 ./api/... ./controllers/...

@@ -1,0 +1,110 @@
+// Package clickhouse is the managed ClickHouse component: one StatefulSet
+// per shard, the cluster description (remote_servers, macros), the
+// generated credentials and, for more than one server, ClickHouse Keeper.
+package clickhouse
+
+import (
+	"fmt"
+	"strings"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
+	"k8s.io/utils/ptr"
+
+	ugcv1 "github.com/ugcstack/ugcstack/api/v1alpha1"
+	"github.com/ugcstack/ugcstack/controllers/common"
+)
+
+const httpPort = 8123
+
+// ConfigMap describes the cluster (remote_servers) and the per-pod macros,
+// derived from the pod's hostname at start.
+func ConfigMap(s *ugcv1.UGCStack) *corev1.ConfigMap {
+	var b strings.Builder
+	// The relay's tables are plain (not Replicated) MergeTree, so the
+	// Distributed table writes each row to every replica of its shard
+	// itself: internal_replication is false.
+	fmt.Fprintf(&b, "<clickhouse>\n  <remote_servers>\n    <%s>\n", common.ClickHouseCluster)
+	for _, shard := range common.ClickHouseHosts(s) {
+		b.WriteString("      <shard>\n        <internal_replication>false</internal_replication>\n")
+		for _, h := range shard {
+			// Servers query each other as the generated user, whose
+			// password each reads from its own environment.
+			fmt.Fprintf(&b, "        <replica><host>%s</host><port>%d</port><user>%s</user><password from_env=\"CLICKHOUSE_PASSWORD\"/></replica>\n",
+				h, common.ClickHousePort, common.ClickHouseUser)
+		}
+		b.WriteString("      </shard>\n")
+	}
+	fmt.Fprintf(&b, "    </%s>\n  </remote_servers>\n", common.ClickHouseCluster)
+	b.WriteString(keeperClientConfig(s))
+	fmt.Fprintf(&b, "  <macros>\n    <cluster>%s</cluster>\n", common.ClickHouseCluster)
+	b.WriteString("    <shard from_env=\"CLICKHOUSE_SHARD\"/>\n    <replica from_env=\"HOSTNAME\"/>\n  </macros>\n</clickhouse>\n")
+	return common.ConfigMap(s, common.ClickHouseName(s), common.ComponentClickHouse, map[string]string{"cluster.xml": b.String()})
+}
+
+// Service is the headless Service of every shard's pods.
+func Service(s *ugcv1.UGCStack) *corev1.Service {
+	return common.HeadlessService(s, common.ClickHouseName(s), common.ComponentClickHouse, false,
+		corev1.ServicePort{Name: "native", Port: common.ClickHousePort}, corev1.ServicePort{Name: "http", Port: httpPort})
+}
+
+// AuthSecret holds the generated credentials; its data is made once, by
+// the reconcile step, never from the spec.
+func AuthSecret(s *ugcv1.UGCStack) *corev1.Secret {
+	return common.Secret(s, common.ClickHouseAuthSecretName(s), common.ComponentClickHouse, nil)
+}
+
+func generateAuth() map[string]string {
+	return map[string]string{"username": common.ClickHouseUser, "password": common.RandomPassword(24)}
+}
+
+// StatefulSets returns one StatefulSet per shard.
+func StatefulSets(s *ugcv1.UGCStack) []*appsv1.StatefulSet {
+	c := s.Spec.ClickHouse
+	var out []*appsv1.StatefulSet
+	for sh := range c.Shards {
+		l := common.Labels(s, common.ComponentClickHouse)
+		l["ugc.ugcstack.io/shard"] = fmt.Sprint(sh)
+		sel := common.Selector(s, common.ComponentClickHouse)
+		sel["ugc.ugcstack.io/shard"] = fmt.Sprint(sh)
+		out = append(out, &appsv1.StatefulSet{
+			TypeMeta:   metav1.TypeMeta{APIVersion: "apps/v1", Kind: "StatefulSet"},
+			ObjectMeta: metav1.ObjectMeta{Name: common.ClickHouseShardName(s, sh), Namespace: s.Namespace, Labels: l},
+			Spec: appsv1.StatefulSetSpec{
+				Replicas:    ptr.To(c.Replicas),
+				ServiceName: common.ClickHouseName(s),
+				Selector:    &metav1.LabelSelector{MatchLabels: sel},
+				Template: corev1.PodTemplateSpec{
+					ObjectMeta: metav1.ObjectMeta{Labels: l},
+					Spec: corev1.PodSpec{
+						AutomountServiceAccountToken: ptr.To(false),
+						Containers: []corev1.Container{{
+							Name:  "clickhouse",
+							Image: c.Image,
+							Env: []corev1.EnvVar{
+								{Name: "CLICKHOUSE_SHARD", Value: fmt.Sprint(sh)},
+								// The image's entrypoint creates this user in place of "default".
+								{Name: "CLICKHOUSE_USER", Value: common.ClickHouseUser},
+								common.SecretEnv("CLICKHOUSE_PASSWORD", common.ClickHousePasswordRef(s)),
+							},
+							Ports:     []corev1.ContainerPort{{Name: "native", ContainerPort: common.ClickHousePort}, {Name: "http", ContainerPort: httpPort}},
+							Resources: c.Resources,
+							ReadinessProbe: &corev1.Probe{ProbeHandler: corev1.ProbeHandler{HTTPGet: &corev1.HTTPGetAction{
+								Path: "/ping", Port: intstr.FromString("http"),
+							}}, PeriodSeconds: 10},
+							VolumeMounts: []corev1.VolumeMount{
+								{Name: "data", MountPath: "/var/lib/clickhouse"},
+								{Name: "config", MountPath: "/etc/clickhouse-server/config.d/cluster.xml", SubPath: "cluster.xml", ReadOnly: true},
+							},
+						}},
+						Volumes: []corev1.Volume{common.ConfigMapVolume("config", common.ClickHouseName(s))},
+					},
+				},
+				VolumeClaimTemplates: []corev1.PersistentVolumeClaim{common.DataClaim(l, c.Storage, "10Gi")},
+			},
+		})
+	}
+	return out
+}

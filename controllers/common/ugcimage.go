@@ -1,0 +1,38 @@
+package common
+
+import (
+	corev1 "k8s.io/api/core/v1"
+
+	ugcv1 "github.com/ugcstack/ugcstack/api/v1alpha1"
+)
+
+// The ugc image runs the API, the relay and the logging setup Job.
+const (
+	UGCPort = 8080
+	UGCUID  = 65532 // the distroless nonroot user of the ugc image
+)
+
+// UGCConfigEnv reads the API's ConfigMap into the environment of every ugc
+// process, so the API and the relay agree on the store and the outbox.
+func UGCConfigEnv(s *ugcv1.UGCStack) []corev1.EnvFromSource {
+	return []corev1.EnvFromSource{{ConfigMapRef: &corev1.ConfigMapEnvSource{LocalObjectReference: corev1.LocalObjectReference{Name: APIName(s)}}}}
+}
+
+// UGCStoreEnv is the secret environment every ugc process needs: the
+// store's URI and, when configured, the Sentry DSN.
+func UGCStoreEnv(s *ugcv1.UGCStack) []corev1.EnvVar {
+	uri := &ugcv1.SecretKeyRef{Name: MongoAdminSecretName(s), Key: "uri"}
+	if s.Spec.MongoDB.External != nil {
+		uri = &s.Spec.MongoDB.External.URISecretRef
+	}
+	env := []corev1.EnvVar{SecretEnv("UGC_MONGO_URI", uri)}
+	if ref := s.Spec.API.SentryDSNSecretRef; ref != nil {
+		env = append(env, SecretEnv("UGC_SENTRY_DSN", ref))
+	}
+	return env
+}
+
+// PrometheusAnnotations mark a ugc pod for scraping.
+func PrometheusAnnotations() map[string]string {
+	return map[string]string{"prometheus.io/scrape": "true", "prometheus.io/port": "8080", "prometheus.io/path": "/metrics"}
+}

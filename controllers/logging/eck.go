@@ -1,0 +1,117 @@
+// Package logging is the logging component: ECK's Elasticsearch, Kibana,
+// Logstash and Filebeat objects, rendered from deploy/logging's configs, and
+// the Job that loads the index template, ILM policy and Kibana saved objects
+// once Elasticsearch and Kibana are green.
+package logging
+
+import (
+	"fmt"
+	"maps"
+
+	"k8s.io/apimachinery/pkg/api/resource"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+
+	ugcv1 "github.com/ugcstack/ugcstack/api/v1alpha1"
+	"github.com/ugcstack/ugcstack/controllers/common"
+	"github.com/ugcstack/ugcstack/deploy/logging"
+)
+
+// ECK kinds the logging stack renders.
+var (
+	Elasticsearch = schema.GroupVersionKind{Group: "elasticsearch.k8s.elastic.co", Version: "v1", Kind: "Elasticsearch"}
+	Kibana        = schema.GroupVersionKind{Group: "kibana.k8s.elastic.co", Version: "v1", Kind: "Kibana"}
+	Logstash      = schema.GroupVersionKind{Group: "logstash.k8s.elastic.co", Version: "v1alpha1", Kind: "Logstash"}
+	Beat          = schema.GroupVersionKind{Group: "beat.k8s.elastic.co", Version: "v1beta1", Kind: "Beat"}
+)
+
+// ECKKinds must all be served for the logging stack to be rendered.
+var ECKKinds = []schema.GroupVersionKind{Elasticsearch, Kibana, Logstash, Beat}
+
+// Name names every ECK object of the stack (ECK derives its Services and
+// Secrets from it).
+func Name(s *ugcv1.UGCStack) string { return s.Name + "-logs" }
+
+func eckObject(s *ugcv1.UGCStack, gvk schema.GroupVersionKind, spec map[string]any) *unstructured.Unstructured {
+	u := &unstructured.Unstructured{Object: map[string]any{"spec": spec}}
+	u.SetGroupVersionKind(gvk)
+	u.SetName(Name(s))
+	u.SetNamespace(s.Namespace)
+	u.SetLabels(maps.Clone(common.Labels(s, common.ComponentLogging)))
+	return u
+}
+
+// ECKObjects renders Elasticsearch, Kibana (optional), Logstash and a
+// Filebeat Beat: Filebeat reads container logs, decodes the API's JSON lines
+// and ships them to Logstash, which writes to ugc-logs-* indices.
+func ECKObjects(s *ugcv1.UGCStack) []*unstructured.Unstructured {
+	l := s.Spec.Logging
+	out := []*unstructured.Unstructured{eckObject(s, Elasticsearch, map[string]any{
+		"version": l.Version,
+		"nodeSets": []any{map[string]any{
+			"name":                 "default",
+			"count":                int64(l.ElasticsearchNodes),
+			"volumeClaimTemplates": []any{elasticsearchClaim(l.ElasticsearchStorage)},
+		}},
+	})}
+	if l.Kibana {
+		out = append(out, eckObject(s, Kibana, map[string]any{
+			"version": l.Version, "count": int64(1),
+			"elasticsearchRef": map[string]any{"name": Name(s)},
+		}))
+	}
+	return append(out, logstash(s), filebeat(s))
+}
+
+func elasticsearchClaim(st ugcv1.StorageSpec) map[string]any {
+	size := st.Size
+	if size.IsZero() {
+		size = resource.MustParse("30Gi")
+	}
+	spec := map[string]any{
+		"accessModes": []any{"ReadWriteOnce"},
+		"resources":   map[string]any{"requests": map[string]any{"storage": size.String()}},
+	}
+	if st.StorageClassName != nil {
+		spec["storageClassName"] = *st.StorageClassName
+	}
+	return map[string]any{"metadata": map[string]any{"name": "elasticsearch-data"}, "spec": spec}
+}
+
+func logstash(s *ugcv1.UGCStack) *unstructured.Unstructured {
+	return eckObject(s, Logstash, map[string]any{
+		"version": s.Spec.Logging.Version, "count": int64(1),
+		"elasticsearchRefs": []any{map[string]any{"name": Name(s), "clusterName": "UGC_ES"}},
+		"pipelines":         []any{map[string]any{"pipeline.id": "ugc", "config.string": logging.LogstashPipeline()}},
+		"services": []any{map[string]any{"name": "beats", "service": map[string]any{"spec": map[string]any{
+			"type": "ClusterIP", "ports": []any{map[string]any{"port": int64(logging.LogstashPort), "name": "filebeat", "protocol": "TCP", "targetPort": int64(logging.LogstashPort)}},
+		}}}},
+	})
+}
+
+// filebeat runs deploy/logging's Filebeat configuration, pointed at this
+// stack's Logstash, on every node.
+func filebeat(s *ugcv1.UGCStack) *unstructured.Unstructured {
+	config := logging.FilebeatConfig()
+	config["output.logstash"] = map[string]any{"hosts": []any{fmt.Sprintf("%s-ls-beats.%s.svc:%d", Name(s), s.Namespace, logging.LogstashPort)}}
+	return eckObject(s, Beat, map[string]any{
+		"type": "filebeat", "version": s.Spec.Logging.Version, "config": config,
+		"daemonSet": map[string]any{"podTemplate": map[string]any{"spec": map[string]any{
+			"automountServiceAccountToken": true,
+			"securityContext":              map[string]any{"runAsUser": int64(0)},
+			"containers": []any{map[string]any{
+				"name": "filebeat",
+				// add_kubernetes_metadata matches pods of this node.
+				"env": []any{map[string]any{"name": "NODE_NAME", "valueFrom": map[string]any{"fieldRef": map[string]any{"fieldPath": "spec.nodeName"}}}},
+				"volumeMounts": []any{
+					map[string]any{"name": "varlogcontainers", "mountPath": "/var/log/containers"},
+					map[string]any{"name": "varlogpods", "mountPath": "/var/log/pods"},
+				},
+			}},
+			"volumes": []any{
+				map[string]any{"name": "varlogcontainers", "hostPath": map[string]any{"path": "/var/log/containers"}},
+				map[string]any{"name": "varlogpods", "hostPath": map[string]any{"path": "/var/log/pods"}},
+			},
+		}}},
+	})
+}

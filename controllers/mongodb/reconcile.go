@@ -1,0 +1,212 @@
+package mongodb
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	ugcv1 "github.com/ugcstack/ugcstack/api/v1alpha1"
+	"github.com/ugcstack/ugcstack/controllers/common"
+	"github.com/ugcstack/ugcstack/controllers/mongodb/replset"
+)
+
+// The replica set's own state is not watched: how soon to look again while
+// a change is under way, and while Plan waits for the set to settle.
+const (
+	afterCommand = 2 * time.Second
+	whileWaiting = 15 * time.Second
+)
+
+// Component reconciles the managed MongoDB. Connect opens the replica-set
+// client; nil leaves the set uninitiated (the members still run).
+type Component struct {
+	Connect replset.Connect
+}
+
+func kinds() []client.ObjectList {
+	return []client.ObjectList{&corev1.SecretList{}, &corev1.ServiceList{}, &appsv1.StatefulSetList{}}
+}
+
+// Reconcile runs the members, then moves the replica set one step towards
+// the desired member count. An external MongoDB removes the managed one.
+func (c Component) Reconcile(ctx context.Context, d common.Deps, s *ugcv1.UGCStack) common.Result {
+	if ext := s.Spec.MongoDB.External; ext != nil {
+		return external(ctx, d, s, ext.URISecretRef.Name)
+	}
+	user, password, secrets, err := ensureSecrets(ctx, d, s)
+	if err != nil {
+		return common.Failed(ugcv1.ReasonApplyFailed, err)
+	}
+	sts, err := applyMembers(ctx, d, s, secrets)
+	if err != nil {
+		return common.Failed(ugcv1.ReasonApplyFailed, err)
+	}
+	if sts.Status.ReadyReplicas == 0 || c.Connect == nil {
+		return common.Waiting(ugcv1.ReasonProgressing, fmt.Sprintf("StatefulSet %s: %d/%d members ready", sts.Name, sts.Status.ReadyReplicas, Members(s)))
+	}
+	return c.replicaSet(ctx, d, s, sts, user, password)
+}
+
+// ensureSecrets makes the keyfile and the admin credentials once, and
+// keeps the admin URI in step with the member list.
+func ensureSecrets(ctx context.Context, d common.Deps, s *ugcv1.UGCStack) (user, password string, secrets []client.Object, err error) {
+	key, err := common.EnsureSecret(ctx, d, s, KeyfileSecret(s), func() map[string]string {
+		return map[string]string{"keyfile": common.RandomPassword(512)}
+	})
+	if err != nil {
+		return "", "", nil, err
+	}
+	admin, err := common.EnsureSecret(ctx, d, s, AdminSecret(s, ""), func() map[string]string {
+		return AdminSecret(s, common.RandomPassword(24)).StringData
+	})
+	if err != nil {
+		return "", "", nil, err
+	}
+	user, password = string(admin.Data["username"]), string(admin.Data["password"])
+	if string(admin.Data["uri"]) != URI(s, user, password) {
+		if err := common.Apply(ctx, d, s, AdminSecret(s, password)); err != nil {
+			return "", "", nil, err
+		}
+	}
+	return user, password, []client.Object{key, admin}, nil
+}
+
+// applyMembers applies the Service and the StatefulSet, growing at once and
+// never shrinking here: that waits until the replica set has let the
+// members go (shrink). The current size is read from the API server, since
+// a cache that has not seen the last growth would shrink it.
+func applyMembers(ctx context.Context, d common.Deps, s *ugcv1.UGCStack, secrets []client.Object) (*appsv1.StatefulSet, error) {
+	var cur appsv1.StatefulSet
+	if err := d.APIReader.Get(ctx, client.ObjectKey{Namespace: s.Namespace, Name: Name(s)}, &cur); client.IgnoreNotFound(err) != nil {
+		return nil, fmt.Errorf("read StatefulSet %s: %w", Name(s), err)
+	}
+	sts := StatefulSet(s, max(Members(s), ptr.Deref(cur.Spec.Replicas, 0)))
+	objs := []client.Object{Service(s), sts}
+	// The apply leaves the server's object, status included, in sts.
+	if err := common.ApplyAll(ctx, d, s, objs...); err != nil {
+		return nil, err
+	}
+	return sts, common.Prune(ctx, d, s, common.ComponentMongoDB, kinds(), append(objs, secrets...)...)
+}
+
+// replicaSet reads the set's state, shrinks the StatefulSet to the members
+// the configuration still has, and sends Plan's next step.
+func (c Component) replicaSet(ctx context.Context, d common.Deps, s *ugcv1.UGCStack, sts *appsv1.StatefulSet, user, password string) common.Result {
+	replicas := ptr.Deref(sts.Spec.Replicas, 0)
+	ready, err := readyHosts(ctx, d, s, replicas)
+	if err != nil {
+		return common.Failed(ugcv1.ReasonProgressing, err)
+	}
+	rs, closeRS, err := c.Connect(ctx, Hosts(s, replicas), user, password)
+	if err != nil {
+		return common.Failed(ugcv1.ReasonReplicaSetPending, fmt.Errorf("connecting to the replica set: %w", err))
+	}
+	defer closeRS()
+	state, err := rs.GetState(ctx)
+	if err != nil {
+		return common.Failed(ugcv1.ReasonReplicaSetPending, fmt.Errorf("replSetGetStatus: %w", err))
+	}
+	if state.Initialized {
+		s.Status.MongoDBMembers = int32(len(state.Config.Members))
+		if err := shrink(ctx, d, s, state.Config, replicas); err != nil {
+			return common.Failed(ugcv1.ReasonApplyFailed, err)
+		}
+	}
+	return send(ctx, d, s, rs, replset.Plan(ReplicaSetName(s), state, Hosts(s, Members(s)), ready), sts)
+}
+
+// shrink scales the StatefulSet down to the desired members once the
+// configuration no longer has the members whose pods would go.
+func shrink(ctx context.Context, d common.Deps, s *ugcv1.UGCStack, cfg replset.Config, replicas int32) error {
+	need := max(Members(s), ConfiguredOrdinals(s, cfg, replicas))
+	if need >= replicas {
+		return nil
+	}
+	if err := common.Apply(ctx, d, s, StatefulSet(s, need)); err != nil {
+		return err
+	}
+	d.Event(s, corev1.EventTypeNormal, "MongoDBShrunk", "StatefulSet %s scaled to %d: the members above are out of the replica set", Name(s), need)
+	return nil
+}
+
+// ConfiguredOrdinals is the StatefulSet size that keeps a pod for every
+// member of cfg: one more than the highest ordinal among the first n.
+func ConfiguredOrdinals(s *ugcv1.UGCStack, cfg replset.Config, n int32) int32 {
+	var need int32
+	for i, h := range Hosts(s, n) {
+		if cfg.Has(h) {
+			need = int32(i) + 1
+		}
+	}
+	return need
+}
+
+// readyHosts reports which members' pods pass their readiness probe.
+func readyHosts(ctx context.Context, d common.Deps, s *ugcv1.UGCStack, replicas int32) (map[string]bool, error) {
+	var pods corev1.PodList
+	if err := d.Client.List(ctx, &pods, client.InNamespace(s.Namespace), client.MatchingLabels(common.Selector(s, common.ComponentMongoDB))); err != nil {
+		return nil, fmt.Errorf("list MongoDB pods: %w", err)
+	}
+	byName := map[string]corev1.Pod{}
+	for _, p := range pods.Items {
+		byName[p.Name] = p
+	}
+	ready := map[string]bool{}
+	for i, h := range Hosts(s, replicas) {
+		for _, c := range byName[fmt.Sprintf("%s-%d", Name(s), i)].Status.Conditions {
+			if c.Type == corev1.PodReady && c.Status == corev1.ConditionTrue {
+				ready[h] = true
+			}
+		}
+	}
+	return ready, nil
+}
+
+// send carries out a, or reports why nothing is sent.
+func send(ctx context.Context, d common.Deps, s *ugcv1.UGCStack, rs replset.Client, a replset.Action, sts *appsv1.StatefulSet) common.Result {
+	var err error
+	switch a.Kind {
+	case replset.Wait:
+		return common.Polling(ugcv1.ReasonReplicaSetPending, a.Reason, whileWaiting)
+	case replset.Noop:
+		if members := Members(s); sts.Status.ReadyReplicas < members {
+			return common.Waiting(ugcv1.ReasonProgressing, fmt.Sprintf("%d/%d members ready", sts.Status.ReadyReplicas, members))
+		}
+		return common.Ready(ugcv1.ReasonAvailable, fmt.Sprintf("replica set %s: %d members configured and ready", ReplicaSetName(s), Members(s)))
+	case replset.Initiate:
+		err = rs.Initiate(ctx, a.Target, a.Config)
+	case replset.Reconfig:
+		err = rs.Reconfig(ctx, a.Target, a.Config)
+	case replset.StepDown:
+		err = rs.StepDown(ctx, a.Target)
+	}
+	if err != nil {
+		return common.Failed(ugcv1.ReasonReplicaSetPending, fmt.Errorf("%s on %s: %w", a.Reason, a.Target, err))
+	}
+	d.Event(s, corev1.EventTypeNormal, "ReplicaSet"+string(a.Kind), "%s (sent to %s)", a.Reason, a.Target)
+	if a.Kind != replset.StepDown {
+		s.Status.MongoDBMembers = int32(len(a.Config.Members))
+	}
+	return common.Polling(ugcv1.ReasonReplicaSetPending, a.Reason, afterCommand)
+}
+
+// external removes the managed MongoDB a stack no longer uses: its
+// StatefulSet, Service and Secrets go, and its volumes follow deletePolicy
+// as they would when the stack is deleted.
+func external(ctx context.Context, d common.Deps, s *ugcv1.UGCStack, secret string) common.Result {
+	if err := common.Prune(ctx, d, s, common.ComponentMongoDB, kinds()); err != nil {
+		return common.Failed(ugcv1.ReasonApplyFailed, err)
+	}
+	if s.Spec.MongoDB.DeletePolicy == "Delete" {
+		if err := deleteVolumes(ctx, d, s); err != nil {
+			return common.Failed(ugcv1.ReasonApplyFailed, err)
+		}
+	}
+	s.Status.MongoDBMembers = 0
+	return common.Ready(ugcv1.ReasonExternal, "using the external MongoDB from Secret "+secret)
+}

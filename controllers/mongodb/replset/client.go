@@ -1,0 +1,147 @@
+package replset
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+)
+
+// stepDownSeconds keeps a stepped-down primary from standing for election
+// again while the controller removes it from the configuration.
+const stepDownSeconds = 60
+
+// driver sends replica-set commands through the MongoDB driver with one
+// direct connection per member, so each command reaches the member Plan
+// chose (the primary for reconfigurations) rather than whichever member a
+// replica-set connection would pick, and works before the set is initiated.
+type driver struct {
+	hosts          []string
+	user, password string
+
+	mu    sync.Mutex
+	conns map[string]*mongo.Client
+}
+
+// ConnectDriver is the production Connect: connections open lazily, one
+// per member asked.
+func ConnectDriver(_ context.Context, hosts []string, user, password string) (Client, func(), error) {
+	if len(hosts) == 0 {
+		return nil, nil, errors.New("no members")
+	}
+	m := &driver{hosts: hosts, user: user, password: password, conns: map[string]*mongo.Client{}}
+	return m, m.close, nil
+}
+
+func (m *driver) close() {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, c := range m.conns {
+		_ = c.Disconnect(context.Background())
+	}
+}
+
+func (m *driver) admin(host string) (*mongo.Database, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	c, ok := m.conns[host]
+	if !ok {
+		// Short timeouts: a member that is down must cost a reconcile
+		// seconds, not the driver's 30 s server selection per member.
+		uri := fmt.Sprintf("mongodb://%s:%s@%s/admin?directConnection=true&authSource=admin&serverSelectionTimeoutMS=5000&connectTimeoutMS=5000",
+			url.QueryEscape(m.user), url.QueryEscape(m.password), host)
+		var err error
+		if c, err = mongo.Connect(options.Client().ApplyURI(uri)); err != nil {
+			return nil, err
+		}
+		m.conns[host] = c
+	}
+	return c.Database("admin"), nil
+}
+
+func (m *driver) run(ctx context.Context, host string, cmd bson.D, out any) error {
+	db, err := m.admin(host)
+	if err != nil {
+		return err
+	}
+	res := db.RunCommand(ctx, cmd)
+	if out == nil {
+		return res.Err()
+	}
+	return res.Decode(out)
+}
+
+// GetState asks the members in ordinal order for the first initialized view:
+// a member that is down, or new and not yet added (it answers
+// NotYetInitialized), must not hide the configuration the others hold.
+func (m *driver) GetState(ctx context.Context) (State, error) {
+	var errs []error
+	answered := false
+	for _, h := range m.hosts {
+		st, err := m.stateFrom(ctx, h)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", h, err))
+			continue
+		}
+		if st.Initialized {
+			return st, nil
+		}
+		answered = true
+	}
+	if answered {
+		return State{}, nil
+	}
+	return State{}, errors.Join(errs...)
+}
+
+func (m *driver) stateFrom(ctx context.Context, host string) (State, error) {
+	var status struct {
+		Members []struct {
+			Name       string    `bson:"name"`
+			StateStr   string    `bson:"stateStr"`
+			Health     float64   `bson:"health"`
+			OptimeDate time.Time `bson:"optimeDate"`
+		} `bson:"members"`
+	}
+	if err := m.run(ctx, host, bson.D{{Key: "replSetGetStatus", Value: 1}}, &status); err != nil {
+		if strings.Contains(err.Error(), "NotYetInitialized") || strings.Contains(err.Error(), "no replset config") {
+			return State{}, nil
+		}
+		return State{}, err
+	}
+	st := State{Initialized: true}
+	for _, mm := range status.Members {
+		st.Status = append(st.Status, MemberStatus{Host: mm.Name, State: mm.StateStr, Healthy: mm.Health == 1, Optime: mm.OptimeDate})
+	}
+	var cfg struct {
+		Config Config `bson:"config"`
+	}
+	if err := m.run(ctx, host, bson.D{{Key: "replSetGetConfig", Value: 1}}, &cfg); err != nil {
+		return State{}, err
+	}
+	// The primary sets the configuration's term itself.
+	delete(cfg.Config.Extra, "term")
+	st.Config = cfg.Config
+	return st, nil
+}
+
+func (m *driver) Initiate(ctx context.Context, host string, cfg Config) error {
+	return m.run(ctx, host, bson.D{{Key: "replSetInitiate", Value: cfg}}, nil)
+}
+
+func (m *driver) Reconfig(ctx context.Context, host string, cfg Config) error {
+	return m.run(ctx, host, bson.D{{Key: "replSetReconfig", Value: cfg}}, nil)
+}
+
+// StepDown gives the secondaries up to 10 s to catch up, so the new primary
+// has every acknowledged write.
+func (m *driver) StepDown(ctx context.Context, host string) error {
+	return m.run(ctx, host, bson.D{{Key: "replSetStepDown", Value: stepDownSeconds}, {Key: "secondaryCatchUpPeriodSecs", Value: 10}}, nil)
+}
