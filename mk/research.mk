@@ -26,7 +26,7 @@ test-research: research-deps ## Storage research: unit tests and every backend's
 	cd research && $(RESEARCH_GO) vet ./... && $(RESEARCH_GO) test -count=1 ./...
 
 .PHONY: research
-research: research-deps ## Run generate + read on every backend this machine has and write research/RESULTS.md.
+research: research-deps ## Run generate + read on every backend installed locally and write research/RESULTS.md.
 	cd research && $(RESEARCH_GO) build -o $(BIN)/ugc-research ./cmd/ugc-research
 	cd research && $(BIN)/ugc-research local --scale $(RESEARCH_SCALE) --duration $(RESEARCH_DUR) \
 	  --warmup $(RESEARCH_WARMUP) --concurrency $(RESEARCH_CONC) --write-rate 1000 --out RESULTS.md

@@ -13,8 +13,8 @@ import (
 	"testing"
 )
 
-// Neither Elasticsearch nor Kibana can run on this machine (see
-// ../../shared/MACHINE.md), so httptest servers stand in for them: they
+// Neither Elasticsearch nor Kibana is installable where the tests run (no
+// Debian or npm package), so httptest servers stand in for them: they
 // record each request and answer the way the real APIs document.
 
 type recorded struct {

@@ -215,7 +215,7 @@ type Row struct {
 	Idle, Loaded   ReadResult
 }
 
-// NotMeasured are the rows this machine cannot produce.
+// NotMeasured are the rows a local run cannot produce: their servers are not installable without a Docker engine.
 var NotMeasured = []struct{ Store, Why string }{
 	{"MongoDB 8 sharded cluster (mongo-driver/v2)", "no MongoDB server can be installed here"},
 	{"ClickHouse 24+ cluster, 2 shards × 2 replicas", "only Debian's ClickHouse 18.16 exists here"},
@@ -261,7 +261,7 @@ func Markdown(rows []Row, machine, command string) string {
 		}
 	}
 	for _, n := range NotMeasured {
-		fmt.Fprintf(&b, "| **%s** | all | not measured on this machine — run `make research` against the compose cluster (%s) | | | | | |\n", n.Store, n.Why)
+		fmt.Fprintf(&b, "| **%s** | all | not measured locally — run `make research` against the compose cluster (%s) | | | | | |\n", n.Store, n.Why)
 	}
 	return b.String()
 }

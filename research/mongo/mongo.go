@@ -1,6 +1,6 @@
 // Package mongo is the MongoDB backend (official mongo-driver/v2). It is
-// compiled and unit-tested here; no MongoDB server exists on this machine,
-// so it is measured only against the compose cluster.
+// compiled and unit-tested everywhere; where no MongoDB server can be
+// installed (no Docker engine), it is measured only against the compose cluster.
 //
 // Model (what a MongoDB expert would do for these read paths):
 //   - ratings {user_id, film_id, score, at}: unique index (user_id, film_id)

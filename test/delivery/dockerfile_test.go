@@ -1,5 +1,5 @@
-// Package delivery checks the delivery files that cannot run on this machine
-// (no Docker engine, no cluster) as far as they can be checked: the Dockerfile's
+// Package delivery checks the delivery files that cannot run without a
+// Docker engine and a cluster, as far as they can be checked: the Dockerfile's
 // build commands run for real, and its images are inspected for the rules we
 // hold them to.
 package delivery

@@ -55,7 +55,7 @@ func TestE2E(t *testing.T) {
 	cfg, where, err := connect()
 	if err != nil {
 		t.Fatalf("e2e: no Kubernetes cluster is reachable (%s): %v\n"+
-			"Create one first, e.g. `kind create cluster` (kind needs a Docker engine, which this machine does not have), "+
+			"Create one first, e.g. `kind create cluster` (kind needs a Docker engine), "+
 			"then install the chart as the README's kind quick start shows.", where, err)
 	}
 	restConfig = cfg

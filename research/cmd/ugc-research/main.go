@@ -184,7 +184,7 @@ func readBoth(ctx context.Context, s ugcdata.Store, o bench.Options) (idle, load
 	return
 }
 
-// local starts the servers this machine has on 127.0.0.1, runs generate
+// local starts the servers installed locally on 127.0.0.1, runs generate
 // and read against each, and writes the Markdown table.
 func local(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("local", flag.ExitOnError)

@@ -27,7 +27,7 @@ func TestLoggingSetupConfigListsEveryProblem(t *testing.T) {
 }
 
 // TestLoggingSetupOverTLSWithTheGivenCA runs the command against a TLS
-// stand-in for Elasticsearch and Kibana (neither runs on this machine): the
+// stand-in for Elasticsearch and Kibana (neither is installable where the tests run): the
 // CA file makes the connection trusted, and without it the command fails.
 func TestLoggingSetupOverTLSWithTheGivenCA(t *testing.T) {
 	var requests atomic.Int32
