@@ -5,11 +5,16 @@
 package mongodb
 
 import (
+	"encoding/base64"
 	"fmt"
+	"math"
+	"strconv"
 	"strings"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	policyv1 "k8s.io/api/policy/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/utils/ptr"
@@ -21,7 +26,19 @@ import (
 const (
 	port     = 27017
 	mongoUID = 999 // the mongodb user of the official image
+
+	// keyfileDir holds the key mongod reads: an emptyDir the init
+	// container copies the Secret into with mode 0400 (see pod spec).
+	keyfileDir       = "/etc/mongodb/keyfile"
+	keyfileSecretDir = "/etc/mongodb/keyfile-secret"
+	keyfileName      = "keyfile"
 )
+
+// readinessScript passes when the member can serve: a writable primary or a
+// secondary (not STARTUP2, RECOVERING or ROLLBACK), or a member with no
+// replica-set configuration yet, which must be ready for the operator to
+// initiate the set. hello needs no authentication.
+const readinessScript = `const h = db.hello(); if (!(h.isWritablePrimary || h.secondary || h.isreplicaset === true)) { quit(1) }`
 
 // Name names the StatefulSet and its headless Service.
 func Name(s *ugcv1.UGCStack) string { return s.Name + "-mongodb" }
@@ -64,6 +81,13 @@ func KeyfileSecret(s *ugcv1.UGCStack) *corev1.Secret {
 	return common.Secret(s, KeyfileSecretName(s), common.ComponentMongoDB, nil)
 }
 
+// NewKey is a replica-set key mongod accepts: 756 random bytes in standard
+// base64, 1,008 characters (mongod allows 6 to 1,024 from the base64
+// alphabet; URL-safe base64's "-" and "_" are refused).
+func NewKey() string {
+	return base64.StdEncoding.EncodeToString(common.RandomBytes(756))
+}
+
 // AdminSecret holds the admin credentials and the URI the ugc processes use.
 func AdminSecret(s *ugcv1.UGCStack, password string) *corev1.Secret {
 	return common.Secret(s, common.MongoAdminSecretName(s), common.ComponentMongoDB, map[string]string{
@@ -81,10 +105,7 @@ func StatefulSet(s *ugcv1.UGCStack, replicas int32) *appsv1.StatefulSet {
 	if m.DeletePolicy == "Delete" {
 		retention = appsv1.DeletePersistentVolumeClaimRetentionPolicyType
 	}
-	resources := m.Resources
-	if resources.Requests == nil {
-		resources.Requests = common.Requests("250m", "512Mi").Requests
-	}
+	resources := Resources(m.Resources)
 	return &appsv1.StatefulSet{
 		TypeMeta:   metav1.TypeMeta{APIVersion: "apps/v1", Kind: "StatefulSet"},
 		ObjectMeta: common.ObjectMeta(s, Name(s), common.ComponentMongoDB),
@@ -93,21 +114,23 @@ func StatefulSet(s *ugcv1.UGCStack, replicas int32) *appsv1.StatefulSet {
 			ServiceName:         Name(s),
 			PodManagementPolicy: appsv1.ParallelPodManagement,
 			Selector:            &metav1.LabelSelector{MatchLabels: common.Selector(s, common.ComponentMongoDB)},
+			// A member's claim goes when the StatefulSet shrinks past it,
+			// which happens only after it has left the replica set: a
+			// later scale-up must start it empty (an initial sync), not on
+			// data past the oplog window that would keep it RECOVERING.
 			PersistentVolumeClaimRetentionPolicy: &appsv1.StatefulSetPersistentVolumeClaimRetentionPolicy{
-				WhenDeleted: retention, WhenScaled: appsv1.RetainPersistentVolumeClaimRetentionPolicyType,
+				WhenDeleted: retention, WhenScaled: appsv1.DeletePersistentVolumeClaimRetentionPolicyType,
 			},
 			Template: corev1.PodTemplateSpec{
 				ObjectMeta: metav1.ObjectMeta{Labels: common.Labels(s, common.ComponentMongoDB)},
 				Spec: corev1.PodSpec{
 					AutomountServiceAccountToken: ptr.To(false),
 					SecurityContext:              common.NonRootPod(mongoUID, true),
+					InitContainers:               []corev1.Container{keyfileCopy(m.Image)},
 					Containers: []corev1.Container{{
 						Name:  "mongod",
 						Image: m.Image,
-						Args: []string{
-							"--replSet", ReplicaSetName(s), "--bind_ip_all", "--port", fmt.Sprint(port),
-							"--keyFile", "/etc/mongodb/keyfile/keyfile", "--dbpath", "/data/db",
-						},
+						Args:  Args(s, resources),
 						Env: []corev1.EnvVar{
 							common.SecretEnv("MONGO_INITDB_ROOT_USERNAME", &ugcv1.SecretKeyRef{Name: common.MongoAdminSecretName(s), Key: "username"}),
 							common.SecretEnv("MONGO_INITDB_ROOT_PASSWORD", &ugcv1.SecretKeyRef{Name: common.MongoAdminSecretName(s), Key: "password"}),
@@ -115,23 +138,93 @@ func StatefulSet(s *ugcv1.UGCStack, replicas int32) *appsv1.StatefulSet {
 						Ports:     []corev1.ContainerPort{{Name: "mongodb", ContainerPort: port, Protocol: corev1.ProtocolTCP}},
 						Resources: resources,
 						ReadinessProbe: &corev1.Probe{
-							ProbeHandler:  corev1.ProbeHandler{TCPSocket: &corev1.TCPSocketAction{Port: intstr.FromInt32(port)}},
-							PeriodSeconds: 10,
+							ProbeHandler: corev1.ProbeHandler{Exec: &corev1.ExecAction{Command: []string{
+								"mongosh", "--quiet", "--norc", "--port", fmt.Sprint(port), "--eval", readinessScript,
+							}}},
+							PeriodSeconds: 10, TimeoutSeconds: 5, FailureThreshold: 3,
 						},
 						SecurityContext: common.RestrictedSecurityContext(),
 						VolumeMounts: []corev1.VolumeMount{
 							{Name: "data", MountPath: "/data/db"},
-							{Name: "keyfile", MountPath: "/etc/mongodb/keyfile", ReadOnly: true},
+							{Name: "keyfile", MountPath: keyfileDir, ReadOnly: true},
 							{Name: "tmp", MountPath: "/tmp"},
 						},
 					}},
 					Volumes: []corev1.Volume{
-						{Name: "keyfile", VolumeSource: corev1.VolumeSource{Secret: &corev1.SecretVolumeSource{SecretName: KeyfileSecretName(s), DefaultMode: ptr.To(int32(0o400))}}},
+						{Name: "keyfile-secret", VolumeSource: corev1.VolumeSource{Secret: &corev1.SecretVolumeSource{SecretName: KeyfileSecretName(s), DefaultMode: ptr.To(int32(0o400))}}},
+						{Name: "keyfile", VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{Medium: corev1.StorageMediumMemory}}},
 						common.EmptyDir("tmp"),
 					},
 				},
 			},
 			VolumeClaimTemplates: []corev1.PersistentVolumeClaim{common.DataClaim(common.Labels(s, common.ComponentMongoDB), m.Storage, "10Gi")},
+		},
+	}
+}
+
+// keyfileCopy puts the key where the kubelet cannot widen its mode: under
+// fsGroup, a Secret volume's files get group read added (0400 becomes
+// 0440), which mongod refuses; a file the container writes into an
+// emptyDir keeps the mode it is given, and the mongod user owns it.
+func keyfileCopy(image string) corev1.Container {
+	return corev1.Container{
+		Name:  "keyfile",
+		Image: image,
+		Command: []string{"sh", "-c", fmt.Sprintf("cp %[1]s/%[3]s %[2]s/%[3]s && chmod 0400 %[2]s/%[3]s",
+			keyfileSecretDir, keyfileDir, keyfileName)},
+		Resources:       common.Requests("10m", "16Mi"),
+		SecurityContext: common.RestrictedSecurityContext(),
+		VolumeMounts: []corev1.VolumeMount{
+			{Name: "keyfile-secret", MountPath: keyfileSecretDir, ReadOnly: true},
+			{Name: "keyfile", MountPath: keyfileDir},
+		},
+	}
+}
+
+// Args are mongod's flags. The WiredTiger cache is sized from the memory
+// limit: left to itself, mongod sizes it from the node's RAM and the pod is
+// killed for exceeding its limit.
+func Args(s *ugcv1.UGCStack, resources corev1.ResourceRequirements) []string {
+	return []string{
+		"--replSet", ReplicaSetName(s), "--bind_ip_all", "--port", fmt.Sprint(port),
+		"--keyFile", keyfileDir + "/" + keyfileName, "--dbpath", "/data/db",
+		"--wiredTigerCacheSizeGB", strconv.FormatFloat(CacheSizeGB(resources.Limits.Memory()), 'f', 2, 64),
+	}
+}
+
+// CacheSizeGB follows mongod's own default rule, applied to the container's
+// memory limit instead of the node's RAM: half of (memory - 1 GB), at least
+// 0.25 GB.
+func CacheSizeGB(limit *resource.Quantity) float64 {
+	gb := float64(limit.Value()) / (1 << 30)
+	return max(0.25, math.Floor((gb-1)/2*100)/100)
+}
+
+// Resources fills in what the spec leaves out: requests, and a memory
+// limit (the WiredTiger cache is sized from it).
+func Resources(r corev1.ResourceRequirements) corev1.ResourceRequirements {
+	r = *r.DeepCopy()
+	if r.Requests == nil {
+		r.Requests = common.Requests("250m", "512Mi").Requests
+	}
+	if r.Limits == nil {
+		r.Limits = corev1.ResourceList{}
+	}
+	if _, ok := r.Limits[corev1.ResourceMemory]; !ok {
+		r.Limits[corev1.ResourceMemory] = resource.MustParse("1Gi")
+	}
+	return r
+}
+
+// PDB lets voluntary disruptions (drains, rolling node upgrades) take one
+// member at a time, so a majority stays up.
+func PDB(s *ugcv1.UGCStack) *policyv1.PodDisruptionBudget {
+	return &policyv1.PodDisruptionBudget{
+		TypeMeta:   metav1.TypeMeta{APIVersion: "policy/v1", Kind: "PodDisruptionBudget"},
+		ObjectMeta: common.ObjectMeta(s, Name(s), common.ComponentMongoDB),
+		Spec: policyv1.PodDisruptionBudgetSpec{
+			MaxUnavailable: ptr.To(intstr.FromInt32(1)),
+			Selector:       &metav1.LabelSelector{MatchLabels: common.Selector(s, common.ComponentMongoDB)},
 		},
 	}
 }

@@ -7,6 +7,7 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	policyv1 "k8s.io/api/policy/v1"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -29,7 +30,7 @@ type Component struct {
 }
 
 func kinds() []client.ObjectList {
-	return []client.ObjectList{&corev1.SecretList{}, &corev1.ServiceList{}, &appsv1.StatefulSetList{}}
+	return []client.ObjectList{&corev1.SecretList{}, &corev1.ServiceList{}, &appsv1.StatefulSetList{}, &policyv1.PodDisruptionBudgetList{}}
 }
 
 // Reconcile runs the members, then moves the replica set one step towards
@@ -56,7 +57,7 @@ func (c Component) Reconcile(ctx context.Context, d common.Deps, s *ugcv1.UGCSta
 // keeps the admin URI in step with the member list.
 func ensureSecrets(ctx context.Context, d common.Deps, s *ugcv1.UGCStack) (user, password string, secrets []client.Object, err error) {
 	key, err := common.EnsureSecret(ctx, d, s, KeyfileSecret(s), func() map[string]string {
-		return map[string]string{"keyfile": common.RandomPassword(512)}
+		return map[string]string{keyfileName: NewKey()}
 	})
 	if err != nil {
 		return "", "", nil, err
@@ -86,7 +87,7 @@ func applyMembers(ctx context.Context, d common.Deps, s *ugcv1.UGCStack, secrets
 		return nil, fmt.Errorf("read StatefulSet %s: %w", Name(s), err)
 	}
 	sts := StatefulSet(s, max(Members(s), ptr.Deref(cur.Spec.Replicas, 0)))
-	objs := []client.Object{Service(s), sts}
+	objs := []client.Object{Service(s), sts, PDB(s)}
 	// The apply leaves the server's object, status included, in sts.
 	if err := common.ApplyAll(ctx, d, s, objs...); err != nil {
 		return nil, err
@@ -111,6 +112,7 @@ func (c Component) replicaSet(ctx context.Context, d common.Deps, s *ugcv1.UGCSt
 	if err != nil {
 		return common.Failed(ugcv1.ReasonReplicaSetPending, fmt.Errorf("replSetGetStatus: %w", err))
 	}
+	state.Recorded = s.Status.MongoDBMembers > 0
 	if state.Initialized {
 		s.Status.MongoDBMembers = int32(len(state.Config.Members))
 		if err := shrink(ctx, d, s, state.Config, replicas); err != nil {

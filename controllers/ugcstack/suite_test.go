@@ -107,8 +107,14 @@ func (f *fakeReplicaSets) of(hosts []string) *fakeRS {
 	return f.sets[key]
 }
 
+// connect answers for the members asked: every one of them answers, as
+// every pod the StatefulSet runs would.
 func (f *fakeReplicaSets) connect(_ context.Context, hosts []string, _, _ string) (replset.Client, func(), error) {
-	return f.of(hosts), func() {}, nil
+	r := f.of(hosts)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	r.sim.Hosts = hosts
+	return r, func() {}, nil
 }
 
 // commands returns a copy of what was sent so far.

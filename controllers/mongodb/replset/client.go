@@ -14,6 +14,10 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 )
 
+// commandTimeout bounds every command; a reconfig waits for a majority of
+// the new configuration to accept it, which takes seconds, not minutes.
+const commandTimeout = 30 * time.Second
+
 // stepDownSeconds keeps a stepped-down primary from standing for election
 // again while the controller removes it from the configuration.
 const stepDownSeconds = 60
@@ -66,11 +70,15 @@ func (m *driver) admin(host string) (*mongo.Database, error) {
 	return c.Database("admin"), nil
 }
 
+// run sends cmd to host within commandTimeout: one member that accepts the
+// connection and never answers must not hold the operator's only worker.
 func (m *driver) run(ctx context.Context, host string, cmd bson.D, out any) error {
 	db, err := m.admin(host)
 	if err != nil {
 		return err
 	}
+	ctx, cancel := context.WithTimeout(ctx, commandTimeout)
+	defer cancel()
 	res := db.RunCommand(ctx, cmd)
 	if out == nil {
 		return res.Err()
@@ -80,28 +88,44 @@ func (m *driver) run(ctx context.Context, host string, cmd bson.D, out any) erro
 
 // GetState asks the members in ordinal order for the first initialized view:
 // a member that is down, or new and not yet added (it answers
-// NotYetInitialized), must not hide the configuration the others hold.
+// NotYetInitialized), must not hide the configuration the others hold. The
+// configuration is then read from the primary that view names, whose
+// version a reconfig must exceed; a lagging secondary's would be refused.
 func (m *driver) GetState(ctx context.Context) (State, error) {
 	var errs []error
-	answered := false
+	var uninitialized []string
 	for _, h := range m.hosts {
-		st, err := m.stateFrom(ctx, h)
-		if err != nil {
+		st, err := m.statusFrom(ctx, h)
+		switch {
+		case err != nil:
 			errs = append(errs, fmt.Errorf("%s: %w", h, err))
-			continue
-		}
-		if st.Initialized {
+		case !st.Initialized:
+			uninitialized = append(uninitialized, h)
+		default:
+			st.Config, err = m.config(ctx, primaryOr(st, h))
+			if err != nil {
+				return State{}, err
+			}
 			return st, nil
 		}
-		answered = true
 	}
-	if answered {
-		return State{}, nil
+	if len(uninitialized) > 0 {
+		return State{Uninitialized: uninitialized}, nil
 	}
 	return State{}, errors.Join(errs...)
 }
 
-func (m *driver) stateFrom(ctx context.Context, host string) (State, error) {
+// primaryOr is the member st reports as PRIMARY, or host when none is.
+func primaryOr(st State, host string) string {
+	for _, m := range st.Status {
+		if m.State == "PRIMARY" && m.Healthy {
+			return m.Host
+		}
+	}
+	return host
+}
+
+func (m *driver) statusFrom(ctx context.Context, host string) (State, error) {
 	var status struct {
 		Members []struct {
 			Name       string    `bson:"name"`
@@ -120,16 +144,19 @@ func (m *driver) stateFrom(ctx context.Context, host string) (State, error) {
 	for _, mm := range status.Members {
 		st.Status = append(st.Status, MemberStatus{Host: mm.Name, State: mm.StateStr, Healthy: mm.Health == 1, Optime: mm.OptimeDate})
 	}
+	return st, nil
+}
+
+func (m *driver) config(ctx context.Context, host string) (Config, error) {
 	var cfg struct {
 		Config Config `bson:"config"`
 	}
 	if err := m.run(ctx, host, bson.D{{Key: "replSetGetConfig", Value: 1}}, &cfg); err != nil {
-		return State{}, err
+		return Config{}, fmt.Errorf("replSetGetConfig on %s: %w", host, err)
 	}
 	// The primary sets the configuration's term itself.
 	delete(cfg.Config.Extra, "term")
-	st.Config = cfg.Config
-	return st, nil
+	return cfg.Config, nil
 }
 
 func (m *driver) Initiate(ctx context.Context, host string, cfg Config) error {

@@ -4,6 +4,7 @@
 package replset
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"slices"
@@ -67,11 +68,16 @@ type MemberStatus struct {
 }
 
 // State is what the controller observed of the replica set.
-// Initialized is false when replSetGetStatus answers NotYetInitialized.
+// Initialized is false when no member answered with a configuration.
 type State struct {
 	Initialized bool
 	Config      Config
 	Status      []MemberStatus
+	// Uninitialized are the members that answered NotYetInitialized; a
+	// member in neither Status nor here did not answer.
+	Uninitialized []string
+	// Recorded: the stack's status says its set was initialized before.
+	Recorded bool
 }
 
 // Client sends the replica-set commands, each to the member Plan names.
@@ -121,22 +127,27 @@ func wait(format string, args ...any) Action {
 
 // Plan decides the single next step that moves the replica set towards the
 // desired hosts (ordinal order). ready tells which hosts' pods are ready.
-// Rules: initiate with the first member only; at most one voting-member
-// change per reconfig; only when a primary exists and every member is healthy
-// and caught up (PRIMARY or SECONDARY); members beyond the 7th join with
-// votes 0 and priority 0; removal happens here, before the StatefulSet
+// Rules: initiate with the first member only, and only when every member
+// answered that it has no configuration; at most one voting-member change
+// per reconfig; only when a primary exists and every member is healthy and
+// caught up (PRIMARY or SECONDARY), except that an undesired member may be
+// removed while the members serving stay a majority; members beyond the
+// 7th join with votes 0 and priority 0; removal happens here, before the StatefulSet
 // shrinks; a primary that must be removed is first stepped down, and removed
 // by a later step once another member has been elected.
 func Plan(name string, st State, desired []string, ready map[string]bool) Action {
 	if !st.Initialized {
-		return planInitiate(name, desired, ready)
+		return planInitiate(name, st, desired, ready)
 	}
-	primary, blocked := primaryOf(st)
-	if blocked != nil {
-		return *blocked
+	primary, serving, lagging := health(st)
+	if primary == "" {
+		return wait("no primary: waiting for an election before any change")
 	}
-	if a, ok := planRemoval(st.Config, primary, desired); ok {
+	if a, ok := planRemoval(st.Config, primary, desired, serving, lagging); ok {
 		return a
+	}
+	if lagging != "" {
+		return wait("%s", lagging)
 	}
 	if a, ok := planVote(st.Config, primary); ok {
 		return a
@@ -144,39 +155,53 @@ func Plan(name string, st State, desired []string, ready map[string]bool) Action
 	return planAddition(st.Config, primary, desired, ready)
 }
 
-func planInitiate(name string, desired []string, ready map[string]bool) Action {
+// planInitiate starts a new set, but only when it is certainly new: every
+// desired member answered that it has no configuration, and the stack never
+// recorded one. A member back on an empty volume while the others are
+// unreachable (a drain, a zone outage, a slow attach) answers the same
+// NotYetInitialized; initiating there would start a second set beside the
+// real one.
+func planInitiate(name string, st State, desired []string, ready map[string]bool) Action {
 	if len(desired) == 0 || !ready[desired[0]] {
 		return wait("waiting for the first member's pod to be ready")
+	}
+	if st.Recorded {
+		return wait("no member answered with the replica set's configuration, which the stack recorded before: waiting for the members that hold it (a member on a lost volume must not start a new set)")
+	}
+	for _, h := range desired {
+		if !slices.Contains(st.Uninitialized, h) {
+			return wait("waiting for %s to answer before initiating: the set is new only if every member has no configuration", h)
+		}
 	}
 	return Action{Kind: Initiate, Target: desired[0], Reason: "initiating with " + desired[0], Config: Config{
 		Name: name, Version: 1, Members: []Member{{ID: 0, Host: desired[0], Votes: 1, Priority: 1}},
 	}}
 }
 
-// primaryOf finds the healthy primary, or the reason no change is safe: no
-// primary, or a member not healthy and caught up.
-func primaryOf(st State) (string, *Action) {
-	var primary MemberStatus
+// health finds the healthy primary and the members serving with it
+// (PRIMARY or SECONDARY, healthy, within MaxCatchUpLag of the primary's last
+// write). lagging is why the first member that is not serving isn't, "" when
+// every member serves.
+func health(st State) (primary string, serving map[string]bool, lagging string) {
+	var p MemberStatus
 	for _, m := range st.Status {
 		if m.State == "PRIMARY" && m.Healthy {
-			primary = m
+			p = m
 		}
 	}
-	if primary.Host == "" {
-		a := wait("no primary: waiting for an election before any change")
-		return "", &a
-	}
+	serving = map[string]bool{}
 	for _, m := range st.Status {
-		if !m.Healthy || (m.State != "PRIMARY" && m.State != "SECONDARY") {
-			a := wait("member %s is %s: waiting for it to catch up", m.Host, m.State)
-			return "", &a
-		}
-		if lag := primary.Optime.Sub(m.Optime); !m.Optime.IsZero() && !primary.Optime.IsZero() && lag > MaxCatchUpLag {
-			a := wait("member %s is %s behind the primary: waiting for it to catch up", m.Host, lag.Round(time.Second))
-			return "", &a
+		lag := p.Optime.Sub(m.Optime)
+		switch {
+		case !m.Healthy || (m.State != "PRIMARY" && m.State != "SECONDARY"):
+			lagging = cmp.Or(lagging, fmt.Sprintf("member %s is %s: waiting for it to catch up", m.Host, m.State))
+		case !m.Optime.IsZero() && !p.Optime.IsZero() && lag > MaxCatchUpLag:
+			lagging = cmp.Or(lagging, fmt.Sprintf("member %s is %s behind the primary: waiting for it to catch up", m.Host, lag.Round(time.Second)))
+		default:
+			serving[m.Host] = true
 		}
 	}
-	return primary.Host, nil
+	return p.Host, serving, lagging
 }
 
 // next is cfg with its version bumped and its members copied, ready to change.
@@ -192,8 +217,11 @@ func reconfig(cfg Config, primary, reason string) Action {
 }
 
 // planRemoval removes members no longer desired, the last added first; the
-// primary only after it has stepped down.
-func planRemoval(cfg Config, primary string, desired []string) (Action, bool) {
+// primary only after it has stepped down. A member that is down or stuck
+// (a lost node, RECOVERING for good) can be removed while others are not
+// serving, as long as the members serving stay a majority of the new
+// configuration's voters: that is all a reconfig needs to commit.
+func planRemoval(cfg Config, primary string, desired []string, serving map[string]bool, lagging string) (Action, bool) {
 	primaryUndesired := false
 	for i := len(cfg.Members) - 1; i >= 0; i-- {
 		m := cfg.Members[i]
@@ -204,11 +232,17 @@ func planRemoval(cfg Config, primary string, desired []string) (Action, bool) {
 		default:
 			n := next(cfg)
 			n.Members = slices.Delete(n.Members, i, i+1)
+			if up, voters := servingVoters(n, serving), n.Voters(); up <= voters/2 {
+				return wait("removing %s would leave %d of %d voters serving, no majority: waiting", m.Host, up, voters), true
+			}
 			return reconfig(n, primary, "removing "+m.Host), true
 		}
 	}
 	if !primaryUndesired {
 		return Action{}, false
+	}
+	if lagging != "" {
+		return wait("%s", lagging), true
 	}
 	electable := slices.ContainsFunc(cfg.Members, func(m Member) bool {
 		return m.Host != primary && m.Votes > 0 && m.Priority > 0
@@ -217,6 +251,16 @@ func planRemoval(cfg Config, primary string, desired []string) (Action, bool) {
 		return wait("member %s is primary and no other member can be elected", primary), true
 	}
 	return Action{Kind: StepDown, Target: primary, Reason: fmt.Sprintf("stepping down %s, the primary, before removing it", primary)}, true
+}
+
+func servingVoters(cfg Config, serving map[string]bool) int {
+	n := 0
+	for _, m := range cfg.Members {
+		if m.Votes > 0 && serving[m.Host] {
+			n++
+		}
+	}
+	return n
 }
 
 // planVote keeps up to seven voters: a non-voting member is promoted when a

@@ -2,6 +2,7 @@ package replset_test
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -65,6 +66,17 @@ func TestPlan(t *testing.T) {
 	nonVoterAfterShrink.Config.Members = append(nonVoterAfterShrink.Config.Members[:6], nonVoterAfterShrink.Config.Members[7])
 	nonVoterAfterShrink.Status = append(nonVoterAfterShrink.Status[:6], nonVoterAfterShrink.Status[7])
 
+	down := func(st State, members ...int) State {
+		st.Status = slices.Clone(st.Status)
+		for _, i := range members {
+			st.Status[i].State, st.Status[i].Healthy = "(not reachable/healthy)", false
+		}
+		return st
+	}
+	deadLast := down(healthy(3), 2)
+	twoOfFiveDown := down(healthy(5), 1, 2)
+	lastTwoDown := down(healthy(5), 3, 4)
+
 	onlyPrimaryToRemove := healthy(2)
 	onlyPrimaryToRemove.Status[0].State, onlyPrimaryToRemove.Status[1].State = "SECONDARY", "PRIMARY"
 	noOtherElectable := healthy(2)
@@ -83,7 +95,13 @@ func TestPlan(t *testing.T) {
 		target  string // member the command goes to; "" for Wait/Noop
 	}{
 		{"new, pod not ready", State{}, hosts(3), map[string]bool{}, Wait, 0, 0, "first member", ""},
-		{"new: initiate with one member", State{}, hosts(3), readyAll(hosts(3)), Initiate, 1, 1, "m-0", "m-0:27017"},
+		{"new: initiate with one member", State{Uninitialized: hosts(3)}, hosts(3), readyAll(hosts(3)), Initiate, 1, 1, "m-0", "m-0:27017"},
+		{"lost volume, the rest unreachable: no new set", State{Uninitialized: hosts(1)}, hosts(3), readyAll(hosts(3)), Wait, 0, 0, "m-1:27017 to answer", ""},
+		{"every member empty but the stack recorded a set: no new set", State{Uninitialized: hosts(3), Recorded: true}, hosts(3), readyAll(hosts(3)), Wait, 0, 0, "recorded", ""},
+		{"one dead member of 3 leaving: removed", deadLast, hosts(2), readyAll(hosts(3)), Reconfig, 2, 2, "removing m-2", "m-0:27017"},
+		{"5 members, 2 down, removal would lose the majority", twoOfFiveDown, hosts(3), readyAll(hosts(5)), Wait, 0, 0, "no majority", ""},
+		{"5 members, the 2 leaving are down: removed", lastTwoDown, hosts(3), readyAll(hosts(5)), Reconfig, 4, 4, "removing m-4", "m-0:27017"},
+		{"dead member stays desired: no change", deadLast, hosts(3), readyAll(hosts(3)), Wait, 0, 0, "m-2:27017 is (not reachable/healthy)", ""},
 		{"healthy and as desired", healthy(3), hosts(3), readyAll(hosts(3)), Noop, 0, 0, "configured", ""},
 		{"member added: one at a time", healthy(1), hosts(3), readyAll(hosts(3)), Reconfig, 2, 2, "adding m-1", "m-0:27017"},
 		{"member added while m-2 is primary: sent to m-2", primaryLast, hosts(5), readyAll(hosts(5)), Reconfig, 4, 4, "adding m-3", "m-2:27017"},
@@ -144,7 +162,7 @@ func checkConfig(t *testing.T, a Action, old Config, members, voters int) {
 // that every command goes to the primary, no reconfig removes it, and each
 // changes at most one vote.
 func TestPlanScalesWithoutLosingPrimary(t *testing.T) {
-	var sim replsettest.Set
+	sim := replsettest.Set{Hosts: hosts(5)}
 	for _, n := range []int{1, 3, 5, 3, 1} {
 		for steps := 0; ; steps++ {
 			if steps > 12 {

@@ -10,8 +10,10 @@ import (
 )
 
 // Set is a replica set whose primary is wherever the last initiate,
-// election or step-down put it. The zero value is uninitialized.
+// election or step-down put it. Until it is initiated, every one of Hosts
+// answers NotYetInitialized.
 type Set struct {
+	Hosts     []string
 	Config    replset.Config
 	Primary   string
 	StepDowns int
@@ -21,7 +23,7 @@ type Set struct {
 // member healthy, the primary PRIMARY and the others SECONDARY.
 func (r *Set) State() replset.State {
 	if r.Primary == "" {
-		return replset.State{}
+		return replset.State{Uninitialized: r.Hosts}
 	}
 	st := replset.State{Initialized: true, Config: r.Config}
 	for _, m := range r.Config.Members {
