@@ -13,9 +13,10 @@ import (
 // APIName names the API's Deployment, Service and ConfigMap.
 func APIName(s *ugcv1.UGCStack) string { return s.Name + "-api" }
 
-// MongoAdminSecretName names the managed MongoDB's admin Secret, whose "uri"
-// the ugc processes connect with.
-func MongoAdminSecretName(s *ugcv1.UGCStack) string { return s.Name + "-mongodb-admin" }
+// MongoAppSecretName names the managed MongoDB's application Secret, whose
+// "uri" the ugc processes connect with: a user with readWrite on the UGC
+// database only, not the root the operator uses.
+func MongoAppSecretName(s *ugcv1.UGCStack) string { return s.Name + "-mongodb-app" }
 
 // The managed ClickHouse as its clients see it.
 const (

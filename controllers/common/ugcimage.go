@@ -21,7 +21,7 @@ func UGCConfigEnv(s *ugcv1.UGCStack) []corev1.EnvFromSource {
 // UGCStoreEnv is the secret environment every ugc process needs: the
 // store's URI and, when configured, the Sentry DSN.
 func UGCStoreEnv(s *ugcv1.UGCStack) []corev1.EnvVar {
-	uri := &ugcv1.SecretKeyRef{Name: MongoAdminSecretName(s), Key: "uri"}
+	uri := &ugcv1.SecretKeyRef{Name: MongoAppSecretName(s), Key: "uri"}
 	if s.Spec.MongoDB.External != nil {
 		uri = &s.Spec.MongoDB.External.URISecretRef
 	}

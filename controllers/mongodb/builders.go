@@ -21,6 +21,7 @@ import (
 
 	ugcv1 "github.com/ugcstack/ugcstack/api/v1alpha1"
 	"github.com/ugcstack/ugcstack/controllers/common"
+	"github.com/ugcstack/ugcstack/controllers/mongodb/replset"
 )
 
 const (
@@ -42,6 +43,12 @@ const readinessScript = `const h = db.hello(); if (!(h.isWritablePrimary || h.se
 
 // Name names the StatefulSet and its headless Service.
 func Name(s *ugcv1.UGCStack) string { return s.Name + "-mongodb" }
+
+// AdminSecretName names the root credentials, which only the operator uses.
+func AdminSecretName(s *ugcv1.UGCStack) string { return s.Name + "-mongodb-admin" }
+
+// AppUser is the account the ugc processes log in as.
+const AppUser = "ugc"
 
 // KeyfileSecretName names the replica set's internal-auth key.
 func KeyfileSecretName(s *ugcv1.UGCStack) string { return s.Name + "-mongodb-keyfile" }
@@ -88,13 +95,30 @@ func NewKey() string {
 	return base64.StdEncoding.EncodeToString(common.RandomBytes(756))
 }
 
-// AdminSecret holds the admin credentials and the URI the ugc processes use.
+// AdminSecret holds the root credentials the operator administers the set
+// with; the official image's entrypoint creates that user on first start.
 func AdminSecret(s *ugcv1.UGCStack, password string) *corev1.Secret {
-	return common.Secret(s, common.MongoAdminSecretName(s), common.ComponentMongoDB, map[string]string{
-		"username": "admin",
+	return credentials(s, AdminSecretName(s), "admin", password)
+}
+
+// AppSecret holds the application user's credentials and the URI the ugc
+// processes connect with.
+func AppSecret(s *ugcv1.UGCStack, password string) *corev1.Secret {
+	return credentials(s, common.MongoAppSecretName(s), AppUser, password)
+}
+
+func credentials(s *ugcv1.UGCStack, name, user, password string) *corev1.Secret {
+	return common.Secret(s, name, common.ComponentMongoDB, map[string]string{
+		"username": user,
 		"password": password,
-		"uri":      URI(s, "admin", password),
+		"uri":      URI(s, user, password),
 	})
+}
+
+// AppRoles are the application user's only rights: reading and writing
+// the UGC database.
+func AppRoles(s *ugcv1.UGCStack) []replset.Role {
+	return []replset.Role{{Role: "readWrite", DB: s.Spec.MongoDB.Database}}
 }
 
 // StatefulSet runs replicas mongod pods. replicas may exceed the desired
@@ -132,8 +156,8 @@ func StatefulSet(s *ugcv1.UGCStack, replicas int32) *appsv1.StatefulSet {
 						Image: m.Image,
 						Args:  Args(s, resources),
 						Env: []corev1.EnvVar{
-							common.SecretEnv("MONGO_INITDB_ROOT_USERNAME", &ugcv1.SecretKeyRef{Name: common.MongoAdminSecretName(s), Key: "username"}),
-							common.SecretEnv("MONGO_INITDB_ROOT_PASSWORD", &ugcv1.SecretKeyRef{Name: common.MongoAdminSecretName(s), Key: "password"}),
+							common.SecretEnv("MONGO_INITDB_ROOT_USERNAME", &ugcv1.SecretKeyRef{Name: AdminSecretName(s), Key: "username"}),
+							common.SecretEnv("MONGO_INITDB_ROOT_PASSWORD", &ugcv1.SecretKeyRef{Name: AdminSecretName(s), Key: "password"}),
 						},
 						Ports:     []corev1.ContainerPort{{Name: "mongodb", ContainerPort: port, Protocol: corev1.ProtocolTCP}},
 						Resources: resources,

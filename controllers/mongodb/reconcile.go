@@ -39,42 +39,18 @@ func (c Component) Reconcile(ctx context.Context, d common.Deps, s *ugcv1.UGCSta
 	if ext := s.Spec.MongoDB.External; ext != nil {
 		return external(ctx, d, s, ext.URISecretRef.Name)
 	}
-	user, password, secrets, err := ensureSecrets(ctx, d, s)
+	cr, err := ensureSecrets(ctx, d, s)
 	if err != nil {
 		return common.Failed(ugcv1.ReasonApplyFailed, err)
 	}
-	sts, err := applyMembers(ctx, d, s, secrets)
+	sts, err := applyMembers(ctx, d, s, cr.objects())
 	if err != nil {
 		return common.Failed(ugcv1.ReasonApplyFailed, err)
 	}
 	if sts.Status.ReadyReplicas == 0 || c.Connect == nil {
 		return common.Waiting(ugcv1.ReasonProgressing, fmt.Sprintf("StatefulSet %s: %d/%d members ready", sts.Name, sts.Status.ReadyReplicas, Members(s)))
 	}
-	return c.replicaSet(ctx, d, s, sts, user, password)
-}
-
-// ensureSecrets makes the keyfile and the admin credentials once, and
-// keeps the admin URI in step with the member list.
-func ensureSecrets(ctx context.Context, d common.Deps, s *ugcv1.UGCStack) (user, password string, secrets []client.Object, err error) {
-	key, err := common.EnsureSecret(ctx, d, s, KeyfileSecret(s), func() map[string]string {
-		return map[string]string{keyfileName: NewKey()}
-	})
-	if err != nil {
-		return "", "", nil, err
-	}
-	admin, err := common.EnsureSecret(ctx, d, s, AdminSecret(s, ""), func() map[string]string {
-		return AdminSecret(s, common.RandomPassword(24)).StringData
-	})
-	if err != nil {
-		return "", "", nil, err
-	}
-	user, password = string(admin.Data["username"]), string(admin.Data["password"])
-	if string(admin.Data["uri"]) != URI(s, user, password) {
-		if err := common.Apply(ctx, d, s, AdminSecret(s, password)); err != nil {
-			return "", "", nil, err
-		}
-	}
-	return user, password, []client.Object{key, admin}, nil
+	return c.replicaSet(ctx, d, s, sts, cr)
 }
 
 // applyMembers applies the Service and the StatefulSet, growing at once and
@@ -97,13 +73,13 @@ func applyMembers(ctx context.Context, d common.Deps, s *ugcv1.UGCStack, secrets
 
 // replicaSet reads the set's state, shrinks the StatefulSet to the members
 // the configuration still has, and sends Plan's next step.
-func (c Component) replicaSet(ctx context.Context, d common.Deps, s *ugcv1.UGCStack, sts *appsv1.StatefulSet, user, password string) common.Result {
+func (c Component) replicaSet(ctx context.Context, d common.Deps, s *ugcv1.UGCStack, sts *appsv1.StatefulSet, cr creds) common.Result {
 	replicas := ptr.Deref(sts.Spec.Replicas, 0)
 	ready, err := readyHosts(ctx, d, s, replicas)
 	if err != nil {
 		return common.Failed(ugcv1.ReasonProgressing, err)
 	}
-	rs, closeRS, err := c.Connect(ctx, Hosts(s, replicas), user, password)
+	rs, closeRS, err := c.Connect(ctx, Hosts(s, replicas), string(cr.admin.Data["username"]), string(cr.admin.Data["password"]))
 	if err != nil {
 		return common.Failed(ugcv1.ReasonReplicaSetPending, fmt.Errorf("connecting to the replica set: %w", err))
 	}
@@ -119,7 +95,13 @@ func (c Component) replicaSet(ctx context.Context, d common.Deps, s *ugcv1.UGCSt
 			return common.Failed(ugcv1.ReasonApplyFailed, err)
 		}
 	}
-	return send(ctx, d, s, rs, replset.Plan(ReplicaSetName(s), state, Hosts(s, Members(s)), ready), sts)
+	action := replset.Plan(ReplicaSetName(s), state, Hosts(s, Members(s)), ready)
+	if action.Kind == replset.Noop {
+		if err := ensureAppUser(ctx, d, s, rs, state.Primary(), cr.app); err != nil {
+			return common.Failed(ugcv1.ReasonReplicaSetPending, err)
+		}
+	}
+	return send(ctx, d, s, rs, action, sts)
 }
 
 // shrink scales the StatefulSet down to the desired members once the

@@ -3,6 +3,7 @@ package ugcstack
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
@@ -114,7 +115,18 @@ var _ = Describe("UGCStack controller", func() {
 
 		Eventually(condition(ctx, s, ugcv1.ConditionMongoDBReady)).Should(haveStatus(metav1.ConditionTrue, ugcv1.ReasonAvailable))
 		Eventually(condition(ctx, s, ugcv1.ConditionReady)).Should(haveStatus(metav1.ConditionTrue, ugcv1.ReasonAvailable))
-		Expect(fakeRSs.of(mongodb.Hosts(s, 1)).commands()).To(ContainElement(HaveField("Kind", replset.Initiate)))
+		rs := fakeRSs.of(mongodb.Hosts(s, 1))
+		Expect(rs.commands()).To(ContainElement(HaveField("Kind", replset.Initiate)))
+
+		By("the API logs in as an application user with readWrite on its database only")
+		Eventually(func() []replset.Role { u, _ := rs.user(mongodb.AppUser); return u.Roles }).Should(Equal([]replset.Role{{Role: "readWrite", DB: "ugc"}}))
+		var app corev1.Secret
+		Expect(k8s.Get(ctx, client.ObjectKey{Namespace: ns, Name: "demo-mongodb-app"}, &app)).To(Succeed())
+		appUser, writes := rs.user(mongodb.AppUser)
+		Expect(appUser.Password).To(Equal(string(app.Data["password"])))
+		Expect(string(app.Data["uri"])).To(HavePrefix("mongodb://ugc:"))
+		Expect(k8s.Get(ctx, client.ObjectKey{Namespace: ns, Name: "demo-api"}, &d)).To(Succeed())
+		Expect(d.Spec.Template.Spec.Containers[0].Env).To(ContainElement(HaveField("ValueFrom.SecretKeyRef.Name", "demo-mongodb-app")))
 		var got ugcv1.UGCStack
 		Expect(k8s.Get(ctx, client.ObjectKeyFromObject(s), &got)).To(Succeed())
 		Expect(got.Status.Endpoints.API).To(Equal(fmt.Sprintf("http://demo-gateway.%s.svc", ns)))
@@ -139,6 +151,8 @@ var _ = Describe("UGCStack controller", func() {
 		}).Should(Equal(got.Generation))
 		Expect(k8s.Get(ctx, client.ObjectKey{Namespace: ns, Name: "demo-mongodb-admin"}, &sec)).To(Succeed())
 		Expect(string(sec.Data["password"])).To(Equal(pw))
+		_, after := rs.user(mongodb.AppUser)
+		Expect(after).To(Equal(writes), "the application user is written once, not on every reconcile")
 
 		By("deleting a child: it is recreated")
 		svc := &corev1.Service{}
@@ -172,7 +186,16 @@ var _ = Describe("UGCStack controller", func() {
 
 	It("creates ECK objects once their CRDs are served", func() {
 		for _, k := range logging.ECKKinds {
-			Expect(k8s.Create(ctx, eckCRD(k))).To(Succeed())
+			crd := eckCRD(k)
+			Expect(k8s.Create(ctx, crd)).To(Succeed())
+			// Served only once Established: a stack created earlier finds
+			// ECK missing and looks again a minute later.
+			Eventually(func() bool {
+				_ = k8s.Get(ctx, client.ObjectKeyFromObject(crd), crd)
+				return slices.ContainsFunc(crd.Status.Conditions, func(c apiextensionsv1.CustomResourceDefinitionCondition) bool {
+					return c.Type == apiextensionsv1.Established && c.Status == apiextensionsv1.ConditionTrue
+				})
+			}).Should(BeTrue(), crd.Name)
 		}
 		ns := namespace(ctx)
 		s := newStack(ns, "eck")

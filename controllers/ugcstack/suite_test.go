@@ -2,6 +2,7 @@ package ugcstack
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -81,6 +82,9 @@ type fakeRS struct {
 	parent *fakeReplicaSets
 	sim    replsettest.Set
 	log    []rsCommand
+	users  map[string]replset.User
+	// userWrites counts EnsureUser calls that reached the primary.
+	userWrites int
 	// observe is called with every command, before it takes effect.
 	observe func(rsCommand)
 }
@@ -178,4 +182,27 @@ func (r *fakeRS) Reconfig(_ context.Context, host string, cfg replset.Config) er
 
 func (r *fakeRS) StepDown(_ context.Context, host string) error {
 	return r.send(replset.Action{Kind: replset.StepDown, Target: host})
+}
+
+// EnsureUser refuses, as mongod does, a user command sent to a member
+// that is not primary (NotWritablePrimary).
+func (r *fakeRS) EnsureUser(_ context.Context, host string, u replset.User) error {
+	r.parent.mu.Lock()
+	defer r.parent.mu.Unlock()
+	if host != r.sim.Primary {
+		return fmt.Errorf("NotWritablePrimary: %s is not primary", host)
+	}
+	if r.users == nil {
+		r.users = map[string]replset.User{}
+	}
+	r.users[u.Name] = u
+	r.userWrites++
+	return nil
+}
+
+// user returns the named user and how many user writes the set received.
+func (r *fakeRS) user(name string) (replset.User, int) {
+	r.parent.mu.Lock()
+	defer r.parent.mu.Unlock()
+	return r.users[name], r.userWrites
 }

@@ -1,6 +1,7 @@
 package replset
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -17,6 +18,10 @@ import (
 // commandTimeout bounds every command; a reconfig waits for a majority of
 // the new configuration to accept it, which takes seconds, not minutes.
 const commandTimeout = 30 * time.Second
+
+// userNotFound is mongod's UserNotFound error code (mongodb/mongo
+// src/mongo/base/error_codes.yml).
+const userNotFound = 11
 
 // stepDownSeconds keeps a stepped-down primary from standing for election
 // again while the controller removes it from the configuration.
@@ -117,12 +122,7 @@ func (m *driver) GetState(ctx context.Context) (State, error) {
 
 // primaryOr is the member st reports as PRIMARY, or host when none is.
 func primaryOr(st State, host string) string {
-	for _, m := range st.Status {
-		if m.State == "PRIMARY" && m.Healthy {
-			return m.Host
-		}
-	}
-	return host
+	return cmp.Or(st.Primary(), host)
 }
 
 func (m *driver) statusFrom(ctx context.Context, host string) (State, error) {
@@ -171,4 +171,17 @@ func (m *driver) Reconfig(ctx context.Context, host string, cfg Config) error {
 // has every acknowledged write.
 func (m *driver) StepDown(ctx context.Context, host string) error {
 	return m.run(ctx, host, bson.D{{Key: "replSetStepDown", Value: stepDownSeconds}, {Key: "secondaryCatchUpPeriodSecs", Value: 10}}, nil)
+}
+
+// EnsureUser updates the user, or creates it when updateUser reports
+// UserNotFound (code 11): both set the password and the roles.
+func (m *driver) EnsureUser(ctx context.Context, host string, u User) error {
+	err := m.run(ctx, host, bson.D{{Key: "updateUser", Value: u.Name}, {Key: "pwd", Value: u.Password}, {Key: "roles", Value: u.Roles}}, nil)
+	if ce := (mongo.CommandError{}); errors.As(err, &ce) && ce.Code == userNotFound {
+		err = m.run(ctx, host, bson.D{{Key: "createUser", Value: u.Name}, {Key: "pwd", Value: u.Password}, {Key: "roles", Value: u.Roles}}, nil)
+	}
+	if err != nil {
+		return fmt.Errorf("user %s: %w", u.Name, err)
+	}
+	return nil
 }

@@ -80,6 +80,29 @@ type State struct {
 	Recorded bool
 }
 
+// Primary is the healthy member reporting PRIMARY, "" when there is none.
+func (st State) Primary() string {
+	for _, m := range st.Status {
+		if m.State == "PRIMARY" && m.Healthy {
+			return m.Host
+		}
+	}
+	return ""
+}
+
+// Role grants a built-in role on one database.
+type Role struct {
+	Role string `bson:"role"`
+	DB   string `bson:"db"`
+}
+
+// User is a user of the admin database (authSource=admin).
+type User struct {
+	Name     string
+	Password string
+	Roles    []Role
+}
+
 // Client sends the replica-set commands, each to the member Plan names.
 // The MongoDB-driver implementation talks to the members; tests use a
 // simulated set that refuses what a real server refuses.
@@ -95,6 +118,9 @@ type Client interface {
 	// StepDown runs replSetStepDown on host, the current primary, which then
 	// does not seek election again for a while.
 	StepDown(ctx context.Context, host string) error
+	// EnsureUser creates u on host, the current primary, or sets its
+	// password and roles when it exists.
+	EnsureUser(ctx context.Context, host string, u User) error
 }
 
 // Connect opens a Client to the members hosts as user; close releases it.
