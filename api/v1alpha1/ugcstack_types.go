@@ -26,6 +26,7 @@ const (
 	ReasonApplyFailed        = "ApplyFailed"
 	ReasonComponentsNotReady = "ComponentsNotReady"
 	ReasonReplicaSetPending  = "ReplicaSetPending"
+	ReasonUpgradeRefused     = "UpgradeRefused"
 	// The logging setup Job (index template, ILM policy, Kibana saved
 	// objects) is running, or has failed: see its logs.
 	ReasonLoggingSetupPending = "LoggingSetupPending"
@@ -289,6 +290,10 @@ type UGCStackStatus struct {
 	// MongoDBMembers currently in the replica-set configuration.
 	// +optional
 	MongoDBMembers int32 `json:"mongodbMembers,omitempty"`
+	// MongoDBFeatureCompatibilityVersion the replica set last reported; an
+	// image upgrade may go one major release above it, no further.
+	// +optional
+	MongoDBFeatureCompatibilityVersion string `json:"mongodbFeatureCompatibilityVersion,omitempty"`
 	// LoggingSetupHash identifies the logging configuration (index
 	// template, ILM policy, Kibana saved objects) a setup Job last loaded
 	// successfully; a different configuration runs the Job again.

@@ -24,12 +24,12 @@ import (
 // key file"); the manual (Security > Keyfiles) requires 6 to 1,024
 // characters.
 func mongodAcceptsKey(key string) error {
+	const base64Set = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/="
 	n := 0
 	for _, c := range key {
 		switch {
-		case c == ' ' || (c >= '\t' && c <= '\r'):
-			continue
-		case (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' || c == '/' || c == '=':
+		case strings.ContainsRune(" \t\n\v\f\r", c):
+		case strings.ContainsRune(base64Set, c):
 			n++
 		default:
 			return fmt.Errorf("invalid char in key file: %q", c)

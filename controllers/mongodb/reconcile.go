@@ -43,32 +43,56 @@ func (c Component) Reconcile(ctx context.Context, d common.Deps, s *ugcv1.UGCSta
 	if err != nil {
 		return common.Failed(ugcv1.ReasonApplyFailed, err)
 	}
-	sts, err := applyMembers(ctx, d, s, cr.objects())
+	sts, refused, err := applyMembers(ctx, d, s, cr.objects())
 	if err != nil {
 		return common.Failed(ugcv1.ReasonApplyFailed, err)
 	}
-	if sts.Status.ReadyReplicas == 0 || c.Connect == nil {
-		return common.Waiting(ugcv1.ReasonProgressing, fmt.Sprintf("StatefulSet %s: %d/%d members ready", sts.Name, sts.Status.ReadyReplicas, Members(s)))
+	res := common.Waiting(ugcv1.ReasonProgressing, fmt.Sprintf("StatefulSet %s: %d/%d members ready", sts.Name, sts.Status.ReadyReplicas, Members(s)))
+	if sts.Status.ReadyReplicas > 0 && c.Connect != nil {
+		res = c.replicaSet(ctx, d, s, sts, cr)
 	}
-	return c.replicaSet(ctx, d, s, sts, cr)
+	if refused != nil {
+		// The members keep running the image they have; the condition
+		// says why the new one is not rolled out.
+		return common.Waiting(ugcv1.ReasonUpgradeRefused, refused.Error()).And(res)
+	}
+	return res
 }
 
 // applyMembers applies the Service and the StatefulSet, growing at once and
 // never shrinking here: that waits until the replica set has let the
-// members go (shrink). The current size is read from the API server, since
-// a cache that has not seen the last growth would shrink it.
-func applyMembers(ctx context.Context, d common.Deps, s *ugcv1.UGCStack, secrets []client.Object) (*appsv1.StatefulSet, error) {
+// members go (shrink). The current StatefulSet is read from the API server,
+// since a cache that has not seen the last growth would shrink it. An image
+// the set cannot start on (CheckUpgrade) is not rolled out: refused says
+// why, and the members keep their image.
+func applyMembers(ctx context.Context, d common.Deps, s *ugcv1.UGCStack, secrets []client.Object) (sts *appsv1.StatefulSet, refused, err error) {
 	var cur appsv1.StatefulSet
 	if err := d.APIReader.Get(ctx, client.ObjectKey{Namespace: s.Namespace, Name: Name(s)}, &cur); client.IgnoreNotFound(err) != nil {
-		return nil, fmt.Errorf("read StatefulSet %s: %w", Name(s), err)
+		return nil, nil, fmt.Errorf("read StatefulSet %s: %w", Name(s), err)
 	}
-	sts := StatefulSet(s, max(Members(s), ptr.Deref(cur.Spec.Replicas, 0)))
+	sts = StatefulSet(s, max(Members(s), ptr.Deref(cur.Spec.Replicas, 0)))
+	if target, ok := replset.ImageRelease(s.Spec.MongoDB.Image); ok {
+		refused = replset.CheckUpgrade(s.Status.MongoDBFeatureCompatibilityVersion, target)
+	}
+	if refused != nil && len(cur.Spec.Template.Spec.Containers) > 0 {
+		setImage(sts, cur.Spec.Template.Spec.Containers[0].Image)
+	}
 	objs := []client.Object{Service(s), sts, PDB(s)}
 	// The apply leaves the server's object, status included, in sts.
 	if err := common.ApplyAll(ctx, d, s, objs...); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return sts, common.Prune(ctx, d, s, common.ComponentMongoDB, kinds(), append(objs, secrets...)...)
+	return sts, refused, common.Prune(ctx, d, s, common.ComponentMongoDB, kinds(), append(objs, secrets...)...)
+}
+
+func setImage(sts *appsv1.StatefulSet, image string) {
+	pod := &sts.Spec.Template.Spec
+	for i := range pod.InitContainers {
+		pod.InitContainers[i].Image = image
+	}
+	for i := range pod.Containers {
+		pod.Containers[i].Image = image
+	}
 }
 
 // replicaSet reads the set's state, shrinks the StatefulSet to the members
@@ -89,6 +113,9 @@ func (c Component) replicaSet(ctx context.Context, d common.Deps, s *ugcv1.UGCSt
 		return common.Failed(ugcv1.ReasonReplicaSetPending, fmt.Errorf("replSetGetStatus: %w", err))
 	}
 	state.Recorded = s.Status.MongoDBMembers > 0
+	if state.FCV != "" {
+		s.Status.MongoDBFeatureCompatibilityVersion = state.FCV
+	}
 	if state.Initialized {
 		s.Status.MongoDBMembers = int32(len(state.Config.Members))
 		if err := shrink(ctx, d, s, state.Config, replicas); err != nil {
@@ -99,6 +126,9 @@ func (c Component) replicaSet(ctx context.Context, d common.Deps, s *ugcv1.UGCSt
 	if action.Kind == replset.Noop {
 		if err := ensureAppUser(ctx, d, s, rs, state.Primary(), cr.app); err != nil {
 			return common.Failed(ugcv1.ReasonReplicaSetPending, err)
+		}
+		if fcv := replset.PlanFCV(state); fcv.Kind == replset.SetFCV && sts.Status.ReadyReplicas >= Members(s) {
+			action = fcv
 		}
 	}
 	return send(ctx, d, s, rs, action, sts)
@@ -168,13 +198,18 @@ func send(ctx context.Context, d common.Deps, s *ugcv1.UGCStack, rs replset.Clie
 		err = rs.Reconfig(ctx, a.Target, a.Config)
 	case replset.StepDown:
 		err = rs.StepDown(ctx, a.Target)
+	case replset.SetFCV:
+		err = rs.SetFCV(ctx, a.Target, a.FCV)
 	}
 	if err != nil {
 		return common.Failed(ugcv1.ReasonReplicaSetPending, fmt.Errorf("%s on %s: %w", a.Reason, a.Target, err))
 	}
 	d.Event(s, corev1.EventTypeNormal, "ReplicaSet"+string(a.Kind), "%s (sent to %s)", a.Reason, a.Target)
-	if a.Kind != replset.StepDown {
+	switch a.Kind {
+	case replset.Initiate, replset.Reconfig:
 		s.Status.MongoDBMembers = int32(len(a.Config.Members))
+	case replset.SetFCV:
+		s.Status.MongoDBFeatureCompatibilityVersion = a.FCV
 	}
 	return common.Polling(ugcv1.ReasonReplicaSetPending, a.Reason, afterCommand)
 }

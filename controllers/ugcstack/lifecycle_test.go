@@ -339,3 +339,43 @@ var _ = Describe("UGCStack lifecycle", func() {
 		Entry("switched to an external MongoDB, deletePolicy: Retain keeps them", "Retain", false, switchToExternal),
 	)
 })
+
+var _ = Describe("MongoDB upgrades", func() {
+	ctx := context.Background()
+
+	It("refuses an image that skips a major release, keeping the members' image", func() {
+		ns := namespace(ctx)
+		s := newStack(ns, "upgrade")
+		s.Spec.MongoDB.Image = "mongo:6.0"
+		Expect(k8s.Create(ctx, s)).To(Succeed())
+		image := func() string {
+			var st appsv1.StatefulSet
+			if err := k8s.Get(ctx, client.ObjectKey{Namespace: ns, Name: "upgrade-mongodb"}, &st); err != nil {
+				return ""
+			}
+			return st.Spec.Template.Spec.Containers[0].Image
+		}
+		Eventually(image).Should(Equal("mongo:6.0"))
+		// What the operator records from the set's getParameter.
+		Eventually(func() error {
+			var cur ugcv1.UGCStack
+			if err := k8s.Get(ctx, client.ObjectKeyFromObject(s), &cur); err != nil {
+				return err
+			}
+			cur.Status.MongoDBFeatureCompatibilityVersion = "6.0"
+			return k8s.Status().Update(ctx, &cur)
+		}).Should(Succeed())
+
+		updateStack(ctx, s, func(s *ugcv1.UGCStack) { s.Spec.MongoDB.Image = "mongo:8.0" })
+		Eventually(condition(ctx, s, ugcv1.ConditionMongoDBReady)).Should(And(
+			haveStatus(metav1.ConditionFalse, ugcv1.ReasonUpgradeRefused),
+			WithTransform(func(c *metav1.Condition) string { return c.Message }, ContainSubstring("upgrade to 7.x first")),
+		))
+		Expect(image()).To(Equal("mongo:6.0"), "the reconcile that refused applied the running image")
+
+		By("one major release at a time is rolled out")
+		updateStack(ctx, s, func(s *ugcv1.UGCStack) { s.Spec.MongoDB.Image = "mongo:7.0" })
+		Eventually(image).Should(Equal("mongo:7.0"))
+		Eventually(condition(ctx, s, ugcv1.ConditionMongoDBReady)).ShouldNot(haveStatus(metav1.ConditionFalse, ugcv1.ReasonUpgradeRefused))
+	})
+})

@@ -206,3 +206,7 @@ func (r *fakeRS) user(name string) (replset.User, int) {
 	defer r.parent.mu.Unlock()
 	return r.users[name], r.userWrites
 }
+
+func (r *fakeRS) SetFCV(context.Context, string, string) error {
+	return fmt.Errorf("the simulated set reports no versions: PlanFCV never asks")
+}

@@ -111,6 +111,7 @@ func (m *driver) GetState(ctx context.Context) (State, error) {
 			if err != nil {
 				return State{}, err
 			}
+			m.versions(ctx, &st)
 			return st, nil
 		}
 	}
@@ -145,6 +146,29 @@ func (m *driver) statusFrom(ctx context.Context, host string) (State, error) {
 		st.Status = append(st.Status, MemberStatus{Host: mm.Name, State: mm.StateStr, Healthy: mm.Health == 1, Optime: mm.OptimeDate})
 	}
 	return st, nil
+}
+
+// versions fills in each member's binary release and the set's
+// featureCompatibilityVersion. They only gate the last step of an upgrade,
+// so a member that does not answer leaves its version empty (PlanFCV then
+// waits) rather than failing the whole observation.
+func (m *driver) versions(ctx context.Context, st *State) {
+	for i, mm := range st.Status {
+		var info struct {
+			Version string `bson:"version"`
+		}
+		if mm.Healthy && m.run(ctx, mm.Host, bson.D{{Key: "buildInfo", Value: 1}}, &info) == nil {
+			st.Status[i].Version = info.Version
+		}
+	}
+	var fcv struct {
+		FCV struct {
+			Version string `bson:"version"`
+		} `bson:"featureCompatibilityVersion"`
+	}
+	if p := st.Primary(); p != "" && m.run(ctx, p, bson.D{{Key: "getParameter", Value: 1}, {Key: "featureCompatibilityVersion", Value: 1}}, &fcv) == nil {
+		st.FCV = fcv.FCV.Version
+	}
 }
 
 func (m *driver) config(ctx context.Context, host string) (Config, error) {
@@ -184,4 +208,15 @@ func (m *driver) EnsureUser(ctx context.Context, host string, u User) error {
 		return fmt.Errorf("user %s: %w", u.Name, err)
 	}
 	return nil
+}
+
+// SetFCV sends setFeatureCompatibilityVersion; from 7.0 on mongod requires
+// confirm: true (the manual's setFeatureCompatibilityVersion page, "Changed
+// in version 7.0"), which earlier releases do not know.
+func (m *driver) SetFCV(ctx context.Context, host, version string) error {
+	cmd := bson.D{{Key: "setFeatureCompatibilityVersion", Value: version}}
+	if r, ok := ParseRelease(version); ok && r.Major >= 7 {
+		cmd = append(cmd, bson.E{Key: "confirm", Value: true})
+	}
+	return m.run(ctx, host, cmd, nil)
 }

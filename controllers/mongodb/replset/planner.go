@@ -65,6 +65,8 @@ type MemberStatus struct {
 	// Optime is the time of the last operation the member applied
 	// (optimeDate); zero when not reported.
 	Optime time.Time
+	// Version is the member's binary (buildInfo), "" when not reported.
+	Version string
 }
 
 // State is what the controller observed of the replica set.
@@ -78,6 +80,8 @@ type State struct {
 	Uninitialized []string
 	// Recorded: the stack's status says its set was initialized before.
 	Recorded bool
+	// FCV is the set's featureCompatibilityVersion, "" when not reported.
+	FCV string
 }
 
 // Primary is the healthy member reporting PRIMARY, "" when there is none.
@@ -121,6 +125,9 @@ type Client interface {
 	// EnsureUser creates u on host, the current primary, or sets its
 	// password and roles when it exists.
 	EnsureUser(ctx context.Context, host string, u User) error
+	// SetFCV runs setFeatureCompatibilityVersion with version on host, the
+	// current primary.
+	SetFCV(ctx context.Context, host, version string) error
 }
 
 // Connect opens a Client to the members hosts as user; close releases it.
@@ -135,6 +142,7 @@ const (
 	Initiate ActionKind = "Initiate" // send replSetInitiate with Config
 	Reconfig ActionKind = "Reconfig" // send replSetReconfig with Config
 	StepDown ActionKind = "StepDown" // send replSetStepDown to the primary
+	SetFCV   ActionKind = "SetFCV"   // send setFeatureCompatibilityVersion FCV to the primary
 	Wait     ActionKind = "Wait"     // not safe to change anything now
 )
 
@@ -144,6 +152,7 @@ type Action struct {
 	Kind   ActionKind
 	Target string
 	Config Config
+	FCV    string // for SetFCV
 	Reason string
 }
 
