@@ -10,6 +10,7 @@ import (
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	corev1 "k8s.io/api/core/v1"
 	policyv1 "k8s.io/api/policy/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/utils/ptr"
@@ -78,9 +79,17 @@ func Deployment(s *ugcv1.UGCStack, configHash string) *appsv1.Deployment {
 		}})
 		mounts = append(mounts, corev1.VolumeMount{Name: "jwt-key", MountPath: jwtKeyMountAt, ReadOnly: true})
 	}
-	resources := a.Resources
+	resources := *a.Resources.DeepCopy()
 	if resources.Requests == nil {
 		resources.Requests = common.Requests("100m", "128Mi").Requests
+	}
+	// A memory limit by default: without one the API is the first pod the
+	// kubelet evicts under node pressure, and a leak takes the node's memory.
+	if _, ok := resources.Limits[corev1.ResourceMemory]; !ok {
+		if resources.Limits == nil {
+			resources.Limits = corev1.ResourceList{}
+		}
+		resources.Limits[corev1.ResourceMemory] = resource.MustParse("512Mi")
 	}
 	annotations := common.PrometheusAnnotations()
 	annotations[common.ConfigHashAnnotation] = configHash
