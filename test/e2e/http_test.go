@@ -31,14 +31,38 @@ func (a *apiClient) expect(ctx context.Context, method, path, token string, body
 }
 
 func (a *apiClient) expectWithID(ctx context.Context, method, path, token, requestID string, body any, status int, out any) http.Header {
+	resp, b, err := a.send(ctx, method, path, token, requestID, body)
+	Expect(err).NotTo(HaveOccurred(), "%s %s", method, path)
+	Expect(resp.StatusCode).To(Equal(status), "%s %s answered %s", method, path, b)
+	if out != nil {
+		Expect(json.Unmarshal(b, out)).To(Succeed(), "%s %s: %s", method, path, b)
+	}
+	return resp.Header
+}
+
+// do sends one request and returns its status, for callers that retry
+// through a failover.
+func (a *apiClient) do(ctx context.Context, method, path, token string, body any) (int, error) {
+	resp, _, err := a.send(ctx, method, path, token, "", body)
+	if err != nil {
+		return 0, err
+	}
+	return resp.StatusCode, nil
+}
+
+func (a *apiClient) send(ctx context.Context, method, path, token, requestID string, body any) (*http.Response, []byte, error) {
 	var r io.Reader
 	if body != nil {
 		b, err := json.Marshal(body)
-		Expect(err).NotTo(HaveOccurred())
+		if err != nil {
+			return nil, nil, err
+		}
 		r = bytes.NewReader(b)
 	}
 	req, err := http.NewRequestWithContext(ctx, method, a.base+path, r)
-	Expect(err).NotTo(HaveOccurred())
+	if err != nil {
+		return nil, nil, err
+	}
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
@@ -49,15 +73,12 @@ func (a *apiClient) expectWithID(ctx context.Context, method, path, token, reque
 		req.Header.Set("X-Request-Id", requestID)
 	}
 	resp, err := httpClient.Do(req)
-	Expect(err).NotTo(HaveOccurred(), "%s %s", method, path)
+	if err != nil {
+		return nil, nil, err
+	}
 	defer resp.Body.Close()
 	b, err := io.ReadAll(resp.Body)
-	Expect(err).NotTo(HaveOccurred())
-	Expect(resp.StatusCode).To(Equal(status), "%s %s answered %s", method, path, b)
-	if out != nil {
-		Expect(json.Unmarshal(b, out)).To(Succeed(), "%s %s: %s", method, path, b)
-	}
-	return resp.Header
+	return resp, b, err
 }
 
 // esClient queries the stack's Elasticsearch as ECK's elastic user, over

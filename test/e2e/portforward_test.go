@@ -36,6 +36,12 @@ func forwardService(ctx context.Context, ns, name string, port int32) (string, e
 	if err != nil {
 		return "", err
 	}
+	return forwardPod(ctx, ns, pod, target)
+}
+
+// forwardPod forwards a local loopback port to port of the pod ns/pod and
+// returns the local host:port; cancelling ctx closes the forward.
+func forwardPod(ctx context.Context, ns, pod string, target int32) (string, error) {
 	url := clientset.CoreV1().RESTClient().Post().Resource("pods").Namespace(ns).Name(pod).SubResource("portforward").URL()
 	transport, upgrader, err := spdy.RoundTripperFor(restConfig)
 	if err != nil {
