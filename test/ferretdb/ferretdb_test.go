@@ -197,8 +197,14 @@ func compareIDs(a, b uuid.UUID) int { return bytes.Compare(a[:], b[:]) }
 // store's writes reach FerretDB one at a time. It stops when t ends.
 func startFerretDB(t *testing.T) string {
 	t.Helper()
+	return startFerretDBOn(t, "127.0.0.1:0")
+}
+
+// startFerretDBOn is startFerretDB listening on addr.
+func startFerretDBOn(t *testing.T, addr string) string {
+	t.Helper()
 	f, err := ferretdb.New(&ferretdb.Config{
-		Listener:  ferretdb.ListenerConfig{TCP: "127.0.0.1:0"},
+		Listener:  ferretdb.ListenerConfig{TCP: addr},
 		Handler:   "sqlite",
 		SQLiteURL: "file:" + t.TempDir() + "/",
 		Logger:    slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelError})),

@@ -101,7 +101,7 @@ func (s *Server) getSummary(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	sum, err := s.store.FilmSummary(c.Request.Context(), film)
+	sum, err := storeOf(c).FilmSummary(c.Request.Context(), film)
 	return reply(c, http.StatusOK, sum, err)
 }
 
@@ -118,7 +118,7 @@ func (s *Server) putRating(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	r, err := s.store.SetRating(c.Request.Context(), currentUser(c), film, score)
+	r, err := storeOf(c).SetRating(c.Request.Context(), currentUser(c), film, score)
 	return reply(c, http.StatusOK, r, err)
 }
 
@@ -127,7 +127,7 @@ func (s *Server) getRating(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	r, err := s.store.GetRating(c.Request.Context(), currentUser(c), film)
+	r, err := storeOf(c).GetRating(c.Request.Context(), currentUser(c), film)
 	return reply(c, http.StatusOK, r, err)
 }
 
@@ -136,7 +136,7 @@ func (s *Server) deleteRating(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	return noContent(c, s.store.DeleteRating(c.Request.Context(), currentUser(c), film))
+	return noContent(c, storeOf(c).DeleteRating(c.Request.Context(), currentUser(c), film))
 }
 
 func (s *Server) listMyRatings(c *gin.Context) error {
@@ -144,7 +144,7 @@ func (s *Server) listMyRatings(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	l, err := s.store.ListUserRatings(c.Request.Context(), currentUser(c), page)
+	l, err := storeOf(c).ListUserRatings(c.Request.Context(), currentUser(c), page)
 	return replyList(c, l, err)
 }
 
@@ -157,7 +157,7 @@ func (s *Server) createReview(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	r, err := s.store.CreateReview(c.Request.Context(), currentUser(c), film, text)
+	r, err := storeOf(c).CreateReview(c.Request.Context(), currentUser(c), film, text)
 	if err == nil {
 		c.Header("Location", "/api/v1/reviews/"+r.ID.String())
 	}
@@ -185,7 +185,7 @@ func (s *Server) listFilmReviews(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	l, err := s.store.ListFilmReviews(c.Request.Context(), film, sort, page)
+	l, err := storeOf(c).ListFilmReviews(c.Request.Context(), film, sort, page)
 	return replyList(c, l, err)
 }
 
@@ -194,7 +194,7 @@ func (s *Server) getReview(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	r, err := s.store.GetReview(c.Request.Context(), id)
+	r, err := storeOf(c).GetReview(c.Request.Context(), id)
 	return reply(c, http.StatusOK, r, err)
 }
 
@@ -207,7 +207,7 @@ func (s *Server) updateReview(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	r, err := s.store.UpdateReview(c.Request.Context(), currentUser(c), id, text)
+	r, err := storeOf(c).UpdateReview(c.Request.Context(), currentUser(c), id, text)
 	return reply(c, http.StatusOK, r, err)
 }
 
@@ -216,7 +216,7 @@ func (s *Server) deleteReview(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	return noContent(c, s.store.DeleteReview(c.Request.Context(), currentUser(c), id))
+	return noContent(c, storeOf(c).DeleteReview(c.Request.Context(), currentUser(c), id))
 }
 
 func (s *Server) putVote(c *gin.Context) error {
@@ -232,7 +232,7 @@ func (s *Server) putVote(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	r, err := s.store.SetVote(c.Request.Context(), currentUser(c), id, ugc.VoteValue(value))
+	r, err := storeOf(c).SetVote(c.Request.Context(), currentUser(c), id, ugc.VoteValue(value))
 	return reply(c, http.StatusOK, r, err)
 }
 
@@ -241,7 +241,7 @@ func (s *Server) deleteVote(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	return noContent(c, s.store.DeleteVote(c.Request.Context(), currentUser(c), id))
+	return noContent(c, storeOf(c).DeleteVote(c.Request.Context(), currentUser(c), id))
 }
 
 func (s *Server) putBookmark(c *gin.Context) error {
@@ -249,7 +249,7 @@ func (s *Server) putBookmark(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	b, created, err := s.store.AddBookmark(c.Request.Context(), currentUser(c), film)
+	b, created, err := storeOf(c).AddBookmark(c.Request.Context(), currentUser(c), film)
 	status := http.StatusOK
 	if created {
 		status = http.StatusCreated
@@ -262,7 +262,7 @@ func (s *Server) deleteBookmark(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	return noContent(c, s.store.RemoveBookmark(c.Request.Context(), currentUser(c), film))
+	return noContent(c, storeOf(c).RemoveBookmark(c.Request.Context(), currentUser(c), film))
 }
 
 func (s *Server) listBookmarks(c *gin.Context) error {
@@ -270,7 +270,7 @@ func (s *Server) listBookmarks(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	l, err := s.store.ListBookmarks(c.Request.Context(), currentUser(c), page)
+	l, err := storeOf(c).ListBookmarks(c.Request.Context(), currentUser(c), page)
 	return replyList(c, l, err)
 }
 

@@ -22,6 +22,7 @@ import (
 const (
 	keyRequestID = "ugc.request_id"
 	keyUserID    = "ugc.user_id"
+	keyStore     = "ugc.store"
 )
 
 // HeaderRequestID carries a request's id from nginx to the API and back to
@@ -154,6 +155,11 @@ func (s *Server) authenticate(c *gin.Context) {
 // currentUser returns the user that authenticate stored.
 func currentUser(c *gin.Context) uuid.UUID {
 	return c.MustGet(keyUserID).(uuid.UUID)
+}
+
+// storeOf returns the store that requireStore handed to the request.
+func storeOf(c *gin.Context) ugc.Store {
+	return c.MustGet(keyStore).(ugc.Store)
 }
 
 // requestTooLarge is the problem for bodies over maxBody.

@@ -30,10 +30,24 @@ type Problem struct {
 
 // Error codes of failures that happen in the HTTP layer, before the domain.
 const (
-	codeTooLarge         = "payload_too_large"
-	codeUnsupportedMedia = "unsupported_media_type"
-	codeMethodNotAllowed = "method_not_allowed"
+	codeTooLarge          = "payload_too_large"
+	codeUnsupportedMedia  = "unsupported_media_type"
+	codeMethodNotAllowed  = "method_not_allowed"
+	codeStoreNotConnected = "store_not_connected"
 )
+
+// retryAfterSeconds is the Retry-After of a 503: long enough that clients do
+// not flood an instance that is starting, short next to a MongoDB replica
+// set's start.
+const retryAfterSeconds = "5"
+
+// errStoreNotConnected answers what needs the store while the process is
+// still connecting to it, as at a first install, where MongoDB starts beside
+// the API.
+var errStoreNotConnected = &statusError{
+	status: http.StatusServiceUnavailable, code: codeStoreNotConnected,
+	detail: "the store is not connected yet; retry shortly",
+}
 
 // statusError is a failure that has its own HTTP status and no domain code.
 type statusError struct {
@@ -56,7 +70,9 @@ var domainStatus = map[string]int{
 
 // fail writes err as a problem and aborts the request. Internal errors are
 // logged with their details and reported to Sentry; the client only sees a
-// generic message and the request id to quote.
+// generic message and the request id to quote. Status errors are answers the
+// HTTP layer chose, not failures: none is logged or reported, not even the
+// 503s of an instance still connecting to its store.
 func (s *Server) fail(c *gin.Context, err error) {
 	p := Problem{Type: "about:blank", Instance: c.Request.URL.Path, RequestID: requestID(c)}
 	var se *statusError
@@ -67,10 +83,13 @@ func (s *Server) fail(c *gin.Context, err error) {
 		p.Status = domainStatus[p.Code]
 	}
 	p.Title = http.StatusText(p.Status)
-	if p.Status == http.StatusUnauthorized {
+	switch p.Status {
+	case http.StatusUnauthorized:
 		c.Header("WWW-Authenticate", `Bearer error="invalid_token"`)
+	case http.StatusServiceUnavailable:
+		c.Header("Retry-After", retryAfterSeconds)
 	}
-	if p.Status >= http.StatusInternalServerError {
+	if p.Code == ugc.EINTERNAL {
 		s.logger.ErrorContext(c.Request.Context(), "request failed",
 			ecslog.KeyRequestID, p.RequestID, "http.route", c.FullPath(), ecslog.KeyError, err.Error())
 		report(c, err)

@@ -8,6 +8,7 @@ import (
 	_ "embed"
 	"log/slog"
 	"net/http"
+	"sync/atomic"
 	"time"
 
 	sentrygin "github.com/getsentry/sentry-go/gin"
@@ -17,9 +18,9 @@ import (
 	"github.com/ugcstack/ugcstack/ugc-service/metrics"
 )
 
-// Config is what the server needs; main builds it.
+// Config is what the server needs; main builds it. The store comes later,
+// through SetStore, so that the server can answer probes while it connects.
 type Config struct {
-	Store    ugc.Store
 	Verifier TokenVerifier
 	Logger   *slog.Logger
 	Metrics  *metrics.Metrics
@@ -31,7 +32,9 @@ type Config struct {
 
 // Server routes requests to the store.
 type Server struct {
-	store        ugc.Store
+	// store is nil until SetStore: requests that need it are answered 503
+	// until then, and it never changes after.
+	store        atomic.Pointer[ugc.Store]
 	verifier     TokenVerifier
 	logger       *slog.Logger
 	metrics      *metrics.Metrics
@@ -50,7 +53,6 @@ func init() {
 // NewServer builds the router.
 func NewServer(cfg Config) *Server {
 	s := &Server{
-		store:        cfg.Store,
 		verifier:     cfg.Verifier,
 		logger:       cfg.Logger,
 		metrics:      cfg.Metrics,
@@ -76,7 +78,7 @@ func NewServer(cfg Config) *Server {
 	e.GET("/metrics", gin.WrapH(s.metrics.Handler()))
 	e.GET("/api/openapi.yaml", func(c *gin.Context) { c.Data(http.StatusOK, "application/yaml", openAPISpec) })
 
-	v1 := e.Group("/api/v1")
+	v1 := e.Group("/api/v1", s.requireStore)
 	// Public reads: what a visitor of a film page sees without signing in.
 	v1.GET("/films/:film_id/summary", s.h(s.getSummary))
 	v1.GET("/films/:film_id/reviews", s.h(s.listFilmReviews))
@@ -98,6 +100,32 @@ func NewServer(cfg Config) *Server {
 	return s
 }
 
+// SetStore hands the server its store, once connected. Until then /readyz
+// and every API route answer 503 with code store_not_connected and a
+// Retry-After header. Call it once; it is safe while requests are served.
+func (s *Server) SetStore(st ugc.Store) { s.store.Store(&st) }
+
+// connectedStore returns the store SetStore set, or nil before.
+func (s *Server) connectedStore() ugc.Store {
+	if st := s.store.Load(); st != nil {
+		return *st
+	}
+	return nil
+}
+
+// requireStore answers 503 until the store is connected, before
+// authentication (there is nothing to serve a verified caller either), and
+// otherwise hands the store to the request's handlers.
+func (s *Server) requireStore(c *gin.Context) {
+	st := s.connectedStore()
+	if st == nil {
+		s.fail(c, errStoreNotConnected)
+		return
+	}
+	c.Set(keyStore, st)
+	c.Next()
+}
+
 // Handler returns the server as an http.Handler.
 func (s *Server) Handler() http.Handler { return s.engine }
 
@@ -112,9 +140,14 @@ func (s *Server) Routes() []string {
 }
 
 func (s *Server) ready(c *gin.Context) {
+	st := s.connectedStore()
+	if st == nil {
+		s.fail(c, errStoreNotConnected)
+		return
+	}
 	ctx, cancel := context.WithTimeout(c.Request.Context(), 2*time.Second)
 	defer cancel()
-	if err := s.store.Ping(ctx); err != nil {
+	if err := st.Ping(ctx); err != nil {
 		s.logger.WarnContext(ctx, "store not ready", "error.message", err.Error())
 		writeProblem(c, Problem{
 			Type: "about:blank", Title: http.StatusText(http.StatusServiceUnavailable), Status: http.StatusServiceUnavailable,
@@ -125,8 +158,8 @@ func (s *Server) ready(c *gin.Context) {
 	// The analytics backlog is reported, never judged: a ClickHouse outage
 	// must not take the API out of rotation.
 	body := gin.H{"status": "ok"}
-	if st, err := s.store.OutboxStats(ctx); err == nil {
-		body["outbox"] = gin.H{"pending": st.Pending, "oldest_age_seconds": st.Age(time.Now()).Seconds()}
+	if stats, err := st.OutboxStats(ctx); err == nil {
+		body["outbox"] = gin.H{"pending": stats.Pending, "oldest_age_seconds": stats.Age(time.Now()).Seconds()}
 	}
 	c.JSON(http.StatusOK, body)
 }

@@ -93,23 +93,29 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	return fmt.Errorf("unknown command %q\n%s", args[0], usage)
 }
 
+// storeDesc names the configured store in start-up lines and errors; never
+// with the URI, which may hold a password.
+func (c config) storeDesc() string {
+	if c.MongoURI != "" {
+		return "mongodb database " + c.MongoDatabase
+	}
+	return "sqlite in " + c.DataDir
+}
+
 // openStore opens and migrates the configured store: MongoDB when
 // UGC_MONGO_URI is set, the embedded SQLite store otherwise.
-func openStore(ctx context.Context, cfg config) (ugc.Store, string, error) {
+func openStore(ctx context.Context, cfg config) (ugc.Store, error) {
 	var (
-		s    ugc.Store
-		desc string
-		err  error
+		s   ugc.Store
+		err error
 	)
 	if cfg.MongoURI != "" {
-		desc = "mongodb database " + cfg.MongoDatabase
 		opts := []mongo.Option{mongo.WithOpTimeout(cfg.StoreTimeout)}
 		if !cfg.Outbox {
 			opts = append(opts, mongo.WithoutEvents())
 		}
 		s, err = mongo.Open(ctx, cfg.MongoURI, cfg.MongoDatabase, opts...)
 	} else {
-		desc = "sqlite in " + cfg.DataDir
 		var opts []sqlite.Option
 		if !cfg.Outbox {
 			opts = append(opts, sqlite.WithoutEvents())
@@ -118,16 +124,16 @@ func openStore(ctx context.Context, cfg config) (ugc.Store, string, error) {
 	}
 
 	if err != nil {
-		return nil, desc, fmt.Errorf("open %s: %w", desc, err)
+		return nil, fmt.Errorf("open %s: %w", cfg.storeDesc(), err)
 	}
 	if err := s.Migrate(ctx); err != nil {
-		return nil, desc, errors.Join(fmt.Errorf("migrate %s: %w", desc, err), s.Close())
+		return nil, errors.Join(fmt.Errorf("migrate %s: %w", cfg.storeDesc(), err), s.Close())
 	}
-	return s, desc, nil
+	return s, nil
 }
 
 func withStore(ctx context.Context, cfg config, fn func(ugc.Store) error) error {
-	s, _, err := openStore(ctx, cfg)
+	s, err := openStore(ctx, cfg)
 	if err != nil {
 		return err
 	}
@@ -174,17 +180,13 @@ func serve(ctx context.Context, cfg config, args []string, stdout io.Writer) err
 		return err
 	}
 	release := releaseName()
-	p, err := openProcess(ctx, cfg, stdout, *withRelay)
+	p, err := openProcess(cfg, stdout, *withRelay)
 	if err != nil {
 		return err
 	}
 	defer p.Close()
-	if *withRelay {
-		p.startRelay(ctx)
-	}
 	logger, m := p.logger, p.metrics
 	api := ugchttp.NewServer(ugchttp.Config{
-		Store:        m.InstrumentStore(p.store, ugchttp.StoreBreadcrumb),
 		Verifier:     verifier,
 		Logger:       logger,
 		Metrics:      m,
@@ -206,6 +208,9 @@ func serve(ctx context.Context, cfg config, args []string, stdout io.Writer) err
 	}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
+	// For the returns that skip the drain below, such as a store that fails
+	// to open: the listener closes with the command, even run in-process.
+	defer srv.Close()
 	if cfg.PprofAddr != "" {
 		// Profiles are served on their own listener, never on the API's
 		// port, so that exposing the API cannot expose them.
@@ -219,24 +224,38 @@ func serve(ctx context.Context, cfg config, args []string, stdout io.Writer) err
 		}()
 	}
 
+	// The API listens before the store connects, so that probes see a live
+	// process that is not ready yet rather than one that keeps exiting.
 	url := "http://" + ln.Addr().String()
-	analytics := "off (no ClickHouse configured)"
-	switch {
-	case *withRelay:
-		analytics = "relayed to ClickHouse by this process"
-	case cfg.Outbox:
-		analytics = "recorded in the outbox for `ugc relay`"
+	logger.Info(fmt.Sprintf("UGC API listening on %s; connecting to the store (%s)", url, cfg.storeDesc()), "url.full", url)
+	err = p.connect(ctx, cfg)
+	if err != nil && ctx.Err() == nil {
+		return err
 	}
-	logger.Info(fmt.Sprintf("UGC API ready on %s (store: %s; analytics events: %s); get a token with: make token, or ugc token --sub <user-uuid>", url, p.storeDesc, analytics),
-		"url.full", url, "service.version", release)
+	if err == nil {
+		api.SetStore(m.InstrumentStore(p.store, ugchttp.StoreBreadcrumb))
+		if *withRelay {
+			p.startRelay(ctx)
+		}
+		analytics := "off (no ClickHouse configured)"
+		switch {
+		case *withRelay:
+			analytics = "relayed to ClickHouse by this process"
+		case cfg.Outbox:
+			analytics = "recorded in the outbox for `ugc relay`"
+		}
+		logger.Info(fmt.Sprintf("UGC API ready on %s (store: %s; analytics events: %s); get a token with: make token, or ugc token --sub <user-uuid>", url, cfg.storeDesc(), analytics),
+			"url.full", url, "service.version", release)
 
-	select {
-	case err := <-served:
-		return fmt.Errorf("serve: %w", err)
-	case <-ctx.Done():
+		select {
+		case err := <-served:
+			return fmt.Errorf("serve: %w", err)
+		case <-ctx.Done():
+		}
 	}
-	// SIGTERM: stop accepting and let in-flight requests finish; p.Close
-	// then stops the relay and closes the store once nothing uses them.
+	// SIGTERM, perhaps before the store connected: stop accepting and let
+	// in-flight requests finish; p.Close then stops the relay and closes the
+	// store once nothing uses them.
 	logger.Info("shutting down: draining in-flight requests")
 	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
 	defer cancel()

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"io"
 	"io/fs"
 	"log/slog"
 	"os"
@@ -127,17 +128,23 @@ func TestCloseOrder(t *testing.T) {
 	}
 }
 
-// TestOpenProcessFailureReleases asks for a relay without ClickHouse: the
-// store is open by then, so openProcess must release a half-built process.
-func TestOpenProcessFailureReleases(t *testing.T) {
-	cfg, err := loadConfig(env(map[string]string{"UGC_DATA_DIR": t.TempDir()}))
+// TestConnectFailureReleases fails connect once the store is open (relay.New
+// refuses the relay's configuration): what connect opened must stay in the
+// process for Close to release.
+func TestConnectFailureReleases(t *testing.T) {
+	cfg, err := loadConfig(env(map[string]string{"UGC_DATA_DIR": t.TempDir(), "UGC_CLICKHOUSE_ADDR": "127.0.0.1:1"}))
 	if err != nil {
 		t.Fatal(err)
 	}
-	var out strings.Builder
-	if _, err := openProcess(context.Background(), cfg, &out, true); err == nil || !strings.Contains(err.Error(), "the relay needs UGC_CLICKHOUSE_ADDR") {
-		t.Fatalf("openProcess = %v, want the relay to need UGC_CLICKHOUSE_ADDR", err)
+	cfg.Relay.BatchSize = 0
+	p, err := openProcess(cfg, io.Discard, true)
+	if err != nil {
+		t.Fatal(err)
 	}
+	if err := p.connect(t.Context(), cfg); err == nil || !strings.Contains(err.Error(), "batch size") {
+		t.Fatalf("connect = %v, want relay.New to refuse the batch size", err)
+	}
+	p.Close()
 	// Closing the store checkpoints its write-ahead log into the database
 	// and removes it; a store left open keeps it.
 	if _, err := os.Stat(filepath.Join(cfg.DataDir, "ugc.db-wal")); !errors.Is(err, fs.ErrNotExist) {
