@@ -63,6 +63,13 @@ func loadConfig(getenv func(string) string) (config, error) {
 		}
 		return def
 	}
+	secret := func(name string) string {
+		v, err := secretFromEnv(getenv, name)
+		if err != nil {
+			problems = append(problems, err)
+		}
+		return v
+	}
 	dur := func(name string, def time.Duration) time.Duration {
 		v := getenv(name)
 		if v == "" {
@@ -78,23 +85,23 @@ func loadConfig(getenv func(string) string) (config, error) {
 	c := config{
 		HTTPAddr:          str("UGC_HTTP_ADDR", "127.0.0.1:8080"),
 		PprofAddr:         getenv("UGC_PPROF_ADDR"),
-		MongoURI:          getenv("UGC_MONGO_URI"),
+		MongoURI:          secret("UGC_MONGO_URI"),
 		MongoDatabase:     str("UGC_MONGO_DATABASE", "ugc"),
 		DataDir:           str("UGC_DATA_DIR", "./data"),
 		StoreTimeout:      dur("UGC_STORE_TIMEOUT", 5*time.Second),
 		ShutdownTimeout:   dur("UGC_SHUTDOWN_TIMEOUT", 20*time.Second),
-		JWTSecret:         getenv("UGC_JWT_SECRET"),
+		JWTSecret:         secret("UGC_JWT_SECRET"),
 		JWTPublicKeyFile:  getenv("UGC_JWT_PUBLIC_KEY_FILE"),
 		JWTJWKSURL:        getenv("UGC_JWT_JWKS_URL"),
 		JWTIssuer:         getenv("UGC_JWT_ISSUER"),
 		JWTAudience:       getenv("UGC_JWT_AUDIENCE"),
-		SentryDSN:         getenv("UGC_SENTRY_DSN"),
+		SentryDSN:         secret("UGC_SENTRY_DSN"),
 		SentryEnvironment: str("UGC_SENTRY_ENVIRONMENT", "development"),
 		SentrySampleRate:  1,
 		ClickHouse: clickhouse.Config{
 			Database: str("UGC_CLICKHOUSE_DATABASE", "ugc"),
 			User:     str("UGC_CLICKHOUSE_USER", "default"),
-			Password: getenv("UGC_CLICKHOUSE_PASSWORD"),
+			Password: secret("UGC_CLICKHOUSE_PASSWORD"),
 			Cluster:  getenv("UGC_CLICKHOUSE_CLUSTER"),
 		},
 		Relay: relay.DefaultConfig,
@@ -118,7 +125,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 			c.ClickHouse.Addr = append(c.ClickHouse.Addr, a)
 		}
 	}
-	if dsn := getenv("UGC_CLICKHOUSE_DSN"); dsn != "" {
+	if dsn := secret("UGC_CLICKHOUSE_DSN"); dsn != "" {
 		parsed, err := clickhouse.ParseDSN(dsn)
 		switch {
 		case err != nil:
@@ -176,6 +183,27 @@ func loadConfig(getenv func(string) string) (config, error) {
 		bad("UGC_JWT_SECRET: must be at least %d bytes", minSecretLen)
 	}
 	return c, errors.Join(problems...)
+}
+
+// secretFromEnv reads the secret setting name from the environment or, when
+// name_FILE is set instead, from the file it names, which is how Kubernetes
+// mounts a Secret without exposing it in the pod's environment. The file's
+// one trailing newline, which editors and echo add, is not part of the
+// value. Errors name the variables and the path, never the content.
+func secretFromEnv(getenv func(string) string, name string) (string, error) {
+	fileVar := name + "_FILE"
+	value, path := getenv(name), getenv(fileVar)
+	switch {
+	case path == "":
+		return value, nil
+	case value != "":
+		return "", fmt.Errorf("%s and %s: set one, not both", name, fileVar)
+	}
+	b, err := os.ReadFile(path) //nolint:gosec // G304: the path is the deployment's configuration, not request input
+	if err != nil {
+		return "", fmt.Errorf("%s: %w", fileVar, err) // an *fs.PathError, which names the path
+	}
+	return strings.TrimSuffix(string(b), "\n"), nil
 }
 
 // verifierConfig turns the JWT settings into a verifier configuration. It

@@ -130,3 +130,96 @@ func TestVerifierConfigSources(t *testing.T) {
 		}
 	}
 }
+
+// secretFile writes content to a file of its own and returns the path.
+func secretFile(t *testing.T, content string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "secret")
+	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// TestSecretsFromFiles sets every secret through its _FILE variable, with
+// the trailing newline of a file written by echo or an editor.
+func TestSecretsFromFiles(t *testing.T) {
+	jwtSecret := strings.Repeat("j", minSecretLen)
+	c, err := loadConfig(env(map[string]string{
+		"UGC_MONGO_URI_FILE":           secretFile(t, "mongodb://ugc:pw@db:27017/?replicaSet=rs0\n"),
+		"UGC_JWT_SECRET_FILE":          secretFile(t, jwtSecret+"\n"),
+		"UGC_SENTRY_DSN_FILE":          secretFile(t, "https://key@sentry.example/1\n"),
+		"UGC_CLICKHOUSE_PASSWORD_FILE": secretFile(t, "ch-pw\n"),
+		"UGC_CLICKHOUSE_ADDR":          "ch:9000",
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.MongoURI != "mongodb://ugc:pw@db:27017/?replicaSet=rs0" || c.JWTSecret != jwtSecret ||
+		c.SentryDSN != "https://key@sentry.example/1" || c.ClickHouse.Password != "ch-pw" {
+		t.Errorf("secrets from files: mongo %q, jwt %q, sentry %q, clickhouse password %q",
+			c.MongoURI, c.JWTSecret, c.SentryDSN, c.ClickHouse.Password)
+	}
+
+	c, err = loadConfig(env(map[string]string{"UGC_CLICKHOUSE_DSN_FILE": secretFile(t, "clickhouse://relay:dsn-pw@ch:9000/analytics\n")}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.ClickHouse.User != "relay" || c.ClickHouse.Password != "dsn-pw" || c.ClickHouse.Database != "analytics" {
+		t.Errorf("ClickHouse from a DSN file: %+v", c.ClickHouse)
+	}
+
+	lc, err := loadLoggingSetupConfig(env(map[string]string{
+		"UGC_LOGGING_ES_URL": "https://es:9200", "UGC_LOGGING_PASSWORD_FILE": secretFile(t, "es-pw\n"),
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if lc.Target.Password != "es-pw" {
+		t.Errorf("logging password from a file: %q", lc.Target.Password)
+	}
+}
+
+// TestSecretFileTrimsOneNewline: only the line's end is dropped; whatever
+// else the file holds, spaces and further newlines included, is the secret.
+func TestSecretFileTrimsOneNewline(t *testing.T) {
+	for content, want := range map[string]string{"pw": "pw", "pw\n": "pw", "pw\n\n": "pw\n", " pw \n": " pw "} {
+		c, err := loadConfig(env(map[string]string{"UGC_CLICKHOUSE_PASSWORD_FILE": secretFile(t, content)}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.ClickHouse.Password != want {
+			t.Errorf("file %q gave %q, want %q", content, c.ClickHouse.Password, want)
+		}
+	}
+}
+
+// TestSecretFileProblems: a secret set both ways, or a file that cannot be
+// read, is reported in the one start-up list with the other problems, by
+// variable and path and never by content.
+func TestSecretFileProblems(t *testing.T) {
+	missing := filepath.Join(t.TempDir(), "no-such-secret")
+	_, err := loadConfig(env(map[string]string{
+		"UGC_JWT_SECRET":      strings.Repeat("s", minSecretLen),
+		"UGC_JWT_SECRET_FILE": secretFile(t, strings.Repeat("f", minSecretLen)),
+		"UGC_MONGO_URI_FILE":  missing,
+		"UGC_HTTP_ADDR":       "8080",
+	}))
+	if err == nil {
+		t.Fatal("accepted")
+	}
+	msg := err.Error()
+	for _, want := range []string{"UGC_JWT_SECRET and UGC_JWT_SECRET_FILE", "UGC_MONGO_URI_FILE", missing, "UGC_HTTP_ADDR"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("error does not name %s:\n%s", want, msg)
+		}
+	}
+	if strings.Contains(msg, strings.Repeat("s", minSecretLen)) || strings.Contains(msg, strings.Repeat("f", minSecretLen)) {
+		t.Errorf("error shows a secret:\n%s", msg)
+	}
+
+	_, err = loadLoggingSetupConfig(env(map[string]string{"UGC_LOGGING_ES_URL": "https://es:9200", "UGC_LOGGING_PASSWORD_FILE": missing}))
+	if err == nil || !strings.Contains(err.Error(), "UGC_LOGGING_PASSWORD_FILE") || !strings.Contains(err.Error(), missing) {
+		t.Errorf("logging setup with an unreadable password file: %v", err)
+	}
+}

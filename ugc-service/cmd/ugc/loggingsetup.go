@@ -30,16 +30,20 @@ type loggingSetupConfig struct {
 //	UGC_LOGGING_ES_URL      required, http(s) URL of Elasticsearch
 //	UGC_LOGGING_KIBANA_URL  optional, http(s) URL of Kibana; unset skips the saved objects
 //	UGC_LOGGING_USER        default elastic
-//	UGC_LOGGING_PASSWORD    required
+//	UGC_LOGGING_PASSWORD    required; or UGC_LOGGING_PASSWORD_FILE, a file that holds it
 //	UGC_LOGGING_CA_FILES    optional, PEM files trusted besides the system roots
 func loadLoggingSetupConfig(getenv func(string) string) (loggingSetupConfig, error) {
 	var problems []error
+	password, err := secretFromEnv(getenv, "UGC_LOGGING_PASSWORD")
+	if err != nil {
+		problems = append(problems, err)
+	}
 	c := loggingSetupConfig{
 		Target: logging.Target{
 			ESURL:     getenv("UGC_LOGGING_ES_URL"),
 			KibanaURL: getenv("UGC_LOGGING_KIBANA_URL"),
 			User:      getenv("UGC_LOGGING_USER"),
-			Password:  getenv("UGC_LOGGING_PASSWORD"),
+			Password:  password,
 		},
 		Timeout: 30 * time.Second,
 	}
