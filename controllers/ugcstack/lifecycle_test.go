@@ -22,6 +22,7 @@ import (
 	"github.com/ugcstack/ugcstack/controllers/common"
 	"github.com/ugcstack/ugcstack/controllers/mongodb"
 	"github.com/ugcstack/ugcstack/controllers/mongodb/replset"
+	"github.com/ugcstack/ugcstack/controllers/mongodb/replset/replsettest"
 )
 
 // exists reports whether the named object of obj's kind is in ns.
@@ -222,15 +223,15 @@ var _ = Describe("UGCStack lifecycle", func() {
 		ns := namespace(ctx)
 		s := newStack(ns, "rs")
 		s.Spec.MongoDB.Members = ptr.To(int32(3))
-		rs := fakeRSs.of(mongodb.Hosts(s, 1))
+		rs := fakeRSs.Of(mongodb.Hosts(s, 1))
 		host := func(i int) string { return mongodb.Hosts(s, 5)[i] }
 
 		// Every command is checked against the StatefulSet as it is when
 		// the command is sent: each configured member still has its pod.
 		var mu sync.Mutex
 		var violations []string
-		rs.onCommand(func(c rsCommand) {
-			need := mongodb.ConfiguredOrdinals(s, rs.config(), 5)
+		rs.OnCommand(func(c replsettest.Command) {
+			need := mongodb.ConfiguredOrdinals(s, rs.Config(), 5)
 			if got := mongoReplicas(ctx, s)(); got < need {
 				mu.Lock()
 				violations = append(violations, fmt.Sprintf("%s sent while the StatefulSet had %d pods for %d configured ordinals", c.Kind, got, need))
@@ -241,19 +242,19 @@ var _ = Describe("UGCStack lifecycle", func() {
 
 		Eventually(mongoReplicas(ctx, s)).Should(Equal(int32(3)))
 		readyMongoPods(ctx, s, 3)
-		Eventually(rs.members, 10*time.Second).Should(Equal(3))
+		Eventually(rs.Members, 10*time.Second).Should(Equal(3))
 		Eventually(condition(ctx, s, ugcv1.ConditionMongoDBReady)).Should(haveStatus(metav1.ConditionTrue, ugcv1.ReasonAvailable))
-		Expect(rs.commands()).To(Equal([]rsCommand{
+		Expect(rs.Commands()).To(Equal([]replsettest.Command{
 			{Kind: replset.Initiate, Target: host(0), Members: 1},
 			{Kind: replset.Reconfig, Target: host(0), Members: 2},
 			{Kind: replset.Reconfig, Target: host(0), Members: 3},
 		}))
 
 		By("an election makes the last member primary; scaling to one member must remove it too")
-		rs.elect(host(2))
+		rs.Elect(host(2))
 		updateStack(ctx, s, func(s *ugcv1.UGCStack) { s.Spec.MongoDB.Members = ptr.To(int32(1)) })
 		Eventually(mongoReplicas(ctx, s), 10*time.Second).Should(Equal(int32(1)))
-		Expect(rs.commands()[3:]).To(Equal([]rsCommand{
+		Expect(rs.Commands()[3:]).To(Equal([]replsettest.Command{
 			{Kind: replset.Reconfig, Target: host(2), Members: 2},
 			{Kind: replset.StepDown, Target: host(2)},
 			{Kind: replset.Reconfig, Target: host(0), Members: 1},
@@ -287,7 +288,7 @@ var _ = Describe("UGCStack lifecycle", func() {
 		// The next periodic requeue is 15 s away: only the pod's own event
 		// can start the initiation in time.
 		mongoPod(ctx, s, 0, true)
-		Eventually(fakeRSs.of(mongodb.Hosts(s, 1)).commands, "5s").Should(ContainElement(HaveField("Kind", replset.Initiate)))
+		Eventually(fakeRSs.Of(mongodb.Hosts(s, 1)).Commands, "5s").Should(ContainElement(HaveField("Kind", replset.Initiate)))
 	})
 
 	DescribeTable("keeps or deletes the MongoDB volumes when the managed MongoDB goes",
