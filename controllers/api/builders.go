@@ -67,12 +67,11 @@ func ConfigMap(s *ugcv1.UGCStack) *corev1.ConfigMap {
 // changes. Under autoscaling the HPA owns the replica count.
 func Deployment(s *ugcv1.UGCStack, configHash string) *appsv1.Deployment {
 	a := s.Spec.API
-	env := common.UGCStoreEnv(s)
+	secrets := common.UGCStoreSecrets(s)
 	if a.JWT.SecretRef != nil {
-		env = append(env, common.SecretEnv("UGC_JWT_SECRET", a.JWT.SecretRef))
+		secrets = append(secrets, common.SecretFile{Env: "UGC_JWT_SECRET", Ref: a.JWT.SecretRef})
 	}
-	var volumes []corev1.Volume
-	var mounts []corev1.VolumeMount
+	volumes, mounts, env := common.SecretFiles(secrets...)
 	if ref := a.JWT.PublicKeySecretRef; ref != nil {
 		volumes = append(volumes, corev1.Volume{Name: "jwt-key", VolumeSource: corev1.VolumeSource{
 			Secret: &corev1.SecretVolumeSource{SecretName: ref.Name, Items: []corev1.KeyToPath{{Key: ref.Key, Path: ref.Key}}},
@@ -102,7 +101,7 @@ func Deployment(s *ugcv1.UGCStack, configHash string) *appsv1.Deployment {
 				ObjectMeta: metav1.ObjectMeta{Labels: common.Labels(s, common.ComponentAPI), Annotations: annotations},
 				Spec: corev1.PodSpec{
 					AutomountServiceAccountToken: ptr.To(false),
-					SecurityContext:              common.NonRootPod(common.UGCUID, false),
+					SecurityContext:              common.NonRootPod(common.UGCUID, true),
 					Containers: []corev1.Container{{
 						Name:            "api",
 						Image:           a.Image,

@@ -18,18 +18,18 @@ func UGCConfigEnv(s *ugcv1.UGCStack) []corev1.EnvFromSource {
 	return []corev1.EnvFromSource{{ConfigMapRef: &corev1.ConfigMapEnvSource{LocalObjectReference: corev1.LocalObjectReference{Name: APIName(s)}}}}
 }
 
-// UGCStoreEnv is the secret environment every ugc process needs: the
-// store's URI and, when configured, the Sentry DSN.
-func UGCStoreEnv(s *ugcv1.UGCStack) []corev1.EnvVar {
+// UGCStoreSecrets are the secrets every ugc process serving the store
+// needs: the store's URI and, when configured, the Sentry DSN.
+func UGCStoreSecrets(s *ugcv1.UGCStack) []SecretFile {
 	uri := &ugcv1.SecretKeyRef{Name: MongoAppSecretName(s), Key: "uri"}
 	if s.Spec.MongoDB.External != nil {
 		uri = &s.Spec.MongoDB.External.URISecretRef
 	}
-	env := []corev1.EnvVar{SecretEnv("UGC_MONGO_URI", uri)}
+	files := []SecretFile{{Env: "UGC_MONGO_URI", Ref: uri}}
 	if ref := s.Spec.API.SentryDSNSecretRef; ref != nil {
-		env = append(env, SecretEnv("UGC_SENTRY_DSN", ref))
+		files = append(files, SecretFile{Env: "UGC_SENTRY_DSN", Ref: ref})
 	}
-	return env
+	return files
 }
 
 // PrometheusAnnotations mark a ugc pod for scraping.

@@ -46,11 +46,11 @@ func SetupHash(s *ugcv1.UGCStack) string {
 // the CAs ECK publishes for their HTTP endpoints.
 func SetupJob(s *ugcv1.UGCStack) *batchv1.Job {
 	es := Name(s)
-	env := []corev1.EnvVar{
-		{Name: "UGC_LOGGING_ES_URL", Value: esURL(s)},
-		{Name: "UGC_LOGGING_USER", Value: "elastic"},
-		common.SecretEnv("UGC_LOGGING_PASSWORD", &ugcv1.SecretKeyRef{Name: es + "-es-elastic-user", Key: "elastic"}),
-	}
+	volumes, mounts, env := common.SecretFiles(common.SecretFile{Env: "UGC_LOGGING_PASSWORD", Ref: &ugcv1.SecretKeyRef{Name: es + "-es-elastic-user", Key: "elastic"}})
+	env = append(env,
+		corev1.EnvVar{Name: "UGC_LOGGING_ES_URL", Value: esURL(s)},
+		corev1.EnvVar{Name: "UGC_LOGGING_USER", Value: "elastic"},
+	)
 	cas := []corev1.VolumeProjection{caProjection(es+"-es-http-certs-public", "es-ca.crt")}
 	caFiles := []string{caDir + "/es-ca.crt"}
 	if s.Spec.Logging.Kibana {
@@ -73,7 +73,7 @@ func SetupJob(s *ugcv1.UGCStack) *batchv1.Job {
 				Spec: corev1.PodSpec{
 					RestartPolicy:                corev1.RestartPolicyNever,
 					AutomountServiceAccountToken: ptr.To(false),
-					SecurityContext:              common.NonRootPod(common.UGCUID, false),
+					SecurityContext:              common.NonRootPod(common.UGCUID, true),
 					Containers: []corev1.Container{{
 						Name:            "logging-setup",
 						Image:           s.Spec.API.Image,
@@ -81,9 +81,9 @@ func SetupJob(s *ugcv1.UGCStack) *batchv1.Job {
 						Env:             env,
 						Resources:       common.Requests("50m", "32Mi"),
 						SecurityContext: common.RestrictedSecurityContext(),
-						VolumeMounts:    []corev1.VolumeMount{{Name: "ca", MountPath: caDir, ReadOnly: true}},
+						VolumeMounts:    append(mounts, corev1.VolumeMount{Name: "ca", MountPath: caDir, ReadOnly: true}),
 					}},
-					Volumes: []corev1.Volume{{Name: "ca", VolumeSource: corev1.VolumeSource{Projected: &corev1.ProjectedVolumeSource{Sources: cas}}}},
+					Volumes: append(volumes, corev1.Volume{Name: "ca", VolumeSource: corev1.VolumeSource{Projected: &corev1.ProjectedVolumeSource{Sources: cas}}}),
 				},
 			},
 		},

@@ -130,6 +130,12 @@ func StatefulSet(s *ugcv1.UGCStack, replicas int32) *appsv1.StatefulSet {
 		retention = appsv1.DeletePersistentVolumeClaimRetentionPolicyType
 	}
 	resources := Resources(m.Resources)
+	// The official entrypoint reads MONGO_INITDB_ROOT_*_FILE (file_env in
+	// docker-library/mongo's docker-entrypoint.sh).
+	volumes, mounts, env := common.SecretFiles(
+		common.SecretFile{Env: "MONGO_INITDB_ROOT_USERNAME", Ref: &ugcv1.SecretKeyRef{Name: AdminSecretName(s), Key: "username"}},
+		common.SecretFile{Env: "MONGO_INITDB_ROOT_PASSWORD", Ref: &ugcv1.SecretKeyRef{Name: AdminSecretName(s), Key: "password"}},
+	)
 	return &appsv1.StatefulSet{
 		TypeMeta:   metav1.TypeMeta{APIVersion: "apps/v1", Kind: "StatefulSet"},
 		ObjectMeta: common.ObjectMeta(s, Name(s), common.ComponentMongoDB),
@@ -152,13 +158,10 @@ func StatefulSet(s *ugcv1.UGCStack, replicas int32) *appsv1.StatefulSet {
 					SecurityContext:              common.NonRootPod(mongoUID, true),
 					InitContainers:               []corev1.Container{keyfileCopy(m.Image)},
 					Containers: []corev1.Container{{
-						Name:  "mongod",
-						Image: m.Image,
-						Args:  Args(s, resources),
-						Env: []corev1.EnvVar{
-							common.SecretEnv("MONGO_INITDB_ROOT_USERNAME", &ugcv1.SecretKeyRef{Name: AdminSecretName(s), Key: "username"}),
-							common.SecretEnv("MONGO_INITDB_ROOT_PASSWORD", &ugcv1.SecretKeyRef{Name: AdminSecretName(s), Key: "password"}),
-						},
+						Name:      "mongod",
+						Image:     m.Image,
+						Args:      Args(s, resources),
+						Env:       env,
 						Ports:     []corev1.ContainerPort{{Name: "mongodb", ContainerPort: port, Protocol: corev1.ProtocolTCP}},
 						Resources: resources,
 						ReadinessProbe: &corev1.Probe{
@@ -168,17 +171,17 @@ func StatefulSet(s *ugcv1.UGCStack, replicas int32) *appsv1.StatefulSet {
 							PeriodSeconds: 10, TimeoutSeconds: 5, FailureThreshold: 3,
 						},
 						SecurityContext: common.RestrictedSecurityContext(),
-						VolumeMounts: []corev1.VolumeMount{
-							{Name: "data", MountPath: "/data/db"},
-							{Name: "keyfile", MountPath: keyfileDir, ReadOnly: true},
-							{Name: "tmp", MountPath: "/tmp"},
-						},
+						VolumeMounts: append(mounts,
+							corev1.VolumeMount{Name: "data", MountPath: "/data/db"},
+							corev1.VolumeMount{Name: "keyfile", MountPath: keyfileDir, ReadOnly: true},
+							corev1.VolumeMount{Name: "tmp", MountPath: "/tmp"},
+						),
 					}},
-					Volumes: []corev1.Volume{
-						{Name: "keyfile-secret", VolumeSource: corev1.VolumeSource{Secret: &corev1.SecretVolumeSource{SecretName: KeyfileSecretName(s), DefaultMode: ptr.To(int32(0o400))}}},
-						{Name: "keyfile", VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{Medium: corev1.StorageMediumMemory}}},
+					Volumes: append(volumes,
+						corev1.Volume{Name: "keyfile-secret", VolumeSource: corev1.VolumeSource{Secret: &corev1.SecretVolumeSource{SecretName: KeyfileSecretName(s), DefaultMode: ptr.To(int32(0o400))}}},
+						corev1.Volume{Name: "keyfile", VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{Medium: corev1.StorageMediumMemory}}},
 						common.EmptyDir("tmp"),
-					},
+					),
 				},
 			},
 			VolumeClaimTemplates: []corev1.PersistentVolumeClaim{common.DataClaim(common.Labels(s, common.ComponentMongoDB), m.Storage, "10Gi")},

@@ -180,3 +180,21 @@ func TestCacheFollowsTheMemoryLimit(t *testing.T) {
 		t.Errorf("default limit %s, args %v", c.Resources.Limits.Memory(), c.Args)
 	}
 }
+
+// TestRootCredentialsFromFiles: the official entrypoint reads
+// MONGO_INITDB_ROOT_USERNAME and _PASSWORD through file_env, which takes
+// NAME_FILE (docker-library/mongo docker-entrypoint.sh); it runs as the
+// mongod user, so the files must be readable through the pod's fsGroup.
+func TestRootCredentialsFromFiles(t *testing.T) {
+	s := commontest.Production()
+	pod := StatefulSet(s, 1).Spec.Template.Spec
+	for _, name := range []string{"MONGO_INITDB_ROOT_USERNAME", "MONGO_INITDB_ROOT_PASSWORD"} {
+		ref := commontest.SecretRef(pod, pod.Containers[0], name)
+		if ref == nil || ref.Name != AdminSecretName(s) {
+			t.Errorf("%s comes from %v, want Secret %s", name, ref, AdminSecretName(s))
+		}
+	}
+	if ptr.Deref(pod.SecurityContext.FSGroup, 0) != mongoUID {
+		t.Errorf("fsGroup %v: the mongod user cannot read the 0440 files", pod.SecurityContext.FSGroup)
+	}
+}

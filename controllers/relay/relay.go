@@ -27,6 +27,8 @@ func Deployment(s *ugcv1.UGCStack) *appsv1.Deployment {
 	if !common.AnalyticsEnabled(s) {
 		return nil
 	}
+	env, secrets := clickhouseEnv(s)
+	volumes, mounts, files := common.SecretFiles(append(common.UGCStoreSecrets(s), secrets...)...)
 	return &appsv1.Deployment{
 		TypeMeta:   metav1.TypeMeta{APIVersion: "apps/v1", Kind: "Deployment"},
 		ObjectMeta: common.ObjectMeta(s, Name(s), common.ComponentRelay),
@@ -38,19 +40,21 @@ func Deployment(s *ugcv1.UGCStack) *appsv1.Deployment {
 				ObjectMeta: metav1.ObjectMeta{Labels: common.Labels(s, common.ComponentRelay), Annotations: common.PrometheusAnnotations()},
 				Spec: corev1.PodSpec{
 					AutomountServiceAccountToken: ptr.To(false),
-					SecurityContext:              common.NonRootPod(common.UGCUID, false),
+					SecurityContext:              common.NonRootPod(common.UGCUID, true),
 					Containers: []corev1.Container{{
 						Name:            "relay",
 						Image:           s.Spec.API.Image,
 						Args:            []string{"relay"},
 						Ports:           []corev1.ContainerPort{{Name: "http", ContainerPort: common.UGCPort, Protocol: corev1.ProtocolTCP}},
 						EnvFrom:         common.UGCConfigEnv(s),
-						Env:             append(common.UGCStoreEnv(s), clickhouseEnv(s)...),
+						Env:             append(files, env...),
 						Resources:       common.Requests("50m", "64Mi"),
 						LivenessProbe:   common.HTTPProbe("/healthz", 10),
 						ReadinessProbe:  common.HTTPProbe("/healthz", 10),
 						SecurityContext: common.RestrictedSecurityContext(),
+						VolumeMounts:    mounts,
 					}},
+					Volumes: volumes,
 				},
 			},
 		},
@@ -59,10 +63,11 @@ func Deployment(s *ugcv1.UGCStack) *appsv1.Deployment {
 
 // clickhouseEnv points the relay at the stack's ClickHouse: the external
 // DSN, or every managed server (the driver fails over between them) and,
-// when there is more than one, the cluster its tables are created ON.
-func clickhouseEnv(s *ugcv1.UGCStack) []corev1.EnvVar {
+// when there is more than one, the cluster its tables are created ON. The
+// DSN or password comes as a secret file.
+func clickhouseEnv(s *ugcv1.UGCStack) ([]corev1.EnvVar, []common.SecretFile) {
 	if ext := s.Spec.ClickHouse.External; ext != nil {
-		return []corev1.EnvVar{common.SecretEnv("UGC_CLICKHOUSE_DSN", &ext.DSNSecretRef)}
+		return nil, []common.SecretFile{{Env: "UGC_CLICKHOUSE_DSN", Ref: &ext.DSNSecretRef}}
 	}
 	var addrs []string
 	for _, shard := range common.ClickHouseHosts(s) {
@@ -73,12 +78,11 @@ func clickhouseEnv(s *ugcv1.UGCStack) []corev1.EnvVar {
 	env := []corev1.EnvVar{
 		{Name: "UGC_CLICKHOUSE_ADDR", Value: strings.Join(addrs, ",")},
 		{Name: "UGC_CLICKHOUSE_USER", Value: common.ClickHouseUser},
-		common.SecretEnv("UGC_CLICKHOUSE_PASSWORD", common.ClickHousePasswordRef(s)),
 	}
 	if len(addrs) > 1 {
 		env = append(env, corev1.EnvVar{Name: "UGC_CLICKHOUSE_CLUSTER", Value: common.ClickHouseCluster})
 	}
-	return env
+	return env, []common.SecretFile{{Env: "UGC_CLICKHOUSE_PASSWORD", Ref: common.ClickHousePasswordRef(s)}}
 }
 
 // Reconcile applies the relay, or prunes it without a ClickHouse, and

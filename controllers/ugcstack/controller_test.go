@@ -22,6 +22,7 @@ import (
 
 	ugcv1 "github.com/ugcstack/ugcstack/api/v1alpha1"
 	"github.com/ugcstack/ugcstack/controllers/common"
+	"github.com/ugcstack/ugcstack/controllers/common/commontest"
 	"github.com/ugcstack/ugcstack/controllers/logging"
 	"github.com/ugcstack/ugcstack/controllers/mongodb"
 	"github.com/ugcstack/ugcstack/controllers/mongodb/replset"
@@ -99,7 +100,7 @@ var _ = Describe("UGCStack controller", func() {
 		var d appsv1.Deployment
 		Expect(k8s.Get(ctx, client.ObjectKey{Namespace: ns, Name: "demo-api"}, &d)).To(Succeed())
 		Expect(d.Spec.Template.Spec.Containers[0].ReadinessProbe.HTTPGet.Path).To(Equal("/readyz"))
-		Expect(d.Spec.Template.Spec.Containers[0].Env).To(ContainElement(HaveField("Name", "UGC_JWT_SECRET")))
+		Expect(commontest.SecretRef(d.Spec.Template.Spec, d.Spec.Template.Spec.Containers[0], "UGC_JWT_SECRET")).To(Equal(&ugcv1.SecretKeyRef{Name: "jwt", Key: "secret"}))
 		Eventually(condition(ctx, s, ugcv1.ConditionReady)).Should(haveStatus(metav1.ConditionFalse, ugcv1.ReasonComponentsNotReady))
 
 		By("patching child statuses as their controllers would")
@@ -126,7 +127,7 @@ var _ = Describe("UGCStack controller", func() {
 		Expect(appUser.Password).To(Equal(string(app.Data["password"])))
 		Expect(string(app.Data["uri"])).To(HavePrefix("mongodb://ugc:"))
 		Expect(k8s.Get(ctx, client.ObjectKey{Namespace: ns, Name: "demo-api"}, &d)).To(Succeed())
-		Expect(d.Spec.Template.Spec.Containers[0].Env).To(ContainElement(HaveField("ValueFrom.SecretKeyRef.Name", "demo-mongodb-app")))
+		Expect(commontest.SecretRef(d.Spec.Template.Spec, d.Spec.Template.Spec.Containers[0], "UGC_MONGO_URI")).To(Equal(&ugcv1.SecretKeyRef{Name: "demo-mongodb-app", Key: "uri"}))
 		var got ugcv1.UGCStack
 		Expect(k8s.Get(ctx, client.ObjectKeyFromObject(s), &got)).To(Succeed())
 		Expect(got.Status.Endpoints.API).To(Equal(fmt.Sprintf("http://demo-gateway.%s.svc", ns)))

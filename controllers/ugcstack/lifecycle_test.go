@@ -20,6 +20,7 @@ import (
 
 	ugcv1 "github.com/ugcstack/ugcstack/api/v1alpha1"
 	"github.com/ugcstack/ugcstack/controllers/common"
+	"github.com/ugcstack/ugcstack/controllers/common/commontest"
 	"github.com/ugcstack/ugcstack/controllers/mongodb"
 	"github.com/ugcstack/ugcstack/controllers/mongodb/replset"
 	"github.com/ugcstack/ugcstack/controllers/mongodb/replset/replsettest"
@@ -125,7 +126,7 @@ func switchToExternal(ctx context.Context, s *ugcv1.UGCStack) {
 	Expect(k8s.Get(ctx, client.ObjectKey{Namespace: s.Namespace, Name: common.APIName(s)}, &d)).To(Succeed())
 	Eventually(func() string {
 		_ = k8s.Get(ctx, client.ObjectKeyFromObject(&d), &d)
-		return d.Spec.Template.Spec.Containers[0].Env[0].ValueFrom.SecretKeyRef.Name
+		return ptr.Deref(commontest.SecretRef(d.Spec.Template.Spec, d.Spec.Template.Spec.Containers[0], "UGC_MONGO_URI"), ugcv1.SecretKeyRef{}).Name
 	}).Should(Equal("mongo"), "the API reads the external URI")
 }
 
@@ -207,7 +208,7 @@ var _ = Describe("UGCStack lifecycle", func() {
 		Expect(k8s.Get(ctx, client.ObjectKey{Namespace: ns, Name: "prune-api"}, &appsv1.Deployment{})).To(Succeed(), "the API stays")
 		Expect(k8s.Get(ctx, client.ObjectKey{Namespace: ns, Name: "prune-api"}, &corev1.Service{})).To(Succeed(), "the API stays")
 		Eventually(condition(ctx, s, ugcv1.ConditionGatewayReady)).Should(haveStatus(metav1.ConditionTrue, ugcv1.ReasonDisabled))
-		Eventually(relayEnv).Should(ContainElement(HaveField("Name", "UGC_CLICKHOUSE_DSN")), "the relay feeds the external ClickHouse")
+		Eventually(relayEnv).Should(ContainElement(HaveField("Name", "UGC_CLICKHOUSE_DSN_FILE")), "the relay feeds the external ClickHouse")
 		Eventually(condition(ctx, s, ugcv1.ConditionClickHouseReady)).Should(haveStatus(metav1.ConditionFalse, ugcv1.ReasonProgressing),
 			"not ready until the relay runs")
 		setDeploymentReady(ctx, ns, "prune-relay")

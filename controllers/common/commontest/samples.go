@@ -7,7 +7,10 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
+
+	corev1 "k8s.io/api/core/v1"
 
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -109,4 +112,37 @@ func write(t *testing.T, path string, b []byte) {
 	if err := os.WriteFile(path, b, 0o644); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// SecretRef resolves what a container reads from a Secret under name: the
+// variable itself (valueFrom), or name_FILE pointing into a projected
+// Secret volume; nil when it reads neither.
+func SecretRef(pod corev1.PodSpec, c corev1.Container, name string) *ugcv1.SecretKeyRef {
+	for _, e := range c.Env {
+		if e.Name == name && e.ValueFrom != nil && e.ValueFrom.SecretKeyRef != nil {
+			return &ugcv1.SecretKeyRef{Name: e.ValueFrom.SecretKeyRef.Name, Key: e.ValueFrom.SecretKeyRef.Key}
+		}
+		if e.Name != name+"_FILE" {
+			continue
+		}
+		for _, m := range c.VolumeMounts {
+			rel, ok := strings.CutPrefix(e.Value, m.MountPath+"/")
+			if !ok {
+				continue
+			}
+			for _, v := range pod.Volumes {
+				if v.Name != m.Name || v.Projected == nil {
+					continue
+				}
+				for _, src := range v.Projected.Sources {
+					for _, it := range src.Secret.Items {
+						if it.Path == rel {
+							return &ugcv1.SecretKeyRef{Name: src.Secret.Name, Key: it.Key}
+						}
+					}
+				}
+			}
+		}
+	}
+	return nil
 }
