@@ -142,6 +142,7 @@ type ExternalMongoDB struct {
 
 // MongoDBSpec describes the MongoDB replica set, managed or external.
 // +kubebuilder:validation:XValidation:rule="!has(self.external) || !has(self.members)",message="mongodb.members cannot be set together with mongodb.external"
+// +kubebuilder:validation:XValidation:rule="has(self.storage) == has(oldSelf.storage) && (!has(self.storage) || self.storage == oldSelf.storage)",message="mongodb.storage cannot change once set: a StatefulSet's volumeClaimTemplates are immutable; to grow the volumes, expand each PersistentVolumeClaim (README: Deploy on Kubernetes)"
 type MongoDBSpec struct {
 	// Members of the managed replica set: an odd number.
 	// +kubebuilder:validation:Minimum=1
@@ -180,6 +181,7 @@ type ExternalClickHouse struct {
 }
 
 // ClickHouseSpec describes the ClickHouse cluster.
+// +kubebuilder:validation:XValidation:rule="has(self.storage) == has(oldSelf.storage) && (!has(self.storage) || self.storage == oldSelf.storage)",message="clickhouse.storage cannot change once set: a StatefulSet's volumeClaimTemplates are immutable; to grow the volumes, expand each PersistentVolumeClaim (README: Deploy on Kubernetes)"
 type ClickHouseSpec struct {
 	// Enabled runs a managed ClickHouse.
 	// +kubebuilder:default=false

@@ -22,6 +22,9 @@ func kinds() []client.ObjectList {
 
 // Reconcile applies the API's children and reports its rollout.
 func Reconcile(ctx context.Context, d common.Deps, s *ugcv1.UGCStack) common.Result {
+	if err := handOverReplicas(ctx, d, s); err != nil {
+		return common.Failed(ugcv1.ReasonApplyFailed, err)
+	}
 	objs := Objects(s)
 	if err := common.ApplyAndPrune(ctx, d, s, common.ComponentAPI, kinds(), objs...); err != nil {
 		return common.Failed(ugcv1.ReasonApplyFailed, err)

@@ -147,7 +147,7 @@ func KeeperStatefulSet(s *ugcv1.UGCStack, configHash string) *appsv1.StatefulSet
 					Volumes: []corev1.Volume{common.ConfigMapVolume("config", KeeperName(s)), common.EmptyDir("tmp")},
 				},
 			},
-			VolumeClaimTemplates: []corev1.PersistentVolumeClaim{common.DataClaim(l, ugcv1.StorageSpec{StorageClassName: c.Storage.StorageClassName}, "5Gi")},
+			VolumeClaimTemplates: []corev1.PersistentVolumeClaim{common.DataClaim(common.ClaimLabels(s, common.ComponentKeeper), ugcv1.StorageSpec{StorageClassName: c.Storage.StorageClassName}, "5Gi")},
 		},
 	}
 }

@@ -60,6 +60,12 @@ func generateAuth() map[string]string {
 	return map[string]string{"username": common.ClickHouseUser, "password": common.RandomPassword(24)}
 }
 
+func claimLabels(s *ugcv1.UGCStack, shard int32) map[string]string {
+	l := common.ClaimLabels(s, common.ComponentClickHouse)
+	l["ugc.ugcstack.io/shard"] = fmt.Sprint(shard)
+	return l
+}
+
 // StatefulSets returns one StatefulSet per shard.
 func StatefulSets(s *ugcv1.UGCStack) []*appsv1.StatefulSet {
 	c := s.Spec.ClickHouse
@@ -102,7 +108,7 @@ func StatefulSets(s *ugcv1.UGCStack) []*appsv1.StatefulSet {
 						Volumes: []corev1.Volume{common.ConfigMapVolume("config", common.ClickHouseName(s))},
 					},
 				},
-				VolumeClaimTemplates: []corev1.PersistentVolumeClaim{common.DataClaim(l, c.Storage, "10Gi")},
+				VolumeClaimTemplates: []corev1.PersistentVolumeClaim{common.DataClaim(claimLabels(s, sh), c.Storage, "10Gi")},
 			},
 		})
 	}

@@ -65,6 +65,18 @@ func ConfigMapVolume(name, cm string) corev1.Volume {
 	}}}
 }
 
+// ClaimLabels are the labels of a component's volume claim templates,
+// frozen: a StatefulSet's volumeClaimTemplates cannot change, so a label
+// added to Labels in a later version must not reach them.
+func ClaimLabels(s *ugcv1.UGCStack, component string) map[string]string {
+	return map[string]string{
+		"app.kubernetes.io/name":       "ugcstack",
+		"app.kubernetes.io/instance":   s.Name,
+		"app.kubernetes.io/component":  component,
+		"app.kubernetes.io/managed-by": ManagedBy,
+	}
+}
+
 // DataClaim is a StatefulSet's volumeClaimTemplate named "data" of the
 // requested storage, def when no size is given.
 func DataClaim(l map[string]string, st ugcv1.StorageSpec, def string) corev1.PersistentVolumeClaim {

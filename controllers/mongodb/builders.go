@@ -184,7 +184,7 @@ func StatefulSet(s *ugcv1.UGCStack, replicas int32) *appsv1.StatefulSet {
 					),
 				},
 			},
-			VolumeClaimTemplates: []corev1.PersistentVolumeClaim{common.DataClaim(common.Labels(s, common.ComponentMongoDB), m.Storage, "10Gi")},
+			VolumeClaimTemplates: []corev1.PersistentVolumeClaim{common.DataClaim(common.ClaimLabels(s, common.ComponentMongoDB), m.Storage, "10Gi")},
 		},
 	}
 }

@@ -381,3 +381,43 @@ var _ = Describe("MongoDB upgrades", func() {
 		Eventually(condition(ctx, s, ugcv1.ConditionMongoDBReady)).ShouldNot(haveStatus(metav1.ConditionFalse, ugcv1.ReasonUpgradeRefused))
 	})
 })
+
+var _ = Describe("Spec changes a real API server must take", func() {
+	ctx := context.Background()
+
+	It("keeps the API's replica count when autoscaling is turned on", func() {
+		ns := namespace(ctx)
+		s := newStack(ns, "hpa")
+		s.Spec.API.Replicas = ptr.To(int32(3))
+		Expect(k8s.Create(ctx, s)).To(Succeed())
+		replicas := func() int32 {
+			var d appsv1.Deployment
+			if err := k8s.Get(ctx, client.ObjectKey{Namespace: ns, Name: "hpa-api"}, &d); err != nil {
+				return -1
+			}
+			return ptr.Deref(d.Spec.Replicas, -1)
+		}
+		Eventually(replicas).Should(Equal(int32(3)))
+		updateStack(ctx, s, func(s *ugcv1.UGCStack) {
+			s.Spec.API.Autoscaling = &ugcv1.AutoscalingSpec{MinReplicas: 2, MaxReplicas: 6, TargetCPUUtilizationPercentage: 70}
+		})
+		// The HPA comes from the same reconcile, after the Deployment's apply.
+		Eventually(exists(ctx, ns, "hpa-api", &autoscalingv2.HorizontalPodAutoscaler{})).Should(BeTrue())
+		Eventually(condition(ctx, s, ugcv1.ConditionAPIReady)).Should(WithTransform(func(c *metav1.Condition) int64 { return c.ObservedGeneration }, Equal(int64(2))))
+		Expect(replicas()).To(Equal(int32(3)), "dropping spec.replicas from the apply reset it to the default")
+	})
+
+	It("refuses a storage change with a message that says what to do", func() {
+		ns := namespace(ctx)
+		s := newStack(ns, "grow")
+		s.Spec.MongoDB.Storage = ugcv1.StorageSpec{Size: resource.MustParse("10Gi")}
+		Expect(k8s.Create(ctx, s)).To(Succeed())
+		var cur ugcv1.UGCStack
+		Expect(k8s.Get(ctx, client.ObjectKeyFromObject(s), &cur)).To(Succeed())
+		cur.Spec.MongoDB.Storage.Size = resource.MustParse("20Gi")
+		err := k8s.Update(ctx, &cur)
+		Expect(apierrors.IsInvalid(err)).To(BeTrue(), "%v", err)
+		Expect(err.Error()).To(ContainSubstring("mongodb.storage cannot change once set"))
+		Expect(err.Error()).To(ContainSubstring("expand each PersistentVolumeClaim"))
+	})
+})
