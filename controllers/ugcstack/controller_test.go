@@ -228,7 +228,7 @@ var _ = Describe("UGCStack controller", func() {
 		// Well inside every periodic requeue: only the Kibana watch can
 		// bring this change in time.
 		setHealth(logging.Kibana, "green")
-		Eventually(setupJobs, "5s").Should(HaveLen(1))
+		Eventually(setupJobs, "10s").Should(HaveLen(1))
 		job := setupJobs()[0]
 		Expect(job.Name).To(Equal("eck-logs-setup-" + logging.SetupHash(s)[:10]))
 		Expect(job.Spec.Template.Spec.Containers[0].Args).To(Equal([]string{"logging-setup"}))

@@ -289,7 +289,7 @@ var _ = Describe("UGCStack lifecycle", func() {
 		// The next periodic requeue is 15 s away: only the pod's own event
 		// can start the initiation in time.
 		mongoPod(ctx, s, 0, true)
-		Eventually(fakeRSs.Of(mongodb.Hosts(s, 1)).Commands, "5s").Should(ContainElement(HaveField("Kind", replset.Initiate)))
+		Eventually(fakeRSs.Of(mongodb.Hosts(s, 1)).Commands, "10s").Should(ContainElement(HaveField("Kind", replset.Initiate)))
 	})
 
 	DescribeTable("keeps or deletes the MongoDB volumes when the managed MongoDB goes",
