@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Runs the suites most exposed to timing (envtest, functional HTTP with the
-# analytics fault tests, the ClickHouse sink and relay, the chart) RUNS times
-# while a bounded CPU hog keeps every core busy, then lists each test that
-# failed at least once with how often. Exits non-zero when any failed.
+# Runs the suites most exposed to timing (envtest, the simulated cluster,
+# functional HTTP with the analytics fault tests, the ClickHouse sink and
+# relay, the chart) RUNS times while a bounded CPU hog keeps every core busy,
+# then lists each test that failed at least once with how often. Exits
+# non-zero when any failed.
 #
 # The hog is one busy loop per core, each under `timeout`, and is killed on
 # exit: it cannot outlive the hunt.
@@ -32,6 +33,7 @@ declare -A suites=(
 	[functional]="./test/functional/"
 	[analytics]="./ugc-service/clickhouse/... ./ugc-service/relay/..."
 	[chart]="./test/chart/"
+	[cluster]="./test/cluster/ -ginkgo.no-color"
 )
 echo "flake hunt: ${runs} run(s) of ${!suites[*]} beside $(nproc) busy loop(s); logs in $out"
 for i in $(seq "$runs"); do

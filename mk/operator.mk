@@ -5,7 +5,7 @@ GOCYCLO_VERSION        := v0.6.0
 CONTROLLER_GEN := $(BIN)/controller-gen-$(CONTROLLER_GEN_VERSION)
 ENVTEST_BINS   := $(BIN)/k8s
 
-EXTRA_TEST_TARGETS += test-operator
+EXTRA_TEST_TARGETS += test-operator test-cluster
 
 $(CONTROLLER_GEN):
 	GOBIN=$(BIN)/.cg $(GO) install sigs.k8s.io/controller-tools/cmd/controller-gen@$(CONTROLLER_GEN_VERSION)
@@ -22,6 +22,14 @@ generate: $(CONTROLLER_GEN) ## Generate DeepCopy methods for the API types.
 .PHONY: envtest-bins
 envtest-bins: ## Build kube-apiserver v1.37.2 and etcd v3.6.16 for envtest into bin/k8s (once; 936 s measured cold on 2 shared cores).
 	@[ -x $(ENVTEST_BINS)/kube-apiserver ] && [ -x $(ENVTEST_BINS)/etcd ] || GO=$(GO) ./hack/envtest-bins.sh bin/k8s
+
+.PHONY: cluster-bins
+cluster-bins: envtest-bins ## Build kube-controller-manager, kube-scheduler (v1.37.2) and kwok (v0.8.0) with its stages into bin/k8s (once; 2 min 50 s measured with a warm module cache).
+	@[ -x $(ENVTEST_BINS)/kube-controller-manager ] && [ -x $(ENVTEST_BINS)/kube-scheduler ] && [ -x $(ENVTEST_BINS)/kwok ] && [ -s $(ENVTEST_BINS)/kwok-stages.yaml ] || GO=$(GO) ./hack/cluster-bins.sh bin/k8s
+
+.PHONY: test-cluster
+test-cluster: cluster-bins $(BIN)/helm ## The operator, as the chart's ServiceAccount, on a simulated cluster: envtest + controller manager + scheduler + kwok.
+	KUBEBUILDER_ASSETS=$(ENVTEST_BINS) UGC_HELM=$(BIN)/helm $(GO) test -count=1 -timeout 20m ./test/cluster/
 
 .PHONY: cyclo
 cyclo: ## Fail when a function in controllers/ (tests included) has cyclomatic complexity over 15.

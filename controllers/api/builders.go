@@ -10,7 +10,6 @@ import (
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	corev1 "k8s.io/api/core/v1"
 	policyv1 "k8s.io/api/policy/v1"
-	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/utils/ptr"
@@ -84,12 +83,7 @@ func Deployment(s *ugcv1.UGCStack, configHash string) *appsv1.Deployment {
 	}
 	// A memory limit by default: without one the API is the first pod the
 	// kubelet evicts under node pressure, and a leak takes the node's memory.
-	if _, ok := resources.Limits[corev1.ResourceMemory]; !ok {
-		if resources.Limits == nil {
-			resources.Limits = corev1.ResourceList{}
-		}
-		resources.Limits[corev1.ResourceMemory] = resource.MustParse("512Mi")
-	}
+	resources = common.DefaultMemoryLimit(resources, "512Mi")
 	annotations := common.PrometheusAnnotations()
 	annotations[common.ConfigHashAnnotation] = configHash
 	d := &appsv1.Deployment{

@@ -94,3 +94,22 @@ func DataClaim(l map[string]string, st ugcv1.StorageSpec, def string) corev1.Per
 		},
 	}
 }
+
+// DefaultMemoryLimit sets r's memory limit to def when the spec gives none,
+// raised to the memory request if that is larger: the API server refuses a
+// request above its limit.
+func DefaultMemoryLimit(r corev1.ResourceRequirements, def string) corev1.ResourceRequirements {
+	r = *r.DeepCopy()
+	if _, ok := r.Limits[corev1.ResourceMemory]; ok {
+		return r
+	}
+	limit := resource.MustParse(def)
+	if req, ok := r.Requests[corev1.ResourceMemory]; ok && req.Cmp(limit) > 0 {
+		limit = req
+	}
+	if r.Limits == nil {
+		r.Limits = corev1.ResourceList{}
+	}
+	r.Limits[corev1.ResourceMemory] = limit
+	return r
+}

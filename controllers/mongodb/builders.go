@@ -234,13 +234,7 @@ func Resources(r corev1.ResourceRequirements) corev1.ResourceRequirements {
 	if r.Requests == nil {
 		r.Requests = common.Requests("250m", "512Mi").Requests
 	}
-	if r.Limits == nil {
-		r.Limits = corev1.ResourceList{}
-	}
-	if _, ok := r.Limits[corev1.ResourceMemory]; !ok {
-		r.Limits[corev1.ResourceMemory] = resource.MustParse("1Gi")
-	}
-	return r
+	return common.DefaultMemoryLimit(r, "1Gi")
 }
 
 // PDB lets voluntary disruptions (drains, rolling node upgrades) take one

@@ -3,14 +3,12 @@ package ugcstack
 import (
 	"context"
 	"fmt"
-	"slices"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
-	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -24,6 +22,7 @@ import (
 	"github.com/ugcstack/ugcstack/controllers/common"
 	"github.com/ugcstack/ugcstack/controllers/common/commontest"
 	"github.com/ugcstack/ugcstack/controllers/logging"
+	"github.com/ugcstack/ugcstack/controllers/logging/loggingtest"
 	"github.com/ugcstack/ugcstack/controllers/mongodb"
 	"github.com/ugcstack/ugcstack/controllers/mongodb/replset"
 )
@@ -187,15 +186,13 @@ var _ = Describe("UGCStack controller", func() {
 
 	It("creates ECK objects once their CRDs are served", func() {
 		for _, k := range logging.ECKKinds {
-			crd := eckCRD(k)
+			crd := loggingtest.StandInCRD(k)
 			Expect(k8s.Create(ctx, crd)).To(Succeed())
 			// Served only once Established: a stack created earlier finds
 			// ECK missing and looks again a minute later.
 			Eventually(func() bool {
 				_ = k8s.Get(ctx, client.ObjectKeyFromObject(crd), crd)
-				return slices.ContainsFunc(crd.Status.Conditions, func(c apiextensionsv1.CustomResourceDefinitionCondition) bool {
-					return c.Type == apiextensionsv1.Established && c.Status == apiextensionsv1.ConditionTrue
-				})
+				return loggingtest.Established(crd)
 			}).Should(BeTrue(), crd.Name)
 		}
 		ns := namespace(ctx)
@@ -216,11 +213,7 @@ var _ = Describe("UGCStack controller", func() {
 			return jobs.Items
 		}
 		setHealth := func(k schema.GroupVersionKind, health string) {
-			u := &unstructured.Unstructured{}
-			u.SetGroupVersionKind(k)
-			Expect(k8s.Get(ctx, client.ObjectKey{Namespace: ns, Name: "eck-logs"}, u)).To(Succeed())
-			Expect(unstructured.SetNestedField(u.Object, health, "status", "health")).To(Succeed())
-			Expect(k8s.Status().Update(ctx, u)).To(Succeed())
+			Expect(loggingtest.SetHealth(ctx, k8s, k, ns, "eck-logs", health)).To(Succeed())
 		}
 		setHealth(logging.Elasticsearch, "green")
 		Eventually(condition(ctx, s, ugcv1.ConditionLoggingReady)).Should(WithTransform(func(c *metav1.Condition) string { return c.Message }, ContainSubstring("Kibana eck-logs health")))
@@ -312,24 +305,3 @@ var _ = Describe("UGCStack controller", func() {
 		Entry("missing image", func(s *ugcv1.UGCStack) { s.Spec.API.Image = "" }, "spec.api.image"),
 	)
 })
-
-// eckCRD is a small stand-in CRD for one ECK kind (schema-less), enough for
-// the operator to discover and apply it.
-func eckCRD(k schema.GroupVersionKind) *apiextensionsv1.CustomResourceDefinition {
-	plural := map[string]string{"Elasticsearch": "elasticsearches", "Kibana": "kibanas", "Logstash": "logstashes", "Beat": "beats"}[k.Kind]
-	return &apiextensionsv1.CustomResourceDefinition{
-		ObjectMeta: metav1.ObjectMeta{Name: plural + "." + k.Group},
-		Spec: apiextensionsv1.CustomResourceDefinitionSpec{
-			Group: k.Group,
-			Names: apiextensionsv1.CustomResourceDefinitionNames{Kind: k.Kind, Plural: plural, ListKind: k.Kind + "List"},
-			Scope: apiextensionsv1.NamespaceScoped,
-			Versions: []apiextensionsv1.CustomResourceDefinitionVersion{{
-				Name: k.Version, Served: true, Storage: true,
-				Subresources: &apiextensionsv1.CustomResourceSubresources{Status: &apiextensionsv1.CustomResourceSubresourceStatus{}},
-				Schema: &apiextensionsv1.CustomResourceValidation{OpenAPIV3Schema: &apiextensionsv1.JSONSchemaProps{
-					Type: "object", XPreserveUnknownFields: ptr.To(true),
-				}},
-			}},
-		},
-	}
-}

@@ -1,0 +1,176 @@
+package cluster
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+	appsv1 "k8s.io/api/apps/v1"
+	autoscalingv2 "k8s.io/api/autoscaling/v2"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	ugcv1 "github.com/ugcstack/ugcstack/api/v1alpha1"
+	"github.com/ugcstack/ugcstack/controllers/mongodb"
+	"github.com/ugcstack/ugcstack/controllers/mongodb/replset"
+	"github.com/ugcstack/ugcstack/controllers/mongodb/replset/replsettest"
+)
+
+// stack is a small UGCStack of the API and MongoDB in a fresh namespace.
+func stack(ctx context.Context, name string) *ugcv1.UGCStack {
+	return &ugcv1.UGCStack{
+		ObjectMeta: metav1.ObjectMeta{Namespace: namespace(ctx), Name: name},
+		Spec: ugcv1.UGCStackSpec{API: ugcv1.APISpec{
+			Image: "ghcr.io/ugcstack/ugc:1", JWT: ugcv1.JWTSpec{SecretRef: &ugcv1.SecretKeyRef{Name: "jwt", Key: "secret"}},
+		}},
+	}
+}
+
+func deployment(ctx context.Context, s *ugcv1.UGCStack, name string) *appsv1.Deployment {
+	d := &appsv1.Deployment{}
+	Expect(k8s.Get(ctx, client.ObjectKey{Namespace: s.Namespace, Name: name}, d)).To(Succeed())
+	return d
+}
+
+var _ = Describe("A stack on a simulated cluster", func() {
+	It("scales MongoDB 1 → 3 → 5 → 3 → 1: members change through the replica set before their pods go, and removed members' claims go", func(ctx SpecContext) {
+		s := stack(ctx, "rs")
+		rs := fakes.Of(mongodb.Hosts(s, 1))
+		// Every command is held against the pods running when it is sent:
+		// each member the configuration keeps has its pod.
+		var mu sync.Mutex
+		var violations []string
+		rs.OnCommand(func(c replsettest.Command) {
+			if c.Kind != replset.Reconfig {
+				return
+			}
+			need := mongodb.ConfiguredOrdinals(s, rs.Config(), 5)
+			if got := int32(len(pods(ctx, s, "mongodb"))); got < need {
+				mu.Lock()
+				violations = append(violations, fmt.Sprintf("%s with %d running pods for %d configured ordinals", c.Kind, got, need))
+				mu.Unlock()
+			}
+		})
+		Expect(k8s.Create(ctx, s)).To(Succeed())
+		for _, n := range []int32{1, 3, 5, 3, 1} {
+			update(ctx, s, func(s *ugcv1.UGCStack) { s.Spec.MongoDB.Members = ptr.To(n) })
+			got := waitReady(ctx, s)
+			Expect(got.Status.MongoDBMembers).To(Equal(n))
+			Expect(rs.Members()).To(Equal(int(n)))
+			Eventually(func() int { return len(pods(ctx, s, "mongodb")) }).WithContext(ctx).Should(Equal(int(n)), "pods for %d members", n)
+			want := make([]string, n)
+			for i := range want {
+				want[i] = fmt.Sprintf("data-rs-mongodb-%d", i)
+			}
+			Eventually(func() []string { return claims(ctx, s) }).WithContext(ctx).Should(Equal(want),
+				"the StatefulSet controller deletes the claims of members scaled away (whenScaled: Delete)")
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		Expect(violations).To(BeEmpty())
+	}, SpecTimeout(8*time.Minute))
+
+	It("rolls the API to a new image through a new ReplicaSet, within the Deployment's surge", func(ctx SpecContext) {
+		s := stack(ctx, "roll")
+		s.Spec.API.Replicas = ptr.To(int32(4))
+		s.Spec.API.PodDisruptionBudget = &ugcv1.PodDisruptionBudgetSpec{MaxUnavailable: 1}
+		Expect(k8s.Create(ctx, s)).To(Succeed())
+		waitReady(ctx, s)
+		update(ctx, s, func(s *ugcv1.UGCStack) { s.Spec.API.Image = "ghcr.io/ugcstack/ugc:2" })
+		// Available pods must not fall below replicas - maxUnavailable
+		// (25% of 4 rounds down to 1) while the rollout runs.
+		Eventually(func(g Gomega) {
+			d := deployment(ctx, s, "roll-api")
+			g.Expect(d.Status.AvailableReplicas).To(BeNumerically(">=", 3), "rollout took too many pods down")
+			running := pods(ctx, s, "api")
+			g.Expect(running).To(HaveLen(4))
+			for _, p := range running {
+				g.Expect(p.Spec.Containers[0].Image).To(Equal("ghcr.io/ugcstack/ugc:2"), p.Name)
+			}
+		}).WithContext(ctx).Should(Succeed())
+		var sets appsv1.ReplicaSetList
+		Expect(k8s.List(ctx, &sets, client.InNamespace(s.Namespace))).To(Succeed())
+		Expect(sets.Items).To(HaveLen(2), "one ReplicaSet per image")
+		for _, rs := range sets.Items {
+			want := int32(0)
+			if rs.Spec.Template.Spec.Containers[0].Image == "ghcr.io/ugcstack/ugc:2" {
+				want = 4
+			}
+			Expect(ptr.Deref(rs.Spec.Replicas, -1)).To(Equal(want), rs.Name)
+		}
+		waitReady(ctx, s)
+	}, SpecTimeout(5*time.Minute))
+
+	It("keeps the API's replica count when autoscaling is turned on, until the autoscaler changes it", func(ctx SpecContext) {
+		s := stack(ctx, "hpa")
+		s.Spec.API.Replicas = ptr.To(int32(3))
+		Expect(k8s.Create(ctx, s)).To(Succeed())
+		waitReady(ctx, s)
+		update(ctx, s, func(s *ugcv1.UGCStack) {
+			s.Spec.API.Autoscaling = &ugcv1.AutoscalingSpec{MinReplicas: 2, MaxReplicas: 6, TargetCPUUtilizationPercentage: 70}
+		})
+		// The autoscaler has looked at the Deployment once it reports
+		// conditions; with no metrics server it leaves 3 (within 2..6).
+		Eventually(func() int {
+			var h autoscalingv2.HorizontalPodAutoscaler
+			if err := k8s.Get(ctx, client.ObjectKey{Namespace: s.Namespace, Name: "hpa-api"}, &h); err != nil {
+				return 0
+			}
+			return len(h.Status.Conditions)
+		}).WithContext(ctx).ShouldNot(BeZero())
+		waitReady(ctx, s)
+		Expect(ptr.Deref(deployment(ctx, s, "hpa-api").Spec.Replicas, -1)).To(Equal(int32(3)))
+		Expect(pods(ctx, s, "api")).To(HaveLen(3))
+	}, SpecTimeout(5*time.Minute))
+
+	It("refuses a storage change, as the README documents", func(ctx SpecContext) {
+		s := stack(ctx, "grow")
+		s.Spec.MongoDB.Storage = ugcv1.StorageSpec{Size: resource.MustParse("10Gi")}
+		Expect(k8s.Create(ctx, s)).To(Succeed())
+		waitReady(ctx, s)
+		var cur ugcv1.UGCStack
+		Expect(k8s.Get(ctx, client.ObjectKeyFromObject(s), &cur)).To(Succeed())
+		cur.Spec.MongoDB.Storage.Size = resource.MustParse("20Gi")
+		err := k8s.Update(ctx, &cur)
+		Expect(apierrors.IsInvalid(err)).To(BeTrue(), "%v", err)
+		Expect(err.Error()).To(ContainSubstring("expand each PersistentVolumeClaim"))
+		Expect(claims(ctx, s)).To(Equal([]string{"data-grow-mongodb-0"}))
+	}, SpecTimeout(3*time.Minute))
+
+	DescribeTable("is deleted: the garbage collector takes every child and pod, the volumes follow deletePolicy",
+		func(ctx SpecContext, policy string) {
+			s := stack(ctx, "gone")
+			s.Spec.MongoDB.Members = ptr.To(int32(3))
+			s.Spec.MongoDB.DeletePolicy = policy
+			s.Spec.Gateway.Enabled = true
+			Expect(k8s.Create(ctx, s)).To(Succeed())
+			waitReady(ctx, s)
+			Expect(claims(ctx, s)).To(HaveLen(3))
+			Expect(k8s.Delete(ctx, s)).To(Succeed())
+			Eventually(func() bool {
+				return apierrors.IsNotFound(k8s.Get(ctx, client.ObjectKeyFromObject(s), &ugcv1.UGCStack{}))
+			}).WithContext(ctx).Should(BeTrue(), "the finalizer let the deletion through")
+			Eventually(func(g Gomega) {
+				for _, l := range []client.ObjectList{&appsv1.DeploymentList{}, &appsv1.StatefulSetList{}, &corev1.ServiceList{}, &corev1.SecretList{}, &corev1.ConfigMapList{}, &corev1.PodList{}} {
+					g.Expect(k8s.List(ctx, l, client.InNamespace(s.Namespace), client.MatchingLabels{"app.kubernetes.io/instance": s.Name})).To(Succeed())
+					g.Expect(meta.LenList(l)).To(BeZero(), "%T", l)
+				}
+			}).WithContext(ctx).Should(Succeed())
+			if policy == "Delete" {
+				Eventually(func() []string { return claims(ctx, s) }).WithContext(ctx).Should(BeEmpty())
+			} else {
+				Consistently(func() []string { return claims(ctx, s) }).WithContext(ctx).WithTimeout(5 * time.Second).Should(HaveLen(3))
+			}
+		},
+		Entry("deletePolicy Delete", "Delete", SpecTimeout(5*time.Minute)),
+		Entry("deletePolicy Retain", "Retain", SpecTimeout(5*time.Minute)),
+	)
+})

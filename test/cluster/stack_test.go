@@ -1,0 +1,139 @@
+package cluster
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/yaml"
+
+	ugcv1 "github.com/ugcstack/ugcstack/api/v1alpha1"
+	"github.com/ugcstack/ugcstack/controllers/logging"
+	"github.com/ugcstack/ugcstack/controllers/logging/loggingtest"
+)
+
+// sample reads one of config/samples into a fresh namespace.
+func sample(ctx context.Context, file string) *ugcv1.UGCStack {
+	b, err := os.ReadFile(filepath.Join("..", "..", "config", "samples", file))
+	Expect(err).NotTo(HaveOccurred())
+	s := &ugcv1.UGCStack{}
+	Expect(yaml.UnmarshalStrict(b, s)).To(Succeed())
+	s.Namespace = namespace(ctx)
+	return s
+}
+
+func namespace(ctx context.Context) string {
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{GenerateName: "sim-"}}
+	Expect(k8s.Create(ctx, ns)).To(Succeed())
+	return ns.Name
+}
+
+// waitReady waits until the stack is Ready for its current generation.
+func waitReady(ctx context.Context, s *ugcv1.UGCStack) *ugcv1.UGCStack {
+	got := &ugcv1.UGCStack{}
+	Eventually(func(g Gomega) {
+		g.Expect(k8s.Get(ctx, client.ObjectKeyFromObject(s), got)).To(Succeed())
+		g.Expect(got.Status.ObservedGeneration).To(Equal(got.Generation))
+		g.Expect(meta.IsStatusConditionTrue(got.Status.Conditions, ugcv1.ConditionReady)).To(BeTrue(), "%v", got.Status.Conditions)
+	}).WithContext(ctx).Should(Succeed())
+	return got
+}
+
+// update applies mutate to the current stack, retrying on conflicts.
+func update(ctx context.Context, s *ugcv1.UGCStack, mutate func(*ugcv1.UGCStack)) {
+	Eventually(func() error {
+		var cur ugcv1.UGCStack
+		if err := k8s.Get(ctx, client.ObjectKeyFromObject(s), &cur); err != nil {
+			return err
+		}
+		mutate(&cur)
+		return k8s.Update(ctx, &cur)
+	}).WithContext(ctx).Should(Succeed())
+}
+
+// pods lists the running, not terminating pods of one component.
+func pods(ctx context.Context, s *ugcv1.UGCStack, component string) []corev1.Pod {
+	var list corev1.PodList
+	Expect(k8s.List(ctx, &list, client.InNamespace(s.Namespace), client.MatchingLabels{
+		"app.kubernetes.io/instance": s.Name, "app.kubernetes.io/component": component,
+	})).To(Succeed())
+	return slices.DeleteFunc(list.Items, func(p corev1.Pod) bool {
+		return p.DeletionTimestamp != nil || p.Status.Phase != corev1.PodRunning
+	})
+}
+
+func claims(ctx context.Context, s *ugcv1.UGCStack) []string {
+	var list corev1.PersistentVolumeClaimList
+	Expect(k8s.List(ctx, &list, client.InNamespace(s.Namespace))).To(Succeed())
+	var names []string
+	for _, c := range list.Items {
+		if c.DeletionTimestamp == nil && strings.HasPrefix(c.Name, "data-"+s.Name+"-mongodb-") {
+			names = append(names, c.Name)
+		}
+	}
+	slices.Sort(names)
+	return names
+}
+
+// installECK stands in for the ECK operator's CRDs, once.
+func installECK(ctx context.Context) {
+	for _, k := range logging.ECKKinds {
+		crd := loggingtest.StandInCRD(k)
+		if err := k8s.Create(ctx, crd); !apierrors.IsAlreadyExists(err) {
+			Expect(err).NotTo(HaveOccurred())
+		}
+		Eventually(func() bool {
+			_ = k8s.Get(ctx, client.ObjectKeyFromObject(crd), crd)
+			return loggingtest.Established(crd)
+		}).WithContext(ctx).Should(BeTrue())
+	}
+}
+
+var _ = Describe("The samples on a simulated cluster", func() {
+	It("take every workload to Running pods and Ready, the logging setup Job included", func(ctx SpecContext) {
+		installECK(ctx)
+		minimal := sample(ctx, "ugc_v1alpha1_ugcstack_minimal.yaml")
+		prod := sample(ctx, "ugc_v1alpha1_ugcstack_production.yaml")
+		Expect(k8s.Create(ctx, minimal)).To(Succeed())
+		Expect(k8s.Create(ctx, prod)).To(Succeed())
+
+		By("ECK's controllers, which do not run here, would report green")
+		for _, k := range []schema.GroupVersionKind{logging.Elasticsearch, logging.Kibana} {
+			Eventually(func() error {
+				return loggingtest.SetHealth(ctx, k8s, k, prod.Namespace, logging.Name(prod), "green")
+			}).WithContext(ctx).Should(Succeed(), k.Kind)
+		}
+
+		for _, s := range []*ugcv1.UGCStack{minimal, prod} {
+			got := waitReady(ctx, s)
+			Expect(got.Status.MongoDBMembers).To(Equal(ptr.Deref(s.Spec.MongoDB.Members, 1)))
+		}
+		By("what the cluster did: pods Running for every workload, the setup Job complete")
+		for _, c := range []struct {
+			component string
+			want      int
+		}{{"api", 3}, {"mongodb", 3}, {"clickhouse", 4}, {"clickhouse-keeper", 3}, {"relay", 1}, {"gateway", 2}} {
+			Expect(pods(ctx, prod, c.component)).To(HaveLen(c.want), c.component)
+		}
+		Expect(pods(ctx, minimal, "api")).To(HaveLen(2))
+		Expect(pods(ctx, minimal, "mongodb")).To(HaveLen(1))
+		var jobs batchv1.JobList
+		Expect(k8s.List(ctx, &jobs, client.InNamespace(prod.Namespace))).To(Succeed())
+		Expect(jobs.Items).To(HaveLen(1))
+		Expect(jobs.Items[0].Status.Succeeded).To(Equal(int32(1)), "kwok completed the setup Job's pod")
+		Expect(claims(ctx, prod)).To(HaveLen(3))
+	}, SpecTimeout(6*time.Minute))
+})
