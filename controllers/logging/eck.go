@@ -81,7 +81,9 @@ func elasticsearchClaim(st ugcv1.StorageSpec) map[string]any {
 func logstash(s *ugcv1.UGCStack) *unstructured.Unstructured {
 	return eckObject(s, Logstash, map[string]any{
 		"version": s.Spec.Logging.Version, "count": int64(1),
-		"elasticsearchRefs": []any{map[string]any{"name": Name(s), "clusterName": "UGC_ES"}},
+		// ECK names the reference's variables <CLUSTERNAME>_ES_HOSTS, ...:
+		// "ugc" gives the UGC_ES_* that deploy/logging/logstash.conf reads.
+		"elasticsearchRefs": []any{map[string]any{"name": Name(s), "clusterName": "ugc"}},
 		"pipelines":         []any{map[string]any{"pipeline.id": "ugc", "config.string": logging.LogstashPipeline()}},
 		"services": []any{map[string]any{"name": "beats", "service": map[string]any{"spec": map[string]any{
 			"type": "ClusterIP", "ports": []any{map[string]any{"port": int64(logging.LogstashPort), "name": "filebeat", "protocol": "TCP", "targetPort": int64(logging.LogstashPort)}},

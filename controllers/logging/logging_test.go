@@ -65,3 +65,36 @@ func TestSetupJobNameFollowsItsInputs(t *testing.T) {
 		t.Error("dropping Kibana (no saved objects to load) kept the Job name")
 	}
 }
+
+// eckLogstashVariables are the variables ECK gives a Logstash for each
+// elasticsearchRefs entry: the clusterName upper-cased with "-" as "_",
+// then _ES_HOSTS, _ES_USER, _ES_PASSWORD and, with a CA,
+// _ES_SSL_CERTIFICATE_AUTHORITY (elastic/cloud-on-k8s
+// pkg/controller/logstash/env.go, buildEnv and normalize).
+func eckLogstashVariables(clusterName string) []string {
+	prefix := strings.ToUpper(strings.ReplaceAll(clusterName, "-", "_"))
+	return []string{prefix + "_ES_HOSTS", prefix + "_ES_USER", prefix + "_ES_PASSWORD", prefix + "_ES_SSL_CERTIFICATE_AUTHORITY"}
+}
+
+// TestLogstashReadsTheVariablesECKSets: the pipeline reads exactly what ECK
+// derives from the rendered elasticsearchRefs, or Logstash never starts.
+func TestLogstashReadsTheVariablesECKSets(t *testing.T) {
+	if got := eckLogstashVariables("my-es"); got[0] != "MY_ES_ES_HOSTS" {
+		t.Fatalf("the rule itself is off: %v", got)
+	}
+	var refs []any
+	for _, o := range ECKObjects(commontest.Production()) {
+		if o.GetKind() == Logstash.Kind {
+			refs, _, _ = unstructured.NestedSlice(o.Object, "spec", "elasticsearchRefs")
+		}
+	}
+	if len(refs) != 1 {
+		t.Fatalf("elasticsearchRefs: %v", refs)
+	}
+	name, _ := refs[0].(map[string]any)["clusterName"].(string)
+	for _, v := range eckLogstashVariables(name) {
+		if !strings.Contains(logging.LogstashPipeline(), "${"+v+"}") {
+			t.Errorf("ECK sets %s (clusterName %q); the pipeline does not read it", v, name)
+		}
+	}
+}
