@@ -1,7 +1,7 @@
 // Package logging is the logging component: ECK's Elasticsearch, Kibana,
 // Logstash and Filebeat objects, rendered from deploy/logging's configs, and
 // the Job that loads the index template, ILM policy and Kibana saved objects
-// once Elasticsearch and Kibana are green.
+// once Elasticsearch and Kibana are healthy.
 package logging
 
 import (

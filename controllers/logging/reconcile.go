@@ -17,7 +17,7 @@ import (
 	"github.com/ugcstack/ugcstack/controllers/common"
 )
 
-const loadedMsg = "Elasticsearch and Kibana are green; index template, ILM policy and saved objects loaded"
+const loadedMsg = "Elasticsearch and Kibana are healthy; index template, ILM policy and saved objects loaded"
 
 // Component reconciles the logging stack. WatchECK starts watching the ECK
 // kinds; it is called by every reconcile that finds them served, and must
@@ -83,7 +83,7 @@ func (c Component) Reconcile(ctx context.Context, d common.Deps, s *ugcv1.UGCSta
 		}
 		keep = append(keep, o)
 	}
-	res := health(ctx, d, eck)
+	res := health(ctx, d, s, eck)
 	if res.IsReady() {
 		var job client.Object
 		res, job = setup(ctx, d, s)
@@ -97,9 +97,10 @@ func (c Component) Reconcile(ctx context.Context, d common.Deps, s *ugcv1.UGCSta
 	return res
 }
 
-// health waits for Elasticsearch and Kibana to report green. The ECK
-// objects are watched, so no periodic requeue is needed.
-func health(ctx context.Context, d common.Deps, eck []*unstructured.Unstructured) common.Result {
+// health waits for Elasticsearch and Kibana to report green, or yellow
+// for a one-node Elasticsearch, which can hold no replica of any index.
+// The ECK objects are watched, so no periodic requeue is needed.
+func health(ctx context.Context, d common.Deps, s *ugcv1.UGCStack, eck []*unstructured.Unstructured) common.Result {
 	for _, want := range eck {
 		if k := want.GetKind(); k != Elasticsearch.Kind && k != Kibana.Kind {
 			continue
@@ -109,11 +110,13 @@ func health(ctx context.Context, d common.Deps, eck []*unstructured.Unstructured
 		if err := d.Client.Get(ctx, client.ObjectKeyFromObject(want), got); err != nil {
 			return common.Failed(ugcv1.ReasonProgressing, err)
 		}
-		if h, _, _ := unstructured.NestedString(got.Object, "status", "health"); h != "green" {
+		h, _, _ := unstructured.NestedString(got.Object, "status", "health")
+		oneNode := want.GetKind() == Elasticsearch.Kind && s.Spec.Logging.ElasticsearchNodes == 1
+		if h != "green" && (h != "yellow" || !oneNode) {
 			return common.Waiting(ugcv1.ReasonProgressing, fmt.Sprintf("%s %s health is %q, waiting for green", want.GetKind(), want.GetName(), h))
 		}
 	}
-	return common.Ready(ugcv1.ReasonAvailable, "Elasticsearch and Kibana are green")
+	return common.Ready(ugcv1.ReasonAvailable, "Elasticsearch and Kibana are healthy")
 }
 
 // setup runs the Job that loads the ILM policy, index template and Kibana

@@ -173,3 +173,26 @@ func TestComposeFileParses(t *testing.T) {
 		}
 	}
 }
+
+// TestIndexTemplateFitsOneNode: a replica cannot be allocated on the node
+// holding its primary, so a fixed number_of_replicas of 1 leaves a one-node
+// cluster yellow for good. index.auto_expand_replicas "0-1" gives as many
+// replicas as there are other data nodes, at most one (Elasticsearch
+// reference, "Index modules": index.auto_expand_replicas).
+func TestIndexTemplateFitsOneNode(t *testing.T) {
+	var tmpl struct {
+		Template struct {
+			Settings map[string]any `json:"settings"`
+		} `json:"template"`
+	}
+	if err := json.Unmarshal(IndexTemplate(), &tmpl); err != nil {
+		t.Fatal(err)
+	}
+	settings := tmpl.Template.Settings
+	if settings["auto_expand_replicas"] != "0-1" {
+		t.Errorf("auto_expand_replicas = %v, want 0-1", settings["auto_expand_replicas"])
+	}
+	if n, ok := settings["number_of_replicas"]; ok {
+		t.Errorf("number_of_replicas %v fixes the count a one-node cluster cannot hold", n)
+	}
+}
