@@ -4,7 +4,11 @@ import (
 	"strings"
 	"testing"
 
+	appsv1 "k8s.io/api/apps/v1"
+	"k8s.io/utils/ptr"
+
 	ugcv1 "github.com/ugcstack/ugcstack/api/v1alpha1"
+	"github.com/ugcstack/ugcstack/controllers/common"
 	"github.com/ugcstack/ugcstack/controllers/common/commontest"
 )
 
@@ -46,5 +50,53 @@ func TestKeeperOnlyForClusters(t *testing.T) {
 				t.Errorf("<zookeeper> in cluster.xml: %v, want %v", zk, tt.wantKeeper)
 			}
 		})
+	}
+}
+
+// TestConfigChangesReachRunningServers: cluster.xml is one file mounted by
+// subPath, which the kubelet never refreshes, so the pod template carries
+// the ConfigMap's hash and a change rolls the servers. It stays one file:
+// the image puts docker_related_config.xml (listen_host :: and 0.0.0.0) in
+// the same directory (ClickHouse/ClickHouse docker/server/Dockerfile, COPY
+// docker_related_config.xml /etc/clickhouse-server/config.d/), which a
+// ConfigMap mounted over the directory would hide.
+func TestConfigChangesReachRunningServers(t *testing.T) {
+	s := commontest.Production()
+	hash := func(s *ugcv1.UGCStack) string {
+		sts := Objects(s)[2].(*appsv1.StatefulSet)
+		return sts.Spec.Template.Annotations[common.ConfigHashAnnotation]
+	}
+	before := hash(s)
+	s.Spec.ClickHouse.Replicas = 3
+	if hash(s) == before || before == "" {
+		t.Errorf("config hash %q did not change with the cluster", before)
+	}
+	for _, m := range Objects(s)[2].(*appsv1.StatefulSet).Spec.Template.Spec.Containers[0].VolumeMounts {
+		if m.Name == "config" && (m.SubPath == "" || m.MountPath == configDir) {
+			t.Errorf("the ConfigMap is mounted over %s: %+v", configDir, m)
+		}
+	}
+}
+
+// TestServersRunRestricted: the servers run as the image's clickhouse
+// user without privileges, with a memory limit. The root filesystem stays
+// writable: docker/server/entrypoint.sh writes
+// /etc/clickhouse-server/users.d/default-user.xml at every start, and the
+// image makes /etc/clickhouse-server writable for any user (chmod ugo+Xrw).
+func TestServersRunRestricted(t *testing.T) {
+	pod := StatefulSets(commontest.Production(), "")[0].Spec.Template.Spec
+	c := pod.Containers[0]
+	switch {
+	case !ptr.Deref(pod.SecurityContext.RunAsNonRoot, false) || ptr.Deref(pod.SecurityContext.RunAsUser, 0) != serverUID:
+		t.Errorf("pod security context %+v", pod.SecurityContext)
+	case ptr.Deref(c.SecurityContext.AllowPrivilegeEscalation, true) || len(c.SecurityContext.Capabilities.Drop) == 0:
+		t.Errorf("container security context %+v", c.SecurityContext)
+	case c.SecurityContext.SeccompProfile == nil:
+		t.Error("no seccomp profile")
+	case c.Resources.Limits.Memory().IsZero():
+		t.Error("no memory limit: BestEffort")
+	}
+	if !Service(commontest.Production()).Spec.PublishNotReadyAddresses {
+		t.Error("unready servers are not in DNS")
 	}
 }

@@ -21,8 +21,9 @@ func Objects(s *ugcv1.UGCStack) []client.Object {
 	if !common.ManagedClickHouse(s) {
 		return nil
 	}
-	objs := []client.Object{ConfigMap(s), Service(s)}
-	for _, st := range StatefulSets(s) {
+	cm := ConfigMap(s)
+	objs := []client.Object{cm, Service(s)}
+	for _, st := range StatefulSets(s, common.HashData(cm.Data)) {
 		objs = append(objs, st)
 	}
 	return objs

@@ -17,7 +17,10 @@ import (
 	"github.com/ugcstack/ugcstack/controllers/common"
 )
 
-const httpPort = 8123
+const (
+	httpPort  = 8123
+	configDir = "/etc/clickhouse-server/config.d"
+)
 
 // ConfigMap describes the cluster (remote_servers) and the per-pod macros,
 // derived from the pod's hostname at start.
@@ -44,9 +47,11 @@ func ConfigMap(s *ugcv1.UGCStack) *corev1.ConfigMap {
 	return common.ConfigMap(s, common.ClickHouseName(s), common.ComponentClickHouse, map[string]string{"cluster.xml": b.String()})
 }
 
-// Service is the headless Service of every shard's pods.
+// Service is the headless Service of every shard's pods. Unready servers
+// are published too: a server starting up must resolve its own name in
+// remote_servers to know which replica it is.
 func Service(s *ugcv1.UGCStack) *corev1.Service {
-	return common.HeadlessService(s, common.ClickHouseName(s), common.ComponentClickHouse, false,
+	return common.HeadlessService(s, common.ClickHouseName(s), common.ComponentClickHouse, true,
 		corev1.ServicePort{Name: "native", Port: common.ClickHousePort}, corev1.ServicePort{Name: "http", Port: httpPort})
 }
 
@@ -66,9 +71,24 @@ func claimLabels(s *ugcv1.UGCStack, shard int32) map[string]string {
 	return l
 }
 
-// StatefulSets returns one StatefulSet per shard.
-func StatefulSets(s *ugcv1.UGCStack) []*appsv1.StatefulSet {
+// serverUID is the clickhouse user of the official image.
+const serverUID = 101
+
+// StatefulSets returns one StatefulSet per shard. configHash, of the
+// ConfigMap, rolls the servers when the cluster changes: the file is
+// mounted by subPath, which the kubelet never refreshes.
+func StatefulSets(s *ugcv1.UGCStack, configHash string) []*appsv1.StatefulSet {
 	c := s.Spec.ClickHouse
+	resources := c.Resources
+	if resources.Requests == nil {
+		resources.Requests = common.Requests("250m", "1Gi").Requests
+	}
+	resources = common.DefaultMemoryLimit(resources, "2Gi")
+	// The image's entrypoint writes users.d/default-user.xml under
+	// /etc/clickhouse-server at every start, so its root filesystem
+	// stays writable; everything else is as restricted as the rest.
+	sc := common.RestrictedSecurityContext()
+	sc.ReadOnlyRootFilesystem = ptr.To(false)
 	var out []*appsv1.StatefulSet
 	for sh := range c.Shards {
 		l := common.Labels(s, common.ComponentClickHouse)
@@ -83,9 +103,10 @@ func StatefulSets(s *ugcv1.UGCStack) []*appsv1.StatefulSet {
 				ServiceName: common.ClickHouseName(s),
 				Selector:    &metav1.LabelSelector{MatchLabels: sel},
 				Template: corev1.PodTemplateSpec{
-					ObjectMeta: metav1.ObjectMeta{Labels: l},
+					ObjectMeta: metav1.ObjectMeta{Labels: l, Annotations: map[string]string{common.ConfigHashAnnotation: configHash}},
 					Spec: corev1.PodSpec{
 						AutomountServiceAccountToken: ptr.To(false),
+						SecurityContext:              common.NonRootPod(serverUID, true),
 						Containers: []corev1.Container{{
 							Name:  "clickhouse",
 							Image: c.Image,
@@ -96,13 +117,17 @@ func StatefulSets(s *ugcv1.UGCStack) []*appsv1.StatefulSet {
 								common.SecretEnv("CLICKHOUSE_PASSWORD", common.ClickHousePasswordRef(s)),
 							},
 							Ports:     []corev1.ContainerPort{{Name: "native", ContainerPort: common.ClickHousePort}, {Name: "http", ContainerPort: httpPort}},
-							Resources: c.Resources,
+							Resources:       resources,
+							SecurityContext: sc,
 							ReadinessProbe: &corev1.Probe{ProbeHandler: corev1.ProbeHandler{HTTPGet: &corev1.HTTPGetAction{
 								Path: "/ping", Port: intstr.FromString("http"),
 							}}, PeriodSeconds: 10},
+							// One file in config.d, beside the image's own
+							// docker_related_config.xml (listen on every
+							// address), which a mount of the directory would hide.
 							VolumeMounts: []corev1.VolumeMount{
 								{Name: "data", MountPath: "/var/lib/clickhouse"},
-								{Name: "config", MountPath: "/etc/clickhouse-server/config.d/cluster.xml", SubPath: "cluster.xml", ReadOnly: true},
+								{Name: "config", MountPath: configDir + "/cluster.xml", SubPath: "cluster.xml", ReadOnly: true},
 							},
 						}},
 						Volumes: []corev1.Volume{common.ConfigMapVolume("config", common.ClickHouseName(s))},
