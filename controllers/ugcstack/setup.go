@@ -98,11 +98,21 @@ func mongoPodStack(_ context.Context, o client.Object) []reconcile.Request {
 	return []reconcile.Request{{NamespacedName: types.NamespacedName{Namespace: o.GetNamespace(), Name: l["app.kubernetes.io/instance"]}}}
 }
 
-// CacheOptions limits the manager's pod cache to the pods the operator's
-// workloads run: it reads only MongoDB pods, and caching every pod of the
-// cluster would cost memory for nothing.
+// CacheOptions limits the manager's caches of the kinds the operator owns
+// to the objects it labels: it reads only its own children, and caching
+// every Secret, ConfigMap or pod of the cluster (Helm keeps a Secret per
+// release revision) would cost memory for nothing. A Get of anything else
+// from the cache answers NotFound; what must be read regardless
+// (EnsureSecret's existing Secret) goes through the API reader.
 func CacheOptions() cache.Options {
-	return cache.Options{ByObject: map[client.Object]cache.ByObject{
-		&corev1.Pod{}: {Label: k8slabels.SelectorFromSet(k8slabels.Set{"app.kubernetes.io/managed-by": common.ManagedBy})},
-	}}
+	mine := cache.ByObject{Label: k8slabels.SelectorFromSet(k8slabels.Set{"app.kubernetes.io/managed-by": common.ManagedBy})}
+	byObject := map[client.Object]cache.ByObject{}
+	for _, o := range []client.Object{
+		&corev1.Pod{}, &corev1.Secret{}, &corev1.ConfigMap{}, &corev1.Service{},
+		&appsv1.Deployment{}, &appsv1.StatefulSet{}, &batchv1.Job{},
+		&autoscalingv2.HorizontalPodAutoscaler{}, &policyv1.PodDisruptionBudget{},
+	} {
+		byObject[o] = mine
+	}
+	return cache.Options{ByObject: byObject}
 }
