@@ -197,6 +197,25 @@ func TestGatewayRequestIDsAndLogs(t *testing.T) {
 	}
 }
 
+// TestGatewayKeepsOperationalEndpointsInside: /metrics, /readyz and
+// /healthz answer on the API's own port (probes, scrapers) but not through
+// the gateway, which faces the world.
+func TestGatewayKeepsOperationalEndpointsInside(t *testing.T) {
+	api := start(t)
+	g := startGateway(t, api, 0, 0)
+	via := g.through(api)
+	for _, path := range []string{"/metrics", "/readyz", "/healthz"} {
+		if direct := api.do(t, request{Method: "GET", Path: path}); direct.Status != 200 {
+			t.Fatalf("%s on the API itself: %d", path, direct.Status)
+		}
+		resp := via.do(t, request{Method: "GET", Path: path})
+		wantProblem(t, resp, 404)
+	}
+	if spec := via.do(t, request{Method: "GET", Path: "/api/openapi.yaml"}); spec.Status != 200 {
+		t.Fatalf("the API itself through the gateway: %d", spec.Status)
+	}
+}
+
 func TestGatewayRateLimitAndGzip(t *testing.T) {
 	api := start(t)
 	g := startGateway(t, api, 5, 5)
