@@ -56,7 +56,7 @@ func appliesReplicas(fields []metav1.ManagedFieldsEntry, manager string) bool {
 		var set struct {
 			Spec map[string]json.RawMessage `json:"f:spec"`
 		}
-		if json.Unmarshal(f.FieldsV1.Raw, &set) == nil {
+		if json.Unmarshal(f.FieldsV1.GetRawBytes(), &set) == nil {
 			if _, ok := set.Spec["f:replicas"]; ok {
 				return true
 			}

@@ -116,7 +116,7 @@ func StatefulSets(s *ugcv1.UGCStack, configHash string) []*appsv1.StatefulSet {
 								{Name: "CLICKHOUSE_USER", Value: common.ClickHouseUser},
 								common.SecretEnv("CLICKHOUSE_PASSWORD", common.ClickHousePasswordRef(s)),
 							},
-							Ports:     []corev1.ContainerPort{{Name: "native", ContainerPort: common.ClickHousePort}, {Name: "http", ContainerPort: httpPort}},
+							Ports:           []corev1.ContainerPort{{Name: "native", ContainerPort: common.ClickHousePort}, {Name: "http", ContainerPort: httpPort}},
 							Resources:       resources,
 							SecurityContext: sc,
 							ReadinessProbe: &corev1.Probe{ProbeHandler: corev1.ProbeHandler{HTTPGet: &corev1.HTTPGetAction{

@@ -59,14 +59,14 @@ func ClickHouseHosts(s *ugcv1.UGCStack) [][]string {
 	return out
 }
 
-// AnalyticsEnabled: the stack has a ClickHouse, managed or external, for the
-// relay to feed and the API to record events for.
+// AnalyticsEnabled reports whether the stack has a ClickHouse, managed or
+// external, for the relay to feed and the API to record events for.
 func AnalyticsEnabled(s *ugcv1.UGCStack) bool {
 	c := s.Spec.ClickHouse
 	return c.External != nil || c.Enabled
 }
 
-// ManagedClickHouse: the operator runs the ClickHouse servers.
+// ManagedClickHouse reports whether the operator runs the ClickHouse servers.
 func ManagedClickHouse(s *ugcv1.UGCStack) bool {
 	c := s.Spec.ClickHouse
 	return c.Enabled && c.External == nil

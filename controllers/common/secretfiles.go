@@ -16,7 +16,7 @@ type SecretFile struct {
 }
 
 // SecretsDir is where SecretFiles mounts the values.
-const SecretsDir = "/etc/ugc/secrets"
+const SecretsDir = "/etc/ugc/secrets" //nolint:gosec // G101: a mount path, not a credential
 
 // SecretFiles mounts each value read-only at SecretsDir/<Env> from one
 // projected volume, mode 0440 (readable through the pod's fsGroup), and

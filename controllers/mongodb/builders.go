@@ -31,7 +31,7 @@ const (
 	// keyfileDir holds the key mongod reads: an emptyDir the init
 	// container copies the Secret into with mode 0400 (see pod spec).
 	keyfileDir       = "/etc/mongodb/keyfile"
-	keyfileSecretDir = "/etc/mongodb/keyfile-secret"
+	keyfileSecretDir = "/etc/mongodb/keyfile-secret" //nolint:gosec // G101: a mount path, not a credential
 	keyfileName      = "keyfile"
 )
 

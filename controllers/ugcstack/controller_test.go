@@ -172,7 +172,6 @@ var _ = Describe("UGCStack controller", func() {
 			_ = k8s.Get(ctx, client.ObjectKey{Namespace: ns, Name: "demo-gateway"}, &d)
 			return *d.Spec.Replicas
 		}).Should(Equal(int32(2)))
-
 	})
 
 	It("reports ECKNotInstalled and still reconciles the rest", func() {

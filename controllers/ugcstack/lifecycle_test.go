@@ -117,8 +117,11 @@ func switchToExternal(ctx context.Context, s *ugcv1.UGCStack) {
 		name string
 		obj  client.Object
 	}{
-		{mongodb.Name(s), &appsv1.StatefulSet{}}, {mongodb.Name(s), &corev1.Service{}},
-		{mongodb.AdminSecretName(s), &corev1.Secret{}}, {common.MongoAppSecretName(s), &corev1.Secret{}}, {mongodb.KeyfileSecretName(s), &corev1.Secret{}},
+		{mongodb.Name(s), &appsv1.StatefulSet{}},
+		{mongodb.Name(s), &corev1.Service{}},
+		{mongodb.AdminSecretName(s), &corev1.Secret{}},
+		{common.MongoAppSecretName(s), &corev1.Secret{}},
+		{mongodb.KeyfileSecretName(s), &corev1.Secret{}},
 	} {
 		Eventually(exists(ctx, s.Namespace, c.name, c.obj)).Should(BeFalse(), "%s %T", c.name, c.obj)
 	}

@@ -31,37 +31,41 @@ func (a *apiClient) expect(ctx context.Context, method, path, token string, body
 }
 
 func (a *apiClient) expectWithID(ctx context.Context, method, path, token, requestID string, body any, status int, out any) http.Header {
-	resp, b, err := a.send(ctx, method, path, token, requestID, body)
+	got, err := a.send(ctx, method, path, token, requestID, body)
 	Expect(err).NotTo(HaveOccurred(), "%s %s", method, path)
-	Expect(resp.StatusCode).To(Equal(status), "%s %s answered %s", method, path, b)
+	Expect(got.status).To(Equal(status), "%s %s answered %s", method, path, got.body)
 	if out != nil {
-		Expect(json.Unmarshal(b, out)).To(Succeed(), "%s %s: %s", method, path, b)
+		Expect(json.Unmarshal(got.body, out)).To(Succeed(), "%s %s: %s", method, path, got.body)
 	}
-	return resp.Header
+	return got.header
 }
 
 // do sends one request and returns its status, for callers that retry
 // through a failover.
 func (a *apiClient) do(ctx context.Context, method, path, token string, body any) (int, error) {
-	resp, _, err := a.send(ctx, method, path, token, "", body)
-	if err != nil {
-		return 0, err
-	}
-	return resp.StatusCode, nil
+	got, err := a.send(ctx, method, path, token, "", body)
+	return got.status, err
 }
 
-func (a *apiClient) send(ctx context.Context, method, path, token, requestID string, body any) (*http.Response, []byte, error) {
+// answer is a response read whole.
+type answer struct {
+	status int
+	header http.Header
+	body   []byte
+}
+
+func (a *apiClient) send(ctx context.Context, method, path, token, requestID string, body any) (answer, error) {
 	var r io.Reader
 	if body != nil {
 		b, err := json.Marshal(body)
 		if err != nil {
-			return nil, nil, err
+			return answer{}, err
 		}
 		r = bytes.NewReader(b)
 	}
 	req, err := http.NewRequestWithContext(ctx, method, a.base+path, r)
 	if err != nil {
-		return nil, nil, err
+		return answer{}, err
 	}
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
@@ -74,11 +78,11 @@ func (a *apiClient) send(ctx context.Context, method, path, token, requestID str
 	}
 	resp, err := httpClient.Do(req)
 	if err != nil {
-		return nil, nil, err
+		return answer{}, err
 	}
 	defer resp.Body.Close()
 	b, err := io.ReadAll(resp.Body)
-	return resp, b, err
+	return answer{status: resp.StatusCode, header: resp.Header, body: b}, err
 }
 
 // esClient queries the stack's Elasticsearch as ECK's elastic user, over

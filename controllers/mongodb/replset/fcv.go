@@ -82,6 +82,8 @@ func PlanFCV(st State) Action {
 	if primary == "" || !ok || !fcv.less(running) {
 		return Action{Kind: Noop, Reason: "featureCompatibilityVersion is current"}
 	}
-	return Action{Kind: SetFCV, Target: primary, FCV: running.String(),
-		Reason: fmt.Sprintf("every member runs %s: raising featureCompatibilityVersion from %s", running, fcv)}
+	return Action{
+		Kind: SetFCV, Target: primary, FCV: running.String(),
+		Reason: fmt.Sprintf("every member runs %s: raising featureCompatibilityVersion from %s", running, fcv),
+	}
 }
