@@ -21,6 +21,16 @@ import (
 
 const jwtKeyMountAt = "/etc/ugc/jwt"
 
+// A rollout must not drop requests: the pod keeps serving preStop seconds
+// after it is marked terminating, while endpoints and the gateway stop
+// sending to it, then drains for up to shutdownTimeout on SIGTERM; the
+// grace period covers both with room to spare.
+const (
+	preStop         = 5
+	shutdownTimeout = 20
+	gracePeriod     = preStop + shutdownTimeout + 10
+)
+
 // Objects are the API's children for s: it always runs.
 func Objects(s *ugcv1.UGCStack) []client.Object {
 	cm := ConfigMap(s)
@@ -41,6 +51,8 @@ func ConfigMap(s *ugcv1.UGCStack) *corev1.ConfigMap {
 		"UGC_HTTP_ADDR":      fmt.Sprintf(":%d", common.UGCPort),
 		"UGC_MONGO_DATABASE": s.Spec.MongoDB.Database,
 		"UGC_LOG_LEVEL":      a.LogLevel,
+		// Set here, where the pod's grace period is derived from it.
+		"UGC_SHUTDOWN_TIMEOUT": fmt.Sprintf("%ds", shutdownTimeout),
 	}
 	optional := map[string]string{
 		"UGC_JWT_ISSUER":         a.JWT.Issuer,
@@ -94,18 +106,22 @@ func Deployment(s *ugcv1.UGCStack, configHash string) *appsv1.Deployment {
 			Template: corev1.PodTemplateSpec{
 				ObjectMeta: metav1.ObjectMeta{Labels: common.Labels(s, common.ComponentAPI), Annotations: annotations},
 				Spec: corev1.PodSpec{
-					AutomountServiceAccountToken: ptr.To(false),
-					SecurityContext:              common.NonRootPod(common.UGCUID, true),
+					AutomountServiceAccountToken:  ptr.To(false),
+					SecurityContext:               common.NonRootPod(common.UGCUID, true),
+					TerminationGracePeriodSeconds: ptr.To(int64(gracePeriod)),
 					Containers: []corev1.Container{{
-						Name:            "api",
-						Image:           a.Image,
-						Args:            []string{"serve"},
-						Ports:           []corev1.ContainerPort{{Name: "http", ContainerPort: common.UGCPort, Protocol: corev1.ProtocolTCP}},
-						EnvFrom:         common.UGCConfigEnv(s),
-						Env:             env,
-						Resources:       resources,
-						LivenessProbe:   common.HTTPProbe("/healthz", 10),
-						ReadinessProbe:  common.HTTPProbe("/readyz", 5),
+						Name:           "api",
+						Image:          a.Image,
+						Args:           []string{"serve"},
+						Ports:          []corev1.ContainerPort{{Name: "http", ContainerPort: common.UGCPort, Protocol: corev1.ProtocolTCP}},
+						EnvFrom:        common.UGCConfigEnv(s),
+						Env:            env,
+						Resources:      resources,
+						LivenessProbe:  common.HTTPProbe("/healthz", 10),
+						ReadinessProbe: common.HTTPProbe("/readyz", 5),
+						// A sleep handler, not a command: the image is
+						// distroless, with no shell or sleep binary.
+						Lifecycle:       &corev1.Lifecycle{PreStop: &corev1.LifecycleHandler{Sleep: &corev1.SleepAction{Seconds: preStop}}},
 						SecurityContext: common.RestrictedSecurityContext(),
 						VolumeMounts:    mounts,
 					}},

@@ -2,6 +2,7 @@ package api
 
 import (
 	"testing"
+	"time"
 
 	"github.com/ugcstack/ugcstack/controllers/common/commontest"
 )
@@ -22,5 +23,26 @@ func TestOutboxFollowsClickHouse(t *testing.T) {
 	s.Spec.ClickHouse.Enabled = false
 	if got := ConfigMap(s).Data["UGC_OUTBOX"]; got != "off" {
 		t.Errorf("no ClickHouse: UGC_OUTBOX = %q, want off: nothing would drain it", got)
+	}
+}
+
+// TestRolloutDoesNotDropRequests: the pod outlives its removal from the
+// endpoints (preStop) and then its drain (UGC_SHUTDOWN_TIMEOUT, which the
+// ugc binary reads as a Go duration) within the grace period, after which
+// the kubelet kills it.
+func TestRolloutDoesNotDropRequests(t *testing.T) {
+	s := commontest.Production()
+	d := Deployment(s, "")
+	c := d.Spec.Template.Spec.Containers[0]
+	if c.Lifecycle == nil || c.Lifecycle.PreStop == nil || c.Lifecycle.PreStop.Sleep == nil {
+		t.Fatalf("no preStop sleep: %+v", c.Lifecycle)
+	}
+	drain, err := time.ParseDuration(ConfigMap(s).Data["UGC_SHUTDOWN_TIMEOUT"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	need := time.Duration(c.Lifecycle.PreStop.Sleep.Seconds)*time.Second + drain
+	if grace := time.Duration(*d.Spec.Template.Spec.TerminationGracePeriodSeconds) * time.Second; grace <= need {
+		t.Errorf("grace period %v does not cover preStop + drain %v", grace, need)
 	}
 }
