@@ -29,9 +29,12 @@ helm-lint: $(BIN)/helm ## helm lint --strict the chart, with default values and 
 lint: helm-lint
 
 .PHONY: chart-crds
-chart-crds: chart-rbac ## Copy config/crd/bases into the chart's crds/, and the manager's RBAC rules (after `make manifests`).
+chart-crds: chart-rbac ## Copy config/crd/bases into the chart's crds/ with their schema digest, and the manager's RBAC rules (after `make manifests`).
 	rm -f $(CHART)/crds/*.yaml
-	cp config/crd/bases/*.yaml $(CHART)/crds/
+	for f in config/crd/bases/*.yaml; do \
+	  d=$$(sha256sum "$$f" | cut -c1-16); \
+	  sed "/^    controller-gen.kubebuilder.io\/version:/a\    ugc.ugcstack.io/schema-digest: \"$$d\"" "$$f" > $(CHART)/crds/$$(basename "$$f"); \
+	done
 
 .PHONY: chart-rbac
 chart-rbac: ## Copy the rules of config/rbac/role.yaml into the chart's ClusterRole (files/manager-rules.yaml).

@@ -12,6 +12,9 @@ import (
 	. "github.com/onsi/gomega"
 )
 
+// kubeconfig is a cluster administrator's, for the processes and helm.
+var kubeconfig string
+
 // startCluster starts what makes envtest's API server a cluster, each as
 // a cluster administrator from a kubeconfig: the controller manager (every
 // controller but the service-account token ones, which need keys envtest
@@ -24,7 +27,7 @@ func startCluster(ctx context.Context) {
 	Expect(err).NotTo(HaveOccurred())
 	kc, err := user.KubeConfig()
 	Expect(err).NotTo(HaveOccurred())
-	kubeconfig := filepath.Join(dir, "kubeconfig")
+	kubeconfig = filepath.Join(dir, "kubeconfig")
 	Expect(os.WriteFile(kubeconfig, kc, 0o600)).To(Succeed())
 	auth := []string{"--kubeconfig=" + kubeconfig, "--authentication-kubeconfig=" + kubeconfig, "--authorization-kubeconfig=" + kubeconfig}
 

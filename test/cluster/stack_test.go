@@ -3,6 +3,7 @@ package cluster
 import (
 	"context"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -12,6 +13,7 @@ import (
 	. "github.com/onsi/gomega"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
+	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -136,4 +138,36 @@ var _ = Describe("The samples on a simulated cluster", func() {
 		Expect(jobs.Items[0].Status.Succeeded).To(Equal(int32(1)), "kwok completed the setup Job's pod")
 		Expect(claims(ctx, prod)).To(HaveLen(3))
 	}, SpecTimeout(6*time.Minute))
+})
+
+var _ = Describe("The chart on a cluster", func() {
+	It("refuses an upgrade over CRDs older than its own, saying how to apply them", func(ctx SpecContext) {
+		render := func() (string, error) {
+			cmd := exec.CommandContext(ctx, os.Getenv("UGC_HELM"), "template", release, "../../charts/ugcstack",
+				"--namespace", releaseNamespace, "--dry-run=server", "--kubeconfig", kubeconfig)
+			out, err := cmd.CombinedOutput()
+			return string(out), err
+		}
+		out, err := render()
+		Expect(err).NotTo(HaveOccurred(), "the chart's own CRDs are installed: %s", out)
+
+		crd := &apiextensionsv1.CustomResourceDefinition{}
+		Expect(k8s.Get(ctx, client.ObjectKey{Name: "ugcstacks.ugc.ugcstack.io"}, crd)).To(Succeed())
+		current := crd.Annotations["ugc.ugcstack.io/schema-digest"]
+		Expect(current).NotTo(BeEmpty())
+		setDigest := func(ctx context.Context, d string) {
+			Eventually(func() error {
+				if err := k8s.Get(ctx, client.ObjectKeyFromObject(crd), crd); err != nil {
+					return err
+				}
+				crd.Annotations["ugc.ugcstack.io/schema-digest"] = d
+				return k8s.Update(ctx, crd)
+			}).WithContext(ctx).Should(Succeed())
+		}
+		setDigest(ctx, "0123456789abcdef") // as an older release left it
+		DeferCleanup(func(ctx SpecContext) { setDigest(ctx, current) })
+		out, err = render()
+		Expect(err).To(HaveOccurred())
+		Expect(out).To(ContainSubstring("kubectl apply --server-side -f charts/ugcstack/crds/"))
+	}, SpecTimeout(time.Minute))
 })
