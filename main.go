@@ -14,7 +14,7 @@ import (
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	ugcv1 "github.com/ugcstack/ugcstack/api/v1alpha1"
-	"github.com/ugcstack/ugcstack/controllers/mongodb/replset"
+	"github.com/ugcstack/ugcstack/controllers/mongodb/replset/driver"
 	"github.com/ugcstack/ugcstack/controllers/ugcstack"
 )
 
@@ -46,7 +46,7 @@ func main() {
 		log.Error(err, "creating the manager")
 		os.Exit(1)
 	}
-	r := &ugcstack.Reconciler{ConnectReplicaSet: replset.ConnectDriver}
+	r := &ugcstack.Reconciler{ConnectReplicaSet: driver.Connect}
 	must(r.SetupWithManager(mgr))
 	must(mgr.AddHealthzCheck("healthz", healthz.Ping))
 	must(mgr.AddReadyzCheck("readyz", healthz.Ping))

@@ -1,3 +1,8 @@
+// Package mongodb is the managed MongoDB component: it generates the
+// keyfile and credentials once, runs the members (package members), moves
+// the replica set one step at a time towards the desired member count
+// (package replset), keeps the application user, and lets the volumes go
+// by deletePolicy when the stack or the managed database goes.
 package mongodb
 
 import (
@@ -13,6 +18,7 @@ import (
 
 	ugcv1 "github.com/ugcstack/ugcstack/api/v1alpha1"
 	"github.com/ugcstack/ugcstack/controllers/common"
+	"github.com/ugcstack/ugcstack/controllers/mongodb/members"
 	"github.com/ugcstack/ugcstack/controllers/mongodb/replset"
 )
 
@@ -47,7 +53,7 @@ func (c Component) Reconcile(ctx context.Context, d common.Deps, s *ugcv1.UGCSta
 	if err != nil {
 		return common.Failed(ugcv1.ReasonApplyFailed, err)
 	}
-	res := common.Waiting(ugcv1.ReasonProgressing, fmt.Sprintf("StatefulSet %s: %d/%d members ready", sts.Name, sts.Status.ReadyReplicas, Members(s)))
+	res := common.Waiting(ugcv1.ReasonProgressing, fmt.Sprintf("StatefulSet %s: %d/%d members ready", sts.Name, sts.Status.ReadyReplicas, members.Desired(s)))
 	if sts.Status.ReadyReplicas > 0 && c.Connect != nil {
 		res = c.replicaSet(ctx, d, s, sts, cr)
 	}
@@ -67,17 +73,17 @@ func (c Component) Reconcile(ctx context.Context, d common.Deps, s *ugcv1.UGCSta
 // why, and the members keep their image.
 func applyMembers(ctx context.Context, d common.Deps, s *ugcv1.UGCStack, secrets []client.Object) (sts *appsv1.StatefulSet, refused, err error) {
 	var cur appsv1.StatefulSet
-	if err := d.APIReader.Get(ctx, client.ObjectKey{Namespace: s.Namespace, Name: Name(s)}, &cur); client.IgnoreNotFound(err) != nil {
-		return nil, nil, fmt.Errorf("read StatefulSet %s: %w", Name(s), err)
+	if err := d.APIReader.Get(ctx, client.ObjectKey{Namespace: s.Namespace, Name: members.Name(s)}, &cur); client.IgnoreNotFound(err) != nil {
+		return nil, nil, fmt.Errorf("read StatefulSet %s: %w", members.Name(s), err)
 	}
-	sts = StatefulSet(s, max(Members(s), ptr.Deref(cur.Spec.Replicas, 0)))
+	sts = members.StatefulSet(s, max(members.Desired(s), ptr.Deref(cur.Spec.Replicas, 0)))
 	if target, ok := replset.ImageRelease(s.Spec.MongoDB.Image); ok {
 		refused = replset.CheckUpgrade(s.Status.MongoDBFeatureCompatibilityVersion, target)
 	}
 	if refused != nil && len(cur.Spec.Template.Spec.Containers) > 0 {
 		setImage(sts, cur.Spec.Template.Spec.Containers[0].Image)
 	}
-	objs := []client.Object{Service(s), sts, PDB(s)}
+	objs := []client.Object{members.Service(s), sts, members.PDB(s)}
 	// The apply leaves the server's object, status included, in sts.
 	if err := common.ApplyAll(ctx, d, s, objs...); err != nil {
 		return nil, nil, err
@@ -103,7 +109,7 @@ func (c Component) replicaSet(ctx context.Context, d common.Deps, s *ugcv1.UGCSt
 	if err != nil {
 		return common.Failed(ugcv1.ReasonProgressing, err)
 	}
-	rs, closeRS, err := c.Connect(ctx, Hosts(s, replicas), string(cr.admin.Data["username"]), string(cr.admin.Data["password"]))
+	rs, closeRS, err := c.Connect(ctx, members.Hosts(s, replicas), string(cr.admin.Data["username"]), string(cr.admin.Data["password"]))
 	if err != nil {
 		return common.Failed(ugcv1.ReasonReplicaSetPending, fmt.Errorf("connecting to the replica set: %w", err))
 	}
@@ -122,12 +128,12 @@ func (c Component) replicaSet(ctx context.Context, d common.Deps, s *ugcv1.UGCSt
 			return common.Failed(ugcv1.ReasonApplyFailed, err)
 		}
 	}
-	action := replset.Plan(ReplicaSetName(s), state, Hosts(s, Members(s)), ready)
+	action := replset.Plan(members.ReplicaSetName(s), state, members.Hosts(s, members.Desired(s)), ready)
 	if action.Kind == replset.Noop {
 		if err := ensureAppUser(ctx, d, s, rs, state.Primary(), cr.app); err != nil {
 			return common.Failed(ugcv1.ReasonReplicaSetPending, err)
 		}
-		if fcv := replset.PlanFCV(state); fcv.Kind == replset.SetFCV && sts.Status.ReadyReplicas >= Members(s) {
+		if fcv := replset.PlanFCV(state); fcv.Kind == replset.SetFCV && sts.Status.ReadyReplicas >= members.Desired(s) {
 			action = fcv
 		}
 	}
@@ -137,14 +143,14 @@ func (c Component) replicaSet(ctx context.Context, d common.Deps, s *ugcv1.UGCSt
 // shrink scales the StatefulSet down to the desired members once the
 // configuration no longer has the members whose pods would go.
 func shrink(ctx context.Context, d common.Deps, s *ugcv1.UGCStack, cfg replset.Config, replicas int32) error {
-	need := max(Members(s), ConfiguredOrdinals(s, cfg, replicas))
+	need := max(members.Desired(s), ConfiguredOrdinals(s, cfg, replicas))
 	if need >= replicas {
 		return nil
 	}
-	if err := common.Apply(ctx, d, s, StatefulSet(s, need)); err != nil {
+	if err := common.Apply(ctx, d, s, members.StatefulSet(s, need)); err != nil {
 		return err
 	}
-	d.Event(s, corev1.EventTypeNormal, "MongoDBShrunk", "StatefulSet %s scaled to %d: the members above are out of the replica set", Name(s), need)
+	d.Event(s, corev1.EventTypeNormal, "MongoDBShrunk", "StatefulSet %s scaled to %d: the members above are out of the replica set", members.Name(s), need)
 	return nil
 }
 
@@ -152,7 +158,7 @@ func shrink(ctx context.Context, d common.Deps, s *ugcv1.UGCStack, cfg replset.C
 // member of cfg: one more than the highest ordinal among the first n.
 func ConfiguredOrdinals(s *ugcv1.UGCStack, cfg replset.Config, n int32) int32 {
 	var need int32
-	for i, h := range Hosts(s, n) {
+	for i, h := range members.Hosts(s, n) {
 		if cfg.Has(h) {
 			need = int32(i) + 1
 		}
@@ -171,8 +177,8 @@ func readyHosts(ctx context.Context, d common.Deps, s *ugcv1.UGCStack, replicas 
 		byName[p.Name] = p
 	}
 	ready := map[string]bool{}
-	for i, h := range Hosts(s, replicas) {
-		for _, c := range byName[fmt.Sprintf("%s-%d", Name(s), i)].Status.Conditions {
+	for i, h := range members.Hosts(s, replicas) {
+		for _, c := range byName[fmt.Sprintf("%s-%d", members.Name(s), i)].Status.Conditions {
 			if c.Type == corev1.PodReady && c.Status == corev1.ConditionTrue {
 				ready[h] = true
 			}
@@ -188,10 +194,10 @@ func send(ctx context.Context, d common.Deps, s *ugcv1.UGCStack, rs replset.Clie
 	case replset.Wait:
 		return common.Polling(ugcv1.ReasonReplicaSetPending, a.Reason, whileWaiting)
 	case replset.Noop:
-		if members := Members(s); sts.Status.ReadyReplicas < members {
+		if members := members.Desired(s); sts.Status.ReadyReplicas < members {
 			return common.Waiting(ugcv1.ReasonProgressing, fmt.Sprintf("%d/%d members ready", sts.Status.ReadyReplicas, members))
 		}
-		return common.Ready(ugcv1.ReasonAvailable, fmt.Sprintf("replica set %s: %d members configured and ready", ReplicaSetName(s), Members(s)))
+		return common.Ready(ugcv1.ReasonAvailable, fmt.Sprintf("replica set %s: %d members configured and ready", members.ReplicaSetName(s), members.Desired(s)))
 	case replset.Initiate:
 		err = rs.Initiate(ctx, a.Target, a.Config)
 	case replset.Reconfig:

@@ -11,6 +11,7 @@ import (
 
 	ugcv1 "github.com/ugcstack/ugcstack/api/v1alpha1"
 	"github.com/ugcstack/ugcstack/controllers/common"
+	"github.com/ugcstack/ugcstack/controllers/mongodb/members"
 	"github.com/ugcstack/ugcstack/controllers/mongodb/replset"
 )
 
@@ -29,17 +30,17 @@ func (c creds) objects() []client.Object { return []client.Object{c.key, c.admin
 // ensureSecrets makes the keyfile and both users' credentials once, and
 // keeps their URIs in step with the member list.
 func ensureSecrets(ctx context.Context, d common.Deps, s *ugcv1.UGCStack) (creds, error) {
-	key, err := common.EnsureSecret(ctx, d, s, KeyfileSecret(s), func() map[string]string {
-		return map[string]string{keyfileName: NewKey()}
+	key, err := common.EnsureSecret(ctx, d, s, members.KeyfileSecret(s), func() map[string]string {
+		return map[string]string{members.KeyfileKey: members.NewKey()}
 	})
 	if err != nil {
 		return creds{}, err
 	}
-	admin, err := ensureCredentials(ctx, d, s, AdminSecret)
+	admin, err := ensureCredentials(ctx, d, s, members.AdminSecret)
 	if err != nil {
 		return creds{}, err
 	}
-	app, err := ensureCredentials(ctx, d, s, AppSecret)
+	app, err := ensureCredentials(ctx, d, s, members.AppSecret)
 	if err != nil {
 		return creds{}, err
 	}
@@ -57,7 +58,7 @@ func ensureCredentials(ctx context.Context, d common.Deps, s *ugcv1.UGCStack, bu
 		return nil, err
 	}
 	user, password := string(sec.Data["username"]), string(sec.Data["password"])
-	if string(sec.Data["uri"]) == URI(s, user, password) {
+	if string(sec.Data["uri"]) == members.URI(s, user, password) {
 		return sec, nil
 	}
 	want := build(s, password)
@@ -71,7 +72,7 @@ func ensureCredentials(ctx context.Context, d common.Deps, s *ugcv1.UGCStack, bu
 // when the Secret's password or the roles changed since it was last
 // written.
 func ensureAppUser(ctx context.Context, d common.Deps, s *ugcv1.UGCStack, rs replset.Client, primary string, app *corev1.Secret) error {
-	u := replset.User{Name: string(app.Data["username"]), Password: string(app.Data["password"]), Roles: AppRoles(s)}
+	u := replset.User{Name: string(app.Data["username"]), Password: string(app.Data["password"]), Roles: members.AppRoles(s)}
 	digest := userDigest(u)
 	if app.Annotations[userAnnotation] == digest {
 		return nil

@@ -23,7 +23,7 @@ import (
 	"github.com/ugcstack/ugcstack/controllers/common/commontest"
 	"github.com/ugcstack/ugcstack/controllers/logging"
 	"github.com/ugcstack/ugcstack/controllers/logging/loggingtest"
-	"github.com/ugcstack/ugcstack/controllers/mongodb"
+	"github.com/ugcstack/ugcstack/controllers/mongodb/members"
 	"github.com/ugcstack/ugcstack/controllers/mongodb/replset"
 )
 
@@ -115,14 +115,14 @@ var _ = Describe("UGCStack controller", func() {
 
 		Eventually(condition(ctx, s, ugcv1.ConditionMongoDBReady)).Should(haveStatus(metav1.ConditionTrue, ugcv1.ReasonAvailable))
 		Eventually(condition(ctx, s, ugcv1.ConditionReady)).Should(haveStatus(metav1.ConditionTrue, ugcv1.ReasonAvailable))
-		rs := fakeRSs.Of(mongodb.Hosts(s, 1))
+		rs := fakeRSs.Of(members.Hosts(s, 1))
 		Expect(rs.Commands()).To(ContainElement(HaveField("Kind", replset.Initiate)))
 
 		By("the API logs in as an application user with readWrite on its database only")
-		Eventually(func() []replset.Role { u, _ := rs.User(mongodb.AppUser); return u.Roles }).Should(Equal([]replset.Role{{Role: "readWrite", DB: "ugc"}}))
+		Eventually(func() []replset.Role { u, _ := rs.User(members.AppUser); return u.Roles }).Should(Equal([]replset.Role{{Role: "readWrite", DB: "ugc"}}))
 		var app corev1.Secret
 		Expect(k8s.Get(ctx, client.ObjectKey{Namespace: ns, Name: "demo-mongodb-app"}, &app)).To(Succeed())
-		appUser, writes := rs.User(mongodb.AppUser)
+		appUser, writes := rs.User(members.AppUser)
 		Expect(appUser.Password).To(Equal(string(app.Data["password"])))
 		Expect(string(app.Data["uri"])).To(HavePrefix("mongodb://ugc:"))
 		Expect(k8s.Get(ctx, client.ObjectKey{Namespace: ns, Name: "demo-api"}, &d)).To(Succeed())
@@ -151,7 +151,7 @@ var _ = Describe("UGCStack controller", func() {
 		}).Should(Equal(got.Generation))
 		Expect(k8s.Get(ctx, client.ObjectKey{Namespace: ns, Name: "demo-mongodb-admin"}, &sec)).To(Succeed())
 		Expect(string(sec.Data["password"])).To(Equal(pw))
-		_, after := rs.User(mongodb.AppUser)
+		_, after := rs.User(members.AppUser)
 		Expect(after).To(Equal(writes), "the application user is written once, not on every reconcile")
 
 		By("deleting a child: it is recreated")

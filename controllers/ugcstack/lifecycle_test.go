@@ -22,6 +22,7 @@ import (
 	"github.com/ugcstack/ugcstack/controllers/common"
 	"github.com/ugcstack/ugcstack/controllers/common/commontest"
 	"github.com/ugcstack/ugcstack/controllers/mongodb"
+	"github.com/ugcstack/ugcstack/controllers/mongodb/members"
 	"github.com/ugcstack/ugcstack/controllers/mongodb/replset"
 	"github.com/ugcstack/ugcstack/controllers/mongodb/replset/replsettest"
 )
@@ -50,7 +51,7 @@ func updateStack(ctx context.Context, s *ugcv1.UGCStack, mutate func(*ugcv1.UGCS
 // when ready marks it Ready as the kubelet would.
 func mongoPod(ctx context.Context, s *ugcv1.UGCStack, i int32, ready bool) {
 	pod := &corev1.Pod{
-		ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("%s-%d", mongodb.Name(s), i), Namespace: s.Namespace, Labels: common.Labels(s, common.ComponentMongoDB)},
+		ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("%s-%d", members.Name(s), i), Namespace: s.Namespace, Labels: common.Labels(s, common.ComponentMongoDB)},
 		Spec:       corev1.PodSpec{Containers: []corev1.Container{{Name: "mongod", Image: "mongo"}}},
 	}
 	if err := k8s.Create(ctx, pod); !apierrors.IsAlreadyExists(err) {
@@ -70,7 +71,7 @@ func readyMongoPods(ctx context.Context, s *ugcv1.UGCStack, n int32) {
 	for i := range n {
 		mongoPod(ctx, s, i, true)
 	}
-	setStatefulSetReady(ctx, s.Namespace, mongodb.Name(s), n)
+	setStatefulSetReady(ctx, s.Namespace, members.Name(s), n)
 }
 
 // setStatefulSetReady reports n ready replicas, as the StatefulSet
@@ -117,11 +118,11 @@ func switchToExternal(ctx context.Context, s *ugcv1.UGCStack) {
 		name string
 		obj  client.Object
 	}{
-		{mongodb.Name(s), &appsv1.StatefulSet{}},
-		{mongodb.Name(s), &corev1.Service{}},
-		{mongodb.AdminSecretName(s), &corev1.Secret{}},
+		{members.Name(s), &appsv1.StatefulSet{}},
+		{members.Name(s), &corev1.Service{}},
+		{members.AdminSecretName(s), &corev1.Secret{}},
 		{common.MongoAppSecretName(s), &corev1.Secret{}},
-		{mongodb.KeyfileSecretName(s), &corev1.Secret{}},
+		{members.KeyfileSecretName(s), &corev1.Secret{}},
 	} {
 		Eventually(exists(ctx, s.Namespace, c.name, c.obj)).Should(BeFalse(), "%s %T", c.name, c.obj)
 	}
@@ -136,7 +137,7 @@ func switchToExternal(ctx context.Context, s *ugcv1.UGCStack) {
 func mongoReplicas(ctx context.Context, s *ugcv1.UGCStack) func() int32 {
 	return func() int32 {
 		var st appsv1.StatefulSet
-		if err := k8s.Get(ctx, client.ObjectKey{Namespace: s.Namespace, Name: mongodb.Name(s)}, &st); err != nil {
+		if err := k8s.Get(ctx, client.ObjectKey{Namespace: s.Namespace, Name: members.Name(s)}, &st); err != nil {
 			return -1
 		}
 		return ptr.Deref(st.Spec.Replicas, -1)
@@ -227,8 +228,8 @@ var _ = Describe("UGCStack lifecycle", func() {
 		ns := namespace(ctx)
 		s := newStack(ns, "rs")
 		s.Spec.MongoDB.Members = ptr.To(int32(3))
-		rs := fakeRSs.Of(mongodb.Hosts(s, 1))
-		host := func(i int) string { return mongodb.Hosts(s, 5)[i] }
+		rs := fakeRSs.Of(members.Hosts(s, 1))
+		host := func(i int) string { return members.Hosts(s, 5)[i] }
 
 		// Every command is checked against the StatefulSet as it is when
 		// the command is sent: each configured member still has its pod.
@@ -292,7 +293,7 @@ var _ = Describe("UGCStack lifecycle", func() {
 		// The next periodic requeue is 15 s away: only the pod's own event
 		// can start the initiation in time.
 		mongoPod(ctx, s, 0, true)
-		Eventually(fakeRSs.Of(mongodb.Hosts(s, 1)).Commands, "10s").Should(ContainElement(HaveField("Kind", replset.Initiate)))
+		Eventually(fakeRSs.Of(members.Hosts(s, 1)).Commands, "10s").Should(ContainElement(HaveField("Kind", replset.Initiate)))
 	})
 
 	DescribeTable("keeps or deletes the MongoDB volumes when the managed MongoDB goes",

@@ -12,7 +12,7 @@ import (
 	"github.com/ugcstack/ugcstack/controllers/api"
 	"github.com/ugcstack/ugcstack/controllers/common/commontest"
 	"github.com/ugcstack/ugcstack/controllers/logging"
-	"github.com/ugcstack/ugcstack/controllers/mongodb"
+	"github.com/ugcstack/ugcstack/controllers/mongodb/members"
 	"github.com/ugcstack/ugcstack/controllers/relay"
 )
 
@@ -22,7 +22,7 @@ import (
 // the password from_env.
 func TestSecretsReachContainersAsFiles(t *testing.T) {
 	for name, s := range commontest.Samples() {
-		objs := append(api.Objects(s), mongodb.StatefulSet(s, 1), logging.SetupJob(s))
+		objs := append(api.Objects(s), members.StatefulSet(s, 1), logging.SetupJob(s))
 		if d := relay.Deployment(s); d != nil {
 			objs = append(objs, d)
 		}

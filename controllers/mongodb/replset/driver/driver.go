@@ -1,4 +1,6 @@
-package replset
+// Package driver is replset.Client over the official MongoDB driver, one
+// direct connection per member.
+package driver
 
 import (
 	"cmp"
@@ -13,6 +15,8 @@ import (
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"github.com/ugcstack/ugcstack/controllers/mongodb/replset"
 )
 
 // commandTimeout bounds every command; a reconfig waits for a majority of
@@ -39,9 +43,9 @@ type driver struct {
 	conns map[string]*mongo.Client
 }
 
-// ConnectDriver is the production Connect: connections open lazily, one
-// per member asked.
-func ConnectDriver(_ context.Context, hosts []string, user, password string) (Client, func(), error) {
+// Connect is the production replset.Connect: connections open lazily,
+// one per member asked.
+func Connect(_ context.Context, hosts []string, user, password string) (replset.Client, func(), error) {
 	if len(hosts) == 0 {
 		return nil, nil, errors.New("no members")
 	}
@@ -96,7 +100,7 @@ func (m *driver) run(ctx context.Context, host string, cmd bson.D, out any) erro
 // NotYetInitialized), must not hide the configuration the others hold. The
 // configuration is then read from the primary that view names, whose
 // version a reconfig must exceed; a lagging secondary's would be refused.
-func (m *driver) GetState(ctx context.Context) (State, error) {
+func (m *driver) GetState(ctx context.Context) (replset.State, error) {
 	var errs []error
 	var uninitialized []string
 	for _, h := range m.hosts {
@@ -109,24 +113,24 @@ func (m *driver) GetState(ctx context.Context) (State, error) {
 		default:
 			st.Config, err = m.config(ctx, primaryOr(st, h))
 			if err != nil {
-				return State{}, err
+				return replset.State{}, err
 			}
 			m.versions(ctx, &st)
 			return st, nil
 		}
 	}
 	if len(uninitialized) > 0 {
-		return State{Uninitialized: uninitialized}, nil
+		return replset.State{Uninitialized: uninitialized}, nil
 	}
-	return State{}, errors.Join(errs...)
+	return replset.State{}, errors.Join(errs...)
 }
 
 // primaryOr is the member st reports as PRIMARY, or host when none is.
-func primaryOr(st State, host string) string {
+func primaryOr(st replset.State, host string) string {
 	return cmp.Or(st.Primary(), host)
 }
 
-func (m *driver) statusFrom(ctx context.Context, host string) (State, error) {
+func (m *driver) statusFrom(ctx context.Context, host string) (replset.State, error) {
 	var status struct {
 		Members []struct {
 			Name       string    `bson:"name"`
@@ -137,13 +141,13 @@ func (m *driver) statusFrom(ctx context.Context, host string) (State, error) {
 	}
 	if err := m.run(ctx, host, bson.D{{Key: "replSetGetStatus", Value: 1}}, &status); err != nil {
 		if strings.Contains(err.Error(), "NotYetInitialized") || strings.Contains(err.Error(), "no replset config") {
-			return State{}, nil
+			return replset.State{}, nil
 		}
-		return State{}, err
+		return replset.State{}, err
 	}
-	st := State{Initialized: true}
+	st := replset.State{Initialized: true}
 	for _, mm := range status.Members {
-		st.Status = append(st.Status, MemberStatus{Host: mm.Name, State: mm.StateStr, Healthy: mm.Health == 1, Optime: mm.OptimeDate})
+		st.Status = append(st.Status, replset.MemberStatus{Host: mm.Name, State: mm.StateStr, Healthy: mm.Health == 1, Optime: mm.OptimeDate})
 	}
 	return st, nil
 }
@@ -152,7 +156,7 @@ func (m *driver) statusFrom(ctx context.Context, host string) (State, error) {
 // featureCompatibilityVersion. They only gate the last step of an upgrade,
 // so a member that does not answer leaves its version empty (PlanFCV then
 // waits) rather than failing the whole observation.
-func (m *driver) versions(ctx context.Context, st *State) {
+func (m *driver) versions(ctx context.Context, st *replset.State) {
 	for i, mm := range st.Status {
 		var info struct {
 			Version string `bson:"version"`
@@ -171,23 +175,23 @@ func (m *driver) versions(ctx context.Context, st *State) {
 	}
 }
 
-func (m *driver) config(ctx context.Context, host string) (Config, error) {
+func (m *driver) config(ctx context.Context, host string) (replset.Config, error) {
 	var cfg struct {
-		Config Config `bson:"config"`
+		Config replset.Config `bson:"config"`
 	}
 	if err := m.run(ctx, host, bson.D{{Key: "replSetGetConfig", Value: 1}}, &cfg); err != nil {
-		return Config{}, fmt.Errorf("replSetGetConfig on %s: %w", host, err)
+		return replset.Config{}, fmt.Errorf("replSetGetConfig on %s: %w", host, err)
 	}
 	// The primary sets the configuration's term itself.
 	delete(cfg.Config.Extra, "term")
 	return cfg.Config, nil
 }
 
-func (m *driver) Initiate(ctx context.Context, host string, cfg Config) error {
+func (m *driver) Initiate(ctx context.Context, host string, cfg replset.Config) error {
 	return m.run(ctx, host, bson.D{{Key: "replSetInitiate", Value: cfg}}, nil)
 }
 
-func (m *driver) Reconfig(ctx context.Context, host string, cfg Config) error {
+func (m *driver) Reconfig(ctx context.Context, host string, cfg replset.Config) error {
 	return m.run(ctx, host, bson.D{{Key: "replSetReconfig", Value: cfg}}, nil)
 }
 
@@ -199,7 +203,7 @@ func (m *driver) StepDown(ctx context.Context, host string) error {
 
 // EnsureUser updates the user, or creates it when updateUser reports
 // UserNotFound (code 11): both set the password and the roles.
-func (m *driver) EnsureUser(ctx context.Context, host string, u User) error {
+func (m *driver) EnsureUser(ctx context.Context, host string, u replset.User) error {
 	err := m.run(ctx, host, bson.D{{Key: "updateUser", Value: u.Name}, {Key: "pwd", Value: u.Password}, {Key: "roles", Value: u.Roles}}, nil)
 	if ce := (mongo.CommandError{}); errors.As(err, &ce) && ce.Code == userNotFound {
 		err = m.run(ctx, host, bson.D{{Key: "createUser", Value: u.Name}, {Key: "pwd", Value: u.Password}, {Key: "roles", Value: u.Roles}}, nil)
@@ -215,7 +219,7 @@ func (m *driver) EnsureUser(ctx context.Context, host string, u User) error {
 // in version 7.0"), which earlier releases do not know.
 func (m *driver) SetFCV(ctx context.Context, host, version string) error {
 	cmd := bson.D{{Key: "setFeatureCompatibilityVersion", Value: version}}
-	if r, ok := ParseRelease(version); ok && r.Major >= 7 {
+	if r, ok := replset.ParseRelease(version); ok && r.Major >= 7 {
 		cmd = append(cmd, bson.E{Key: "confirm", Value: true})
 	}
 	return m.run(ctx, host, cmd, nil)

@@ -1,8 +1,9 @@
-// Package mongodb is the managed MongoDB component: a replica set of
-// mongod pods (StatefulSet, headless Service), its generated keyfile and
-// admin Secrets, the replica-set steps that follow the member count, and
-// the volumes' fate when the stack or the managed database goes.
-package mongodb
+// Package members builds what runs the managed MongoDB's members: the
+// StatefulSet of mongod pods and its headless Service and PDB, the
+// generated keyfile and credential Secrets, and the names and addresses
+// every other part uses. Each rule a real mongod, kubelet or image applies
+// to these objects is pinned by a test citing its source.
+package members
 
 import (
 	"encoding/base64"
@@ -32,7 +33,8 @@ const (
 	// container copies the Secret into with mode 0400 (see pod spec).
 	keyfileDir       = "/etc/mongodb/keyfile"
 	keyfileSecretDir = "/etc/mongodb/keyfile-secret" //nolint:gosec // G101: a mount path, not a credential
-	keyfileName      = "keyfile"
+	// KeyfileKey is the key's name in its Secret and in keyfileDir.
+	KeyfileKey = "keyfile"
 )
 
 // readinessScript passes when the member can serve: a writable primary or a
@@ -56,8 +58,8 @@ func KeyfileSecretName(s *ugcv1.UGCStack) string { return s.Name + "-mongodb-key
 // ReplicaSetName is the replica set name of the managed MongoDB.
 func ReplicaSetName(s *ugcv1.UGCStack) string { return s.Name }
 
-// Members is the desired member count (1 when unset).
-func Members(s *ugcv1.UGCStack) int32 {
+// Desired is the desired member count (1 when unset).
+func Desired(s *ugcv1.UGCStack) int32 {
 	return ptr.Deref(s.Spec.MongoDB.Members, 1)
 }
 
@@ -73,7 +75,7 @@ func Hosts(s *ugcv1.UGCStack, n int32) []string {
 // URI lists every desired member and names the replica set.
 func URI(s *ugcv1.UGCStack, user, password string) string {
 	return fmt.Sprintf("mongodb://%s:%s@%s/%s?replicaSet=%s&authSource=admin",
-		user, password, strings.Join(Hosts(s, Members(s)), ","), s.Spec.MongoDB.Database, ReplicaSetName(s))
+		user, password, strings.Join(Hosts(s, Desired(s)), ","), s.Spec.MongoDB.Database, ReplicaSetName(s))
 }
 
 // Service is the headless Service giving every member a stable DNS name;
@@ -198,7 +200,7 @@ func keyfileCopy(image string) corev1.Container {
 		Name:  "keyfile",
 		Image: image,
 		Command: []string{"sh", "-c", fmt.Sprintf("cp %[1]s/%[3]s %[2]s/%[3]s && chmod 0400 %[2]s/%[3]s",
-			keyfileSecretDir, keyfileDir, keyfileName)},
+			keyfileSecretDir, keyfileDir, KeyfileKey)},
 		Resources:       common.Requests("10m", "16Mi"),
 		SecurityContext: common.RestrictedSecurityContext(),
 		VolumeMounts: []corev1.VolumeMount{
@@ -214,7 +216,7 @@ func keyfileCopy(image string) corev1.Container {
 func Args(s *ugcv1.UGCStack, resources corev1.ResourceRequirements) []string {
 	return []string{
 		"--replSet", ReplicaSetName(s), "--bind_ip_all", "--port", fmt.Sprint(port),
-		"--keyFile", keyfileDir + "/" + keyfileName, "--dbpath", "/data/db",
+		"--keyFile", keyfileDir + "/" + KeyfileKey, "--dbpath", "/data/db",
 		"--wiredTigerCacheSizeGB", strconv.FormatFloat(CacheSizeGB(resources.Limits.Memory()), 'f', 2, 64),
 	}
 }

@@ -1,4 +1,4 @@
-package mongodb
+package members
 
 import (
 	"testing"
@@ -11,7 +11,7 @@ import (
 func TestGolden(t *testing.T) {
 	for name, s := range commontest.Samples() {
 		t.Run(name, func(t *testing.T) {
-			commontest.Golden(t, name, []client.Object{Service(s), StatefulSet(s, Members(s)), PDB(s), KeyfileSecret(s), AdminSecret(s, "PASSWORD"), AppSecret(s, "PASSWORD")})
+			commontest.Golden(t, name, []client.Object{Service(s), StatefulSet(s, Desired(s)), PDB(s), KeyfileSecret(s), AdminSecret(s, "PASSWORD"), AppSecret(s, "PASSWORD")})
 		})
 	}
 }
