@@ -20,6 +20,7 @@ import (
 
 	ugcv1 "github.com/ugcstack/ugcstack/api/v1alpha1"
 	"github.com/ugcstack/ugcstack/controllers/mongodb"
+	"github.com/ugcstack/ugcstack/controllers/mongodb/members"
 	"github.com/ugcstack/ugcstack/controllers/mongodb/replset"
 	"github.com/ugcstack/ugcstack/controllers/mongodb/replset/replsettest"
 )
@@ -43,7 +44,7 @@ func deployment(ctx context.Context, s *ugcv1.UGCStack, name string) *appsv1.Dep
 var _ = Describe("A stack on a simulated cluster", func() {
 	It("scales MongoDB 1 → 3 → 5 → 3 → 1: members change through the replica set before their pods go, and removed members' claims go", func(ctx SpecContext) {
 		s := stack(ctx, "rs")
-		rs := fakes.Of(mongodb.Hosts(s, 1))
+		rs := fakes.Of(members.Hosts(s, 1))
 		// Every command is held against the pods running when it is sent:
 		// each member the configuration keeps has its pod.
 		var mu sync.Mutex
