@@ -92,22 +92,32 @@ func logstash(s *ugcv1.UGCStack) *unstructured.Unstructured {
 }
 
 // filebeat runs deploy/logging's Filebeat configuration, pointed at this
-// stack's Logstash, on every node.
+// stack's Logstash, on every node. add_kubernetes_metadata reads only the
+// stack's namespace's pods, as the stack's own ServiceAccount (see rbac.go),
+// and neither nodes nor namespaces, which would need a ClusterRole.
 func filebeat(s *ugcv1.UGCStack) *unstructured.Unstructured {
 	config := logging.FilebeatConfig()
 	config["output.logstash"] = map[string]any{"hosts": []any{fmt.Sprintf("%s-ls-beats.%s.svc:%d", Name(s), s.Namespace, logging.LogstashPort)}}
+	scopeMetadata(config, s.Namespace)
 	return eckObject(s, Beat, map[string]any{
 		"type": "filebeat", "version": s.Spec.Logging.Version, "config": config,
 		"daemonSet": map[string]any{"podTemplate": map[string]any{"spec": map[string]any{
+			"serviceAccountName":           FilebeatName(s),
 			"automountServiceAccountToken": true,
-			"securityContext":              map[string]any{"runAsUser": int64(0)},
+			// Root reads the container logs (root-owned, 0640) without
+			// any capability; nothing else is granted.
+			"securityContext": map[string]any{"runAsUser": int64(0), "seccompProfile": map[string]any{"type": "RuntimeDefault"}},
 			"containers": []any{map[string]any{
 				"name": "filebeat",
 				// add_kubernetes_metadata matches pods of this node.
 				"env": []any{map[string]any{"name": "NODE_NAME", "valueFrom": map[string]any{"fieldRef": map[string]any{"fieldPath": "spec.nodeName"}}}},
+				"securityContext": map[string]any{
+					"allowPrivilegeEscalation": false,
+					"capabilities":             map[string]any{"drop": []any{"ALL"}},
+				},
 				"volumeMounts": []any{
-					map[string]any{"name": "varlogcontainers", "mountPath": "/var/log/containers"},
-					map[string]any{"name": "varlogpods", "mountPath": "/var/log/pods"},
+					map[string]any{"name": "varlogcontainers", "mountPath": "/var/log/containers", "readOnly": true},
+					map[string]any{"name": "varlogpods", "mountPath": "/var/log/pods", "readOnly": true},
 				},
 			}},
 			"volumes": []any{
@@ -116,4 +126,19 @@ func filebeat(s *ugcv1.UGCStack) *unstructured.Unstructured {
 			},
 		}}},
 	})
+}
+
+// scopeMetadata limits every add_kubernetes_metadata of a Filebeat config
+// to the pods of namespace, without node or namespace metadata.
+func scopeMetadata(config map[string]any, namespace string) {
+	for _, in := range config["filebeat.inputs"].([]any) {
+		for _, p := range in.(map[string]any)["processors"].([]any) {
+			if meta, ok := p.(map[string]any)["add_kubernetes_metadata"].(map[string]any); ok {
+				meta["namespace"] = namespace
+				meta["add_resource_metadata"] = map[string]any{
+					"node": map[string]any{"enabled": false}, "namespace": map[string]any{"enabled": false},
+				}
+			}
+		}
+	}
 }

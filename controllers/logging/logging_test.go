@@ -1,10 +1,12 @@
 package logging
 
 import (
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
 
+	rbacv1 "k8s.io/api/rbac/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -17,6 +19,7 @@ func TestGolden(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			var objs []client.Object
 			if s.Spec.Logging.Enabled {
+				objs = append(objs, FilebeatRBAC(s)...)
 				for _, o := range ECKObjects(s) {
 					objs = append(objs, o)
 				}
@@ -44,8 +47,10 @@ func TestUsesTheShippedConfigs(t *testing.T) {
 	if pipeline != logging.LogstashPipeline() {
 		t.Error("the Logstash object does not carry deploy/logging/logstash.conf")
 	}
-	if !reflect.DeepEqual(beatConfig["filebeat.inputs"], logging.FilebeatConfig()["filebeat.inputs"]) {
-		t.Error("the Beat's inputs differ from deploy/logging/filebeat.yml")
+	shipped := logging.FilebeatConfig()
+	scopeMetadata(shipped, commontest.Production().Namespace)
+	if !reflect.DeepEqual(beatConfig["filebeat.inputs"], shipped["filebeat.inputs"]) {
+		t.Error("the Beat's inputs differ from deploy/logging/filebeat.yml scoped to the namespace")
 	}
 }
 
@@ -96,5 +101,54 @@ func TestLogstashReadsTheVariablesECKSets(t *testing.T) {
 		if !strings.Contains(logging.LogstashPipeline(), "${"+v+"}") {
 			t.Errorf("ECK sets %s (clusterName %q); the pipeline does not read it", v, name)
 		}
+	}
+}
+
+// TestFilebeatFindsTheStacksPods: add_kubernetes_metadata must label the
+// stack's lines, or the drop_event rule discards them all. Its keys are
+// libbeat's (elastic/beats libbeat/processors/add_kubernetes_metadata
+// config.go: node, namespace, add_resource_metadata; an unknown key such as
+// host is ignored), and it runs as an account allowed to read the pods it
+// looks up (FilebeatRBAC), with node and namespace metadata off so that
+// it needs nothing cluster-wide.
+func TestFilebeatFindsTheStacksPods(t *testing.T) {
+	s := commontest.Production()
+	var beat *unstructured.Unstructured
+	for _, o := range ECKObjects(s) {
+		if o.GetKind() == Beat.Kind {
+			beat = o
+		}
+	}
+	inputs, _, _ := unstructured.NestedSlice(beat.Object, "spec", "config", "filebeat.inputs")
+	var meta map[string]any
+	for _, p := range inputs[0].(map[string]any)["processors"].([]any) {
+		if m, ok := p.(map[string]any)["add_kubernetes_metadata"].(map[string]any); ok {
+			meta = m
+		}
+	}
+	if meta["node"] != "${NODE_NAME}" || meta["host"] != nil || meta["namespace"] != s.Namespace {
+		t.Errorf("add_kubernetes_metadata %v: want node ${NODE_NAME} and namespace %s", meta, s.Namespace)
+	}
+	if fmt.Sprint(meta["add_resource_metadata"]) != "map[namespace:map[enabled:false] node:map[enabled:false]]" {
+		t.Errorf("add_resource_metadata %v would need nodes and namespaces", meta["add_resource_metadata"])
+	}
+	pod, _, _ := unstructured.NestedMap(beat.Object, "spec", "daemonSet", "podTemplate", "spec")
+	if pod["serviceAccountName"] != FilebeatName(s) {
+		t.Errorf("Filebeat runs as %v, not %s", pod["serviceAccountName"], FilebeatName(s))
+	}
+	c := pod["containers"].([]any)[0].(map[string]any)
+	for _, m := range c["volumeMounts"].([]any) {
+		if m.(map[string]any)["readOnly"] != true {
+			t.Errorf("host mount %v is writable", m)
+		}
+	}
+	var role *rbacv1.Role
+	for _, o := range FilebeatRBAC(s) {
+		if r, ok := o.(*rbacv1.Role); ok {
+			role = r
+		}
+	}
+	if fmt.Sprint(role.Rules) != "[{[get list watch] [] [pods] [] []}]" {
+		t.Errorf("Filebeat's role %v: want get/list/watch pods only", role.Rules)
 	}
 }

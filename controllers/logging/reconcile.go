@@ -7,6 +7,7 @@ import (
 
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -43,7 +44,7 @@ func Missing(mapper meta.RESTMapper) (*schema.GroupVersionKind, error) {
 // kinds are what logging children can be: Jobs, and the ECK kinds when
 // the cluster serves them.
 func kinds(served bool) []client.ObjectList {
-	lists := []client.ObjectList{&batchv1.JobList{}}
+	lists := []client.ObjectList{&batchv1.JobList{}, &corev1.ServiceAccountList{}, &rbacv1.RoleList{}, &rbacv1.RoleBindingList{}}
 	if served {
 		for _, k := range ECKKinds {
 			l := &unstructured.UnstructuredList{}
@@ -75,8 +76,11 @@ func (c Component) Reconcile(ctx context.Context, d common.Deps, s *ugcv1.UGCSta
 	if err := c.WatchECK(); err != nil {
 		return common.Failed(ugcv1.ReasonApplyFailed, err)
 	}
+	keep := FilebeatRBAC(s)
+	if err := common.ApplyAll(ctx, d, s, keep...); err != nil {
+		return common.Failed(ugcv1.ReasonApplyFailed, err)
+	}
 	eck := ECKObjects(s)
-	keep := make([]client.Object, 0, len(eck)+1)
 	for _, o := range eck {
 		if err := common.Apply(ctx, d, s, o); err != nil {
 			return common.Failed(ugcv1.ReasonApplyFailed, err)

@@ -12,6 +12,7 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 	batchv1 "k8s.io/api/batch/v1"
+	authorizationv1 "k8s.io/api/authorization/v1"
 	corev1 "k8s.io/api/core/v1"
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -137,6 +138,26 @@ var _ = Describe("The samples on a simulated cluster", func() {
 		Expect(jobs.Items).To(HaveLen(1))
 		Expect(jobs.Items[0].Status.Succeeded).To(Equal(int32(1)), "kwok completed the setup Job's pod")
 		Expect(claims(ctx, prod)).To(HaveLen(3))
+
+		By("Filebeat's account reads the pods of its stack's namespace, and nothing else")
+		account := "system:serviceaccount:" + prod.Namespace + ":" + logging.FilebeatName(prod)
+		for _, c := range []struct {
+			namespace, verb, resource string
+			allowed                   bool
+		}{
+			{prod.Namespace, "list", "pods", true},
+			{prod.Namespace, "watch", "pods", true},
+			{minimal.Namespace, "list", "pods", false},
+			{"", "get", "nodes", false},
+			{"", "get", "namespaces", false},
+		} {
+			sar := &authorizationv1.SubjectAccessReview{Spec: authorizationv1.SubjectAccessReviewSpec{
+				User: account, Groups: []string{"system:serviceaccounts", "system:serviceaccounts:" + prod.Namespace, "system:authenticated"},
+				ResourceAttributes: &authorizationv1.ResourceAttributes{Namespace: c.namespace, Verb: c.verb, Resource: c.resource},
+			}}
+			Expect(k8s.Create(ctx, sar)).To(Succeed())
+			Expect(sar.Status.Allowed).To(Equal(c.allowed), "%s %s in %q", c.verb, c.resource, c.namespace)
+		}
 	}, SpecTimeout(6*time.Minute))
 })
 
