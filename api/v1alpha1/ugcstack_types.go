@@ -264,6 +264,21 @@ type UGCStackSpec struct {
 	Logging LoggingSpec `json:"logging,omitempty"`
 	// +optional
 	Gateway GatewaySpec `json:"gateway,omitempty"`
+	// +kubebuilder:default={}
+	// +optional
+	NetworkPolicy NetworkPolicySpec `json:"networkPolicy,omitempty"`
+}
+
+// NetworkPolicySpec limits who reaches the stack's pods.
+type NetworkPolicySpec struct {
+	// Enabled renders NetworkPolicies: only the API, the relay and the
+	// operator reach MongoDB; only the relay and the servers themselves
+	// reach ClickHouse (and Keeper); with the gateway on, only the gateway
+	// reaches the API. They take effect where the network plugin enforces
+	// NetworkPolicy.
+	// +kubebuilder:default=true
+	// +optional
+	Enabled bool `json:"enabled,omitempty"`
 }
 
 // Endpoints the stack exposes.

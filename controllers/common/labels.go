@@ -16,6 +16,7 @@ const (
 	ComponentKeeper     = "clickhouse-keeper"
 	ComponentRelay      = "relay"
 	ComponentLogging    = "logging"
+	ComponentNetwork    = "network-policy"
 )
 
 // ManagedBy is the app.kubernetes.io/managed-by value of every child; the

@@ -26,6 +26,7 @@ import (
 	"github.com/ugcstack/ugcstack/controllers/logging"
 	"github.com/ugcstack/ugcstack/controllers/mongodb"
 	"github.com/ugcstack/ugcstack/controllers/mongodb/replset"
+	"github.com/ugcstack/ugcstack/controllers/networkpolicy"
 	"github.com/ugcstack/ugcstack/controllers/relay"
 )
 
@@ -61,7 +62,7 @@ type component struct {
 func (r *Reconciler) components() []component {
 	return []component{
 		{ugcv1.ConditionMongoDBReady, mongodb.Component{Connect: r.ConnectReplicaSet}.Reconcile},
-		{ugcv1.ConditionAPIReady, api.Reconcile},
+		{ugcv1.ConditionAPIReady, both(api.Reconcile, networkpolicy.Reconcile)},
 		{ugcv1.ConditionClickHouseReady, both(clickhouse.Reconcile, relay.Reconcile)},
 		{ugcv1.ConditionLoggingReady, logging.Component{WatchECK: r.watchECK}.Reconcile},
 		{ugcv1.ConditionGatewayReady, gateway.Reconcile},
@@ -80,6 +81,7 @@ func (r *Reconciler) components() []component {
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
 // +kubebuilder:rbac:groups=apps,resources=deployments;statefulsets,verbs=get;list;watch;create;update;patch;delete
 // +kubebuilder:rbac:groups=autoscaling,resources=horizontalpodautoscalers,verbs=get;list;watch;create;update;patch;delete
+// +kubebuilder:rbac:groups=networking.k8s.io,resources=networkpolicies,verbs=get;list;watch;create;update;patch;delete
 // +kubebuilder:rbac:groups=policy,resources=poddisruptionbudgets,verbs=get;list;watch;create;update;patch;delete
 // +kubebuilder:rbac:groups=elasticsearch.k8s.elastic.co,resources=elasticsearches,verbs=get;list;watch;create;update;patch;delete
 // +kubebuilder:rbac:groups=kibana.k8s.elastic.co,resources=kibanas,verbs=get;list;watch;create;update;patch;delete

@@ -14,6 +14,7 @@ import (
 	authorizationv1 "k8s.io/api/authorization/v1"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -138,6 +139,11 @@ var _ = Describe("The samples on a simulated cluster", func() {
 		Expect(jobs.Items).To(HaveLen(1))
 		Expect(jobs.Items[0].Status.Succeeded).To(Equal(int32(1)), "kwok completed the setup Job's pod")
 		Expect(claims(ctx, prod)).To(HaveLen(3))
+		for s, want := range map[*ugcv1.UGCStack]int{prod: 4, minimal: 3} {
+			var policies networkingv1.NetworkPolicyList
+			Expect(k8s.List(ctx, &policies, client.InNamespace(s.Namespace))).To(Succeed())
+			Expect(policies.Items).To(HaveLen(want), "NetworkPolicies of %s, accepted by the API server", s.Name)
+		}
 
 		By("Filebeat's account reads the pods of its stack's namespace, and nothing else")
 		account := "system:serviceaccount:" + prod.Namespace + ":" + logging.FilebeatName(prod)

@@ -38,10 +38,11 @@ func Minimal() *ugcv1.UGCStack {
 				Image: "ghcr.io/ugcstack/ugc:1.0.0", Replicas: ptr.To(int32(2)), LogLevel: "info",
 				JWT: ugcv1.JWTSpec{SecretRef: &ugcv1.SecretKeyRef{Name: "jwt", Key: "secret"}},
 			},
-			MongoDB:    ugcv1.MongoDBSpec{Members: ptr.To(int32(1)), Image: "mongo:8.0", Database: "ugc", DeletePolicy: "Retain"},
-			Gateway:    ugcv1.GatewaySpec{Image: "nginx:1.29", Replicas: 2, RateLimitPerSecond: 50},
-			Logging:    ugcv1.LoggingSpec{Version: "8.19.0", ElasticsearchNodes: 1, Kibana: true},
-			ClickHouse: ugcv1.ClickHouseSpec{Shards: 1, Replicas: 1, Image: "clickhouse/clickhouse-server:25.8"},
+			MongoDB:       ugcv1.MongoDBSpec{Members: ptr.To(int32(1)), Image: "mongo:8.0", Database: "ugc", DeletePolicy: "Retain"},
+			Gateway:       ugcv1.GatewaySpec{Image: "nginx:1.29", Replicas: 2, RateLimitPerSecond: 50},
+			Logging:       ugcv1.LoggingSpec{Version: "8.19.0", ElasticsearchNodes: 1, Kibana: true},
+			ClickHouse:    ugcv1.ClickHouseSpec{Shards: 1, Replicas: 1, Image: "clickhouse/clickhouse-server:25.8"},
+			NetworkPolicy: ugcv1.NetworkPolicySpec{Enabled: true},
 		},
 	}
 }
