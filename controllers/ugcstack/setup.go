@@ -105,8 +105,10 @@ func mongoPodStack(_ context.Context, o client.Object) []reconcile.Request {
 // every Secret, ConfigMap or pod of the cluster (Helm keeps a Secret per
 // release revision) would cost memory for nothing. A Get of anything else
 // from the cache answers NotFound; what must be read regardless
-// (EnsureSecret's existing Secret) goes through the API reader.
-func CacheOptions() cache.Options {
+// (EnsureSecret's existing Secret) goes through the API reader. With
+// namespaces (empty names ignored), the manager watches only those, as a
+// namespace-scoped install's Roles allow.
+func CacheOptions(namespaces ...string) cache.Options {
 	mine := cache.ByObject{Label: k8slabels.SelectorFromSet(k8slabels.Set{"app.kubernetes.io/managed-by": common.ManagedBy})}
 	byObject := map[client.Object]cache.ByObject{}
 	for _, o := range []client.Object{
@@ -117,5 +119,15 @@ func CacheOptions() cache.Options {
 	} {
 		byObject[o] = mine
 	}
-	return cache.Options{ByObject: byObject}
+	opts := cache.Options{ByObject: byObject}
+	for _, ns := range namespaces {
+		if ns == "" {
+			continue
+		}
+		if opts.DefaultNamespaces == nil {
+			opts.DefaultNamespaces = map[string]cache.Config{}
+		}
+		opts.DefaultNamespaces[ns] = cache.Config{}
+	}
+	return opts
 }

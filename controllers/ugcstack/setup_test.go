@@ -32,3 +32,15 @@ func TestCacheHoldsOnlyTheOperatorsObjects(t *testing.T) {
 		t.Errorf("Secrets, ConfigMaps and StatefulSets must be restricted; restricted: %v", seen)
 	}
 }
+
+// TestCacheWatchesTheGivenNamespaces: a namespace-scoped install watches
+// only its namespaces; no namespace (or an empty flag) watches them all.
+func TestCacheWatchesTheGivenNamespaces(t *testing.T) {
+	if opts := CacheOptions(""); opts.DefaultNamespaces != nil {
+		t.Errorf("an empty --watch-namespaces restricts the cache: %v", opts.DefaultNamespaces)
+	}
+	opts := CacheOptions("team-a", "team-b")
+	if _, ok := opts.DefaultNamespaces["team-a"]; len(opts.DefaultNamespaces) != 2 || !ok {
+		t.Errorf("namespaces %v", opts.DefaultNamespaces)
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"go/token"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strconv"
 	"testing"
@@ -375,5 +376,51 @@ func TestStackDefaults(t *testing.T) {
 	ref := decodeStack(t, r.get(t, "UGCStack", "ugc")).Spec.API.JWT.SecretRef
 	if ref.Name != "auth-hs256" || ref.Key != "key" {
 		t.Errorf("secretRef %+v, want auth-hs256/key", ref)
+	}
+}
+
+// TestNamespaceScopedInstall: with watchNamespaces the manager watches only
+// those namespaces and holds the ClusterRole's rules as a Role in each of
+// them, with no cluster-wide grant.
+func TestNamespaceScopedInstall(t *testing.T) {
+	r := template(t, "--set", "watchNamespaces={team-a,team-b}")
+	if crs := r.ofKind("ClusterRole"); len(crs) != 0 {
+		t.Errorf("a namespace-scoped install renders ClusterRole %s", crs[0].GetName())
+	}
+	if crbs := r.ofKind("ClusterRoleBinding"); len(crbs) != 0 {
+		t.Errorf("a namespace-scoped install renders ClusterRoleBinding %s", crbs[0].GetName())
+	}
+	cluster := template(t)
+	want := typed[rbacv1.ClusterRole](t, cluster.get(t, "ClusterRole", release+"-ugcstack-manager")).Rules
+	for _, ns := range []string{"team-a", "team-b"} {
+		var role *rbacv1.Role
+		var binding *rbacv1.RoleBinding
+		for _, o := range r.ofKind("Role") {
+			if o.GetNamespace() == ns {
+				role = typed[rbacv1.Role](t, o)
+			}
+		}
+		for _, o := range r.ofKind("RoleBinding") {
+			if o.GetNamespace() == ns {
+				binding = typed[rbacv1.RoleBinding](t, o)
+			}
+		}
+		if role == nil || binding == nil {
+			t.Fatalf("no Role and RoleBinding in %s: %s", ns, r.names())
+		}
+		if !reflect.DeepEqual(role.Rules, want) {
+			t.Errorf("Role in %s has other rules than the ClusterRole", ns)
+		}
+		if binding.RoleRef.Name != role.Name || binding.Subjects[0].Namespace != namespace {
+			t.Errorf("RoleBinding in %s: %+v", ns, binding)
+		}
+	}
+	fs := managerFlags(t)
+	m := container(t, typed[appsv1.Deployment](t, r.get(t, "Deployment", release+"-ugcstack-operator")), "manager")
+	if err := fs.Parse(m.Args); err != nil {
+		t.Fatalf("the manager would refuse %q: %v", m.Args, err)
+	}
+	if got := fs.Lookup("watch-namespaces").Value.String(); got != "team-a,team-b" {
+		t.Errorf("--watch-namespaces = %q", got)
 	}
 }
