@@ -47,7 +47,9 @@ var (
 	scheme  = runtime.NewScheme()
 	testEnv *envtest.Environment
 	fakes   = &replsettest.Fakes{}
-	assets  string
+	// installed is the chart as the suite installed it.
+	installed chart
+	assets    string
 )
 
 func TestCluster(t *testing.T) {
@@ -74,7 +76,12 @@ var _ = BeforeSuite(func(ctx SpecContext) {
 	Expect(ugcv1.AddToScheme(scheme)).To(Succeed())
 
 	chart := renderChart()
+	installed = chart
 	testEnv = &envtest.Environment{CRDs: chart.crds()}
+	auditDir, err := os.MkdirTemp("", "ugc-audit-")
+	Expect(err).NotTo(HaveOccurred())
+	DeferCleanup(os.RemoveAll, auditDir)
+	enableAudit(testEnv, auditDir)
 	cfg, err := testEnv.Start()
 	Expect(err).NotTo(HaveOccurred())
 	DeferCleanup(testEnv.Stop)
