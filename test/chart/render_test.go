@@ -10,6 +10,7 @@ import (
 	"reflect"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -422,5 +423,19 @@ func TestNamespaceScopedInstall(t *testing.T) {
 	}
 	if got := fs.Lookup("watch-namespaces").Value.String(); got != "team-a,team-b" {
 		t.Errorf("--watch-namespaces = %q", got)
+	}
+}
+
+// TestImagePinnedByDigest: a digest wins over the tag, and only a sha256
+// digest is accepted.
+func TestImagePinnedByDigest(t *testing.T) {
+	digest := "sha256:" + strings.Repeat("ab", 32)
+	r := template(t, "--set", "image.digest="+digest, "--set", "image.tag=v1")
+	m := container(t, typed[appsv1.Deployment](t, r.get(t, "Deployment", release+"-ugcstack-operator")), "manager")
+	if m.Image != "ghcr.io/ugcstack/ugcstack-operator@"+digest {
+		t.Errorf("image %s", m.Image)
+	}
+	if _, stderr, err := helm(t, "template", release, chartDir, "--set", "image.digest=latest"); err == nil || !strings.Contains(stderr, "image/digest") {
+		t.Errorf("a non-digest was accepted: %v %s", err, stderr)
 	}
 }

@@ -51,7 +51,11 @@ app.kubernetes.io/component: operator
 {{- end }}
 
 {{- define "ugcstack.image" -}}
+{{- if .Values.image.digest }}
+{{- printf "%s@%s" .Values.image.repository .Values.image.digest }}
+{{- else }}
 {{- printf "%s:%s" .Values.image.repository (default .Chart.AppVersion .Values.image.tag) }}
+{{- end }}
 {{- end }}
 
 {{/* The Secret and key the demo stack's API verifies tokens with. */}}
