@@ -41,6 +41,10 @@ var childKinds = []schema.GroupVersionKind{
 	{Group: "autoscaling", Version: "v2", Kind: "HorizontalPodAutoscaler"},
 	{Group: "policy", Version: "v1", Kind: "PodDisruptionBudget"},
 	{Group: "batch", Version: "v1", Kind: "Job"},
+	{Group: "networking.k8s.io", Version: "v1", Kind: "NetworkPolicy"},
+	{Version: "v1", Kind: "ServiceAccount"},
+	{Group: "rbac.authorization.k8s.io", Version: "v1", Kind: "Role"},
+	{Group: "rbac.authorization.k8s.io", Version: "v1", Kind: "RoleBinding"},
 }
 
 var eckKinds = []schema.GroupVersionKind{
@@ -74,6 +78,9 @@ func newStack(ns, name, deletePolicy string, logging, analytics bool) *ugcv1.UGC
 				Enabled: analytics,
 				Storage: ugcv1.StorageSpec{Size: resource.MustParse("1Gi")},
 			},
+			// With logging, requests also go through the gateway, whose
+			// access line must reach Elasticsearch beside the API's.
+			Gateway: ugcv1.GatewaySpec{Enabled: logging, Replicas: 1},
 		},
 	}
 }
@@ -186,8 +193,14 @@ var _ = Describe("A UGCStack", Ordered, func() {
 		// can be found in Elasticsearch below.
 		loggedRequestID = strings.ReplaceAll(uuid.NewString(), "-", "")
 		loggedPath = "/api/v1/films/" + film + "/summary"
+		via := api
+		if stack.Spec.Gateway.Enabled {
+			gw, err := forwardService(fwd, ns, stack.Name+"-gateway", 80)
+			Expect(err).NotTo(HaveOccurred())
+			via = &apiClient{base: "http://" + gw}
+		}
 		var summary ugc.FilmSummary
-		header := api.expectWithID(ctx, http.MethodGet, loggedPath, "", loggedRequestID, nil, http.StatusOK, &summary)
+		header := via.expectWithID(ctx, http.MethodGet, loggedPath, "", loggedRequestID, nil, http.StatusOK, &summary)
 		Expect(header.Get("X-Request-Id")).To(Equal(loggedRequestID))
 		Expect(summary.Count).To(Equal(int64(2)))
 		Expect(summary.Average).NotTo(BeNil())
@@ -239,7 +252,7 @@ var _ = Describe("A UGCStack", Ordered, func() {
 		}))
 	}, SpecTimeout(5*time.Minute))
 
-	It("ships the API's JSON access lines to Elasticsearch (ugc-logs-*)", func(ctx SpecContext) {
+	It("ships the API's and the gateway's JSON access lines, one request id, to Elasticsearch (ugc-logs-*)", func(ctx SpecContext) {
 		if !withECK {
 			Skip("ECK is not installed in the cluster (no elasticsearch.k8s.elastic.co/v1), so the stack runs without logging")
 		}
@@ -265,7 +278,7 @@ var _ = Describe("A UGCStack", Ordered, func() {
 					g.Expect(h.first("service.name")).To(Equal("ugc"))
 				}
 			}
-			g.Expect(datasets).To(ContainElement("ugc.access"))
+			g.Expect(datasets).To(ContainElements("ugc.access", "nginx.access"), "the API's and nginx's lines for request %s", loggedRequestID)
 		}).WithContext(ctx).WithTimeout(8 * time.Minute).WithPolling(10 * time.Second).Should(Succeed())
 	}, SpecTimeout(10*time.Minute))
 
