@@ -231,6 +231,22 @@ type LoggingSpec struct {
 	// +kubebuilder:default=true
 	// +optional
 	Kibana bool `json:"kibana,omitempty"`
+	// Resources of the Elasticsearch, Kibana and Logstash containers; ECK's
+	// defaults (2Gi of memory each, 1 CPU for Logstash) when empty.
+	// Elasticsearch sizes its heap from the memory limit; Logstash gets
+	// half of its limit as heap.
+	// +optional
+	Resources LoggingResources `json:"resources,omitempty"`
+}
+
+// LoggingResources sizes each ECK component's main container.
+type LoggingResources struct {
+	// +optional
+	Elasticsearch corev1.ResourceRequirements `json:"elasticsearch,omitempty"`
+	// +optional
+	Kibana corev1.ResourceRequirements `json:"kibana,omitempty"`
+	// +optional
+	Logstash corev1.ResourceRequirements `json:"logstash,omitempty"`
 }
 
 // GatewaySpec describes the nginx gateway in front of the API.

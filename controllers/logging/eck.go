@@ -8,8 +8,10 @@ import (
 	"fmt"
 	"maps"
 
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	ugcv1 "github.com/ugcstack/ugcstack/api/v1alpha1"
@@ -46,19 +48,22 @@ func eckObject(s *ugcv1.UGCStack, gvk schema.GroupVersionKind, spec map[string]a
 // and ships them to Logstash, which writes to ugc-logs-* indices.
 func ECKObjects(s *ugcv1.UGCStack) []*unstructured.Unstructured {
 	l := s.Spec.Logging
+	nodeSet := map[string]any{
+		"name":                 "default",
+		"count":                int64(l.ElasticsearchNodes),
+		"volumeClaimTemplates": []any{elasticsearchClaim(l.ElasticsearchStorage)},
+	}
+	withResources(nodeSet, "elasticsearch", l.Resources.Elasticsearch)
 	out := []*unstructured.Unstructured{eckObject(s, Elasticsearch, map[string]any{
-		"version": l.Version,
-		"nodeSets": []any{map[string]any{
-			"name":                 "default",
-			"count":                int64(l.ElasticsearchNodes),
-			"volumeClaimTemplates": []any{elasticsearchClaim(l.ElasticsearchStorage)},
-		}},
+		"version": l.Version, "nodeSets": []any{nodeSet},
 	})}
 	if l.Kibana {
-		out = append(out, eckObject(s, Kibana, map[string]any{
+		spec := map[string]any{
 			"version": l.Version, "count": int64(1),
 			"elasticsearchRef": map[string]any{"name": Name(s)},
-		}))
+		}
+		withResources(spec, "kibana", l.Resources.Kibana)
+		out = append(out, eckObject(s, Kibana, spec))
 	}
 	return append(out, logstash(s), filebeat(s))
 }
@@ -79,7 +84,7 @@ func elasticsearchClaim(st ugcv1.StorageSpec) map[string]any {
 }
 
 func logstash(s *ugcv1.UGCStack) *unstructured.Unstructured {
-	return eckObject(s, Logstash, map[string]any{
+	spec := map[string]any{
 		"version": s.Spec.Logging.Version, "count": int64(1),
 		// ECK names the reference's variables <CLUSTERNAME>_ES_HOSTS, ...:
 		// "ugc" gives the UGC_ES_* that deploy/logging/logstash.conf reads.
@@ -88,7 +93,34 @@ func logstash(s *ugcv1.UGCStack) *unstructured.Unstructured {
 		"services": []any{map[string]any{"name": "beats", "service": map[string]any{"spec": map[string]any{
 			"type": "ClusterIP", "ports": []any{map[string]any{"port": int64(logging.LogstashPort), "name": "filebeat", "protocol": "TCP", "targetPort": int64(logging.LogstashPort)}},
 		}}}},
-	})
+	}
+	res := s.Spec.Logging.Resources.Logstash
+	var env []any
+	// Logstash's JVM takes a fixed 1g heap unless told: with a smaller
+	// limit it would be killed, so the heap is half the limit.
+	if limit := res.Limits.Memory(); !limit.IsZero() {
+		mib := limit.Value() / (1 << 20) / 2
+		env = append(env, map[string]any{"name": "LS_JAVA_OPTS", "value": fmt.Sprintf("-Xms%dm -Xmx%dm", mib, mib)})
+	}
+	withResources(spec, "logstash", res, env...)
+	return eckObject(s, Logstash, spec)
+}
+
+// withResources overrides the resources (and adds env) of ECK's main
+// container, named name, through the object's podTemplate; ECK merges a
+// container by name into the one it builds. Nothing when both are empty.
+func withResources(spec map[string]any, name string, res corev1.ResourceRequirements, env ...any) {
+	if len(res.Limits) == 0 && len(res.Requests) == 0 && len(env) == 0 {
+		return
+	}
+	c := map[string]any{"name": name}
+	if r, err := runtime.DefaultUnstructuredConverter.ToUnstructured(&res); err == nil && len(r) > 0 {
+		c["resources"] = r
+	}
+	if len(env) > 0 {
+		c["env"] = env
+	}
+	spec["podTemplate"] = map[string]any{"spec": map[string]any{"containers": []any{c}}}
 }
 
 // filebeat runs deploy/logging's Filebeat configuration, pointed at this

@@ -6,10 +6,13 @@ import (
 	"strings"
 	"testing"
 
+	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	ugcv1 "github.com/ugcstack/ugcstack/api/v1alpha1"
 	"github.com/ugcstack/ugcstack/controllers/common/commontest"
 	"github.com/ugcstack/ugcstack/deploy/logging"
 )
@@ -150,5 +153,42 @@ func TestFilebeatFindsTheStacksPods(t *testing.T) {
 	}
 	if fmt.Sprint(role.Rules) != "[{[get list watch] [] [pods] [] []}]" {
 		t.Errorf("Filebeat's role %v: want get/list/watch pods only", role.Rules)
+	}
+}
+
+// TestResourcesReachECKsContainers: ECK merges a podTemplate container by
+// name into the one it builds (elasticsearch, kibana, logstash), so the
+// spec's sizes land on the right containers; Logstash's heap follows its
+// limit, or its default 1g heap would outgrow a small one.
+func TestResourcesReachECKsContainers(t *testing.T) {
+	s := commontest.Production()
+	mem := func(q string) corev1.ResourceRequirements {
+		return corev1.ResourceRequirements{Limits: corev1.ResourceList{corev1.ResourceMemory: resource.MustParse(q)}}
+	}
+	s.Spec.Logging.Resources = ugcv1.LoggingResources{Elasticsearch: mem("1536Mi"), Kibana: mem("1Gi"), Logstash: mem("1Gi")}
+	paths := map[string][]string{
+		Elasticsearch.Kind: {"spec", "nodeSets"},
+		Kibana.Kind:        {"spec", "podTemplate", "spec", "containers"},
+		Logstash.Kind:      {"spec", "podTemplate", "spec", "containers"},
+	}
+	names := map[string]string{Elasticsearch.Kind: "elasticsearch", Kibana.Kind: "kibana", Logstash.Kind: "logstash"}
+	for _, o := range ECKObjects(s) {
+		path, ok := paths[o.GetKind()]
+		if !ok {
+			continue
+		}
+		list, _, _ := unstructured.NestedSlice(o.Object, path...)
+		c := list[0].(map[string]any)
+		if o.GetKind() == Elasticsearch.Kind {
+			cs, _, _ := unstructured.NestedSlice(c, "podTemplate", "spec", "containers")
+			c = cs[0].(map[string]any)
+		}
+		limit, _, _ := unstructured.NestedString(c, "resources", "limits", "memory")
+		if c["name"] != names[o.GetKind()] || limit == "" {
+			t.Errorf("%s: container %v", o.GetKind(), c)
+		}
+		if o.GetKind() == Logstash.Kind && fmt.Sprint(c["env"]) != "[map[name:LS_JAVA_OPTS value:-Xms512m -Xmx512m]]" {
+			t.Errorf("Logstash heap: %v", c["env"])
+		}
 	}
 }

@@ -56,6 +56,14 @@ var eckKinds = []schema.GroupVersionKind{
 
 const jwtSecretName = "e2e-jwt"
 
+// small asks little CPU and caps memory at limit.
+func small(limit string) corev1.ResourceRequirements {
+	return corev1.ResourceRequirements{
+		Requests: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("100m"), corev1.ResourceMemory: resource.MustParse(limit)},
+		Limits:   corev1.ResourceList{corev1.ResourceMemory: resource.MustParse(limit)},
+	}
+}
+
 func newStack(ns, name, deletePolicy string, logging, analytics bool) *ugcv1.UGCStack {
 	return &ugcv1.UGCStack{
 		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns},
@@ -73,6 +81,11 @@ func newStack(ns, name, deletePolicy string, logging, analytics bool) *ugcv1.UGC
 			Logging: ugcv1.LoggingSpec{
 				Enabled:              logging,
 				ElasticsearchStorage: ugcv1.StorageSpec{Size: resource.MustParse("2Gi")},
+				// ECK's defaults (2Gi each, a CPU for Logstash) do not fit a
+				// standard runner beside kind's control plane and the stack.
+				Resources: ugcv1.LoggingResources{
+					Elasticsearch: small("1536Mi"), Kibana: small("1Gi"), Logstash: small("1Gi"),
+				},
 			},
 			ClickHouse: ugcv1.ClickHouseSpec{
 				Enabled: analytics,
