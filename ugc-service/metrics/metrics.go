@@ -64,6 +64,13 @@ var statusLabels = func() (l [600]string) {
 	return l
 }()
 
+// methodLabels are the methods counted by name; any other method a client
+// makes up folds into "other", as an unknown path folds into one route, so
+// no request can add a series.
+var methodLabels = map[string]string{
+	"GET": "GET", "HEAD": "HEAD", "POST": "POST", "PUT": "PUT", "PATCH": "PATCH", "DELETE": "DELETE", "OPTIONS": "OPTIONS",
+}
+
 // ObserveRequest records one served request. route is the route template
 // (never the raw path, whose ids would explode the label set).
 func (m *Metrics) ObserveRequest(route, method string, status int, d time.Duration) {
@@ -71,8 +78,12 @@ func (m *Metrics) ObserveRequest(route, method string, status int, d time.Durati
 	if status >= 0 && status < len(statusLabels) {
 		s = statusLabels[status]
 	}
-	m.requests.WithLabelValues(route, method, s).Inc()
-	m.latency.WithLabelValues(route, method, s).Observe(d.Seconds())
+	verb, ok := methodLabels[method]
+	if !ok {
+		verb = "other"
+	}
+	m.requests.WithLabelValues(route, verb, s).Inc()
+	m.latency.WithLabelValues(route, verb, s).Observe(d.Seconds())
 }
 
 // observeStore records one store operation that took d.

@@ -1,6 +1,7 @@
 package metrics_test
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -39,5 +40,19 @@ func TestInstrumentStoreRecordsOutcomes(t *testing.T) {
 		if got := testutil.CollectAndCount(m.Registry(), series); got != want {
 			t.Errorf("%s has %d series, want %d", series, got, want)
 		}
+	}
+}
+
+// TestMadeUpMethodsAddNoSeries: a client can send any token as a method;
+// each would be a new series (and memory) if counted by name, so only the
+// standard methods are, and every other folds into "other".
+func TestMadeUpMethodsAddNoSeries(t *testing.T) {
+	m := metrics.New()
+	for i := range 1000 {
+		m.ObserveRequest("(unmatched)", fmt.Sprintf("M%04d", i), 404, time.Millisecond)
+	}
+	m.ObserveRequest("(unmatched)", "GET", 404, time.Millisecond)
+	if got := testutil.CollectAndCount(m.Registry(), "ugc_http_requests_total"); got != 2 {
+		t.Errorf("1,001 requests with 1,001 methods made %d series, want 2 (GET and other)", got)
 	}
 }
