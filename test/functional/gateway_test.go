@@ -216,6 +216,23 @@ func TestGatewayKeepsOperationalEndpointsInside(t *testing.T) {
 	}
 }
 
+// TestGatewayErrorBodiesStayJSON: a path with quotes in it must not break
+// out of the JSON nginx writes for its own refusals (a 413 here): the body
+// parses, and a smuggled "status":200 does not replace the real one.
+func TestGatewayErrorBodiesStayJSON(t *testing.T) {
+	api := start(t)
+	g := startGateway(t, api, 0, 0)
+	via := g.through(api)
+	big := strings.Repeat("x", 70<<10)
+	for _, path := range []string{
+		"/api/v1/films/x%22,%22status%22:200,%22a%22:%22/rating",
+		"/api/v1/films/%22/rating",
+	} {
+		resp := via.do(t, request{Method: "PUT", Path: path, RawBody: &big, ContentType: "application/json"})
+		wantProblem(t, resp, 413)
+	}
+}
+
 func TestGatewayRateLimitAndGzip(t *testing.T) {
 	api := start(t)
 	g := startGateway(t, api, 5, 5)
