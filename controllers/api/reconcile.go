@@ -29,9 +29,5 @@ func Reconcile(ctx context.Context, d common.Deps, s *ugcv1.UGCStack) common.Res
 	if err := common.ApplyAndPrune(ctx, d, s, common.ComponentAPI, kinds(), objs...); err != nil {
 		return common.Failed(ugcv1.ReasonApplyFailed, err)
 	}
-	var dep appsv1.Deployment
-	if err := d.Client.Get(ctx, client.ObjectKey{Namespace: s.Namespace, Name: common.APIName(s)}, &dep); err != nil {
-		return common.Failed(ugcv1.ReasonProgressing, err)
-	}
-	return common.DeploymentResult(&dep, "API Deployment")
+	return common.DeploymentResult(ctx, d.Client, client.ObjectKey{Namespace: s.Namespace, Name: common.APIName(s)}, "API Deployment")
 }

@@ -87,7 +87,7 @@ func TestServersRunRestricted(t *testing.T) {
 	pod := StatefulSets(commontest.Production(), "")[0].Spec.Template.Spec
 	c := pod.Containers[0]
 	switch {
-	case !ptr.Deref(pod.SecurityContext.RunAsNonRoot, false) || ptr.Deref(pod.SecurityContext.RunAsUser, 0) != serverUID:
+	case !ptr.Deref(pod.SecurityContext.RunAsNonRoot, false) || ptr.Deref(pod.SecurityContext.RunAsUser, 0) != clickhouseUID:
 		t.Errorf("pod security context %+v", pod.SecurityContext)
 	case ptr.Deref(c.SecurityContext.AllowPrivilegeEscalation, true) || len(c.SecurityContext.Capabilities.Drop) == 0:
 		t.Errorf("container security context %+v", c.SecurityContext)

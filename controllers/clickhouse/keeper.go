@@ -18,12 +18,12 @@ import (
 // ClickHouse Keeper coordinates the cluster's distributed DDL. Three nodes
 // tolerate the loss of one; its ports are ClickHouse's defaults.
 const (
-	KeeperNodes      = 3
-	keeperClientPort = 9181
-	keeperRaftPort   = 9234
-	keeperUID        = 101 // the clickhouse user of the official image
-	keeperDataDir    = "/var/lib/clickhouse-keeper"
-	keeperConfigDir  = "/etc/clickhouse-keeper"
+	KeeperNodes = 3
+	// clickhouseUID is the clickhouse user of the official image, which
+	// runs both the servers and Keeper.
+	clickhouseUID   = 101
+	keeperDataDir   = "/var/lib/clickhouse-keeper"
+	keeperConfigDir = "/etc/clickhouse-keeper"
 )
 
 // KeeperName names Keeper's StatefulSet, headless Service and ConfigMap.
@@ -63,7 +63,7 @@ func keeperClientConfig(s *ugcv1.UGCStack) string {
 	var b strings.Builder
 	b.WriteString("  <zookeeper>\n")
 	for _, h := range keeperHosts(s) {
-		fmt.Fprintf(&b, "    <node><host>%s</host><port>%d</port></node>\n", h, keeperClientPort)
+		fmt.Fprintf(&b, "    <node><host>%s</host><port>%d</port></node>\n", h, common.KeeperClientPort)
 	}
 	b.WriteString("  </zookeeper>\n")
 	return b.String()
@@ -88,9 +88,9 @@ func KeeperConfigMap(s *ugcv1.UGCStack) *corev1.ConfigMap {
       <raft_logs_level>warning</raft_logs_level>
     </coordination_settings>
     <raft_configuration>
-`, keeperClientPort, keeperDataDir, keeperDataDir)
+`, common.KeeperClientPort, keeperDataDir, keeperDataDir)
 	for i, h := range keeperHosts(s) {
-		fmt.Fprintf(&b, "      <server><id>%d</id><hostname>%s</hostname><port>%d</port></server>\n", i+1, h, keeperRaftPort)
+		fmt.Fprintf(&b, "      <server><id>%d</id><hostname>%s</hostname><port>%d</port></server>\n", i+1, h, common.KeeperRaftPort)
 	}
 	b.WriteString("    </raft_configuration>\n  </keeper_server>\n</clickhouse>\n")
 	return common.ConfigMap(s, KeeperName(s), common.ComponentKeeper, map[string]string{"keeper_config.xml": b.String()})
@@ -100,7 +100,7 @@ func KeeperConfigMap(s *ugcv1.UGCStack) *corev1.ConfigMap {
 // the nodes by; peers must resolve each other before any is ready.
 func KeeperService(s *ugcv1.UGCStack) *corev1.Service {
 	return common.HeadlessService(s, KeeperName(s), common.ComponentKeeper, true,
-		corev1.ServicePort{Name: "client", Port: keeperClientPort}, corev1.ServicePort{Name: "raft", Port: keeperRaftPort})
+		corev1.ServicePort{Name: "client", Port: common.KeeperClientPort}, corev1.ServicePort{Name: "raft", Port: common.KeeperRaftPort})
 }
 
 // KeeperStatefulSet runs the three Keeper nodes from the ClickHouse image,
@@ -121,7 +121,7 @@ func KeeperStatefulSet(s *ugcv1.UGCStack, configHash string) *appsv1.StatefulSet
 				ObjectMeta: metav1.ObjectMeta{Labels: l, Annotations: map[string]string{common.ConfigHashAnnotation: configHash}},
 				Spec: corev1.PodSpec{
 					AutomountServiceAccountToken: ptr.To(false),
-					SecurityContext:              common.NonRootPod(keeperUID, true),
+					SecurityContext:              common.NonRootPod(clickhouseUID, true),
 					Containers: []corev1.Container{{
 						Name:  "keeper",
 						Image: c.Image,
@@ -129,8 +129,8 @@ func KeeperStatefulSet(s *ugcv1.UGCStack, configHash string) *appsv1.StatefulSet
 						// suffix) starts at 0.
 						Command: []string{"/bin/bash", "-c", `export KEEPER_SERVER_ID=$(( ${HOSTNAME##*-} + 1 )) && exec clickhouse keeper --config-file=` + keeperConfigDir + `/keeper_config.xml`},
 						Ports: []corev1.ContainerPort{
-							{Name: "client", ContainerPort: keeperClientPort, Protocol: corev1.ProtocolTCP},
-							{Name: "raft", ContainerPort: keeperRaftPort, Protocol: corev1.ProtocolTCP},
+							{Name: "client", ContainerPort: common.KeeperClientPort, Protocol: corev1.ProtocolTCP},
+							{Name: "raft", ContainerPort: common.KeeperRaftPort, Protocol: corev1.ProtocolTCP},
 						},
 						Resources: common.Requests("100m", "256Mi"),
 						ReadinessProbe: &corev1.Probe{

@@ -17,10 +17,7 @@ import (
 	"github.com/ugcstack/ugcstack/controllers/common"
 )
 
-const (
-	httpPort  = 8123
-	configDir = "/etc/clickhouse-server/config.d"
-)
+const configDir = "/etc/clickhouse-server/config.d"
 
 // ConfigMap describes the cluster (remote_servers) and the per-pod macros,
 // derived from the pod's hostname at start.
@@ -52,7 +49,7 @@ func ConfigMap(s *ugcv1.UGCStack) *corev1.ConfigMap {
 // remote_servers to know which replica it is.
 func Service(s *ugcv1.UGCStack) *corev1.Service {
 	return common.HeadlessService(s, common.ClickHouseName(s), common.ComponentClickHouse, true,
-		corev1.ServicePort{Name: "native", Port: common.ClickHousePort}, corev1.ServicePort{Name: "http", Port: httpPort})
+		corev1.ServicePort{Name: "native", Port: common.ClickHousePort}, corev1.ServicePort{Name: "http", Port: common.ClickHouseHTTPPort})
 }
 
 // AuthSecret holds the generated credentials; its data is made once, by
@@ -70,9 +67,6 @@ func claimLabels(s *ugcv1.UGCStack, shard int32) map[string]string {
 	l["ugc.ugcstack.io/shard"] = fmt.Sprint(shard)
 	return l
 }
-
-// serverUID is the clickhouse user of the official image.
-const serverUID = 101
 
 // StatefulSets returns one StatefulSet per shard. configHash, of the
 // ConfigMap, rolls the servers when the cluster changes: the file is
@@ -106,7 +100,7 @@ func StatefulSets(s *ugcv1.UGCStack, configHash string) []*appsv1.StatefulSet {
 					ObjectMeta: metav1.ObjectMeta{Labels: l, Annotations: map[string]string{common.ConfigHashAnnotation: configHash}},
 					Spec: corev1.PodSpec{
 						AutomountServiceAccountToken: ptr.To(false),
-						SecurityContext:              common.NonRootPod(serverUID, true),
+						SecurityContext:              common.NonRootPod(clickhouseUID, true),
 						Containers: []corev1.Container{{
 							Name:  "clickhouse",
 							Image: c.Image,
@@ -116,7 +110,7 @@ func StatefulSets(s *ugcv1.UGCStack, configHash string) []*appsv1.StatefulSet {
 								{Name: "CLICKHOUSE_USER", Value: common.ClickHouseUser},
 								common.SecretEnv("CLICKHOUSE_PASSWORD", common.ClickHousePasswordRef(s)),
 							},
-							Ports:           []corev1.ContainerPort{{Name: "native", ContainerPort: common.ClickHousePort}, {Name: "http", ContainerPort: httpPort}},
+							Ports:           []corev1.ContainerPort{{Name: "native", ContainerPort: common.ClickHousePort}, {Name: "http", ContainerPort: common.ClickHouseHTTPPort}},
 							Resources:       resources,
 							SecurityContext: sc,
 							ReadinessProbe: &corev1.Probe{ProbeHandler: corev1.ProbeHandler{HTTPGet: &corev1.HTTPGetAction{

@@ -13,6 +13,9 @@ import (
 // APIName names the API's Deployment, Service and ConfigMap.
 func APIName(s *ugcv1.UGCStack) string { return s.Name + "-api" }
 
+// MongoPort is the port every managed mongod listens on.
+const MongoPort = 27017
+
 // MongoAppSecretName names the managed MongoDB's application Secret, whose
 // "uri" the ugc processes connect with: a user with readWrite on the UGC
 // database only, not the root the operator uses.
@@ -20,7 +23,11 @@ func MongoAppSecretName(s *ugcv1.UGCStack) string { return s.Name + "-mongodb-ap
 
 // The managed ClickHouse as its clients see it.
 const (
-	ClickHousePort = 9000
+	ClickHousePort     = 9000
+	ClickHouseHTTPPort = 8123
+	// Keeper's client port (ClickHouse's <zookeeper>) and Raft port.
+	KeeperClientPort = 9181
+	KeeperRaftPort   = 9234
 	// ClickHouseUser is the account the managed ClickHouse creates from its
 	// generated Secret; the official image refuses network logins of
 	// "default" without a password.

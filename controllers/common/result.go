@@ -1,6 +1,7 @@
 package common
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"time"
@@ -8,6 +9,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	ugcv1 "github.com/ugcstack/ugcstack/api/v1alpha1"
 )
@@ -70,9 +72,14 @@ func cond(status metav1.ConditionStatus, reason, msg string) metav1.Condition {
 	return metav1.Condition{Status: status, Reason: reason, Message: msg}
 }
 
-// DeploymentResult reports a Deployment's rollout: ready once every desired
-// replica is updated and available at the current generation.
-func DeploymentResult(d *appsv1.Deployment, what string) Result {
+// DeploymentResult reads the Deployment key and reports its rollout: ready
+// once every desired replica is updated and available at the current
+// generation.
+func DeploymentResult(ctx context.Context, c client.Reader, key client.ObjectKey, what string) Result {
+	d := &appsv1.Deployment{}
+	if err := c.Get(ctx, key, d); err != nil {
+		return Failed(ugcv1.ReasonProgressing, err)
+	}
 	want := ptr.Deref(d.Spec.Replicas, 1)
 	if d.Status.ObservedGeneration < d.Generation || d.Status.UpdatedReplicas < want || d.Status.AvailableReplicas < want {
 		return Waiting(ugcv1.ReasonProgressing, fmt.Sprintf("%s: %d/%d replicas available and updated", what, min(d.Status.AvailableReplicas, d.Status.UpdatedReplicas), want))

@@ -1,6 +1,8 @@
 package common
 
 import (
+	"strconv"
+
 	corev1 "k8s.io/api/core/v1"
 
 	ugcv1 "github.com/ugcstack/ugcstack/api/v1alpha1"
@@ -34,5 +36,5 @@ func UGCStoreSecrets(s *ugcv1.UGCStack) []SecretFile {
 
 // PrometheusAnnotations mark a ugc pod for scraping.
 func PrometheusAnnotations() map[string]string {
-	return map[string]string{"prometheus.io/scrape": "true", "prometheus.io/port": "8080", "prometheus.io/path": "/metrics"}
+	return map[string]string{"prometheus.io/scrape": "true", "prometheus.io/port": strconv.Itoa(UGCPort), "prometheus.io/path": "/metrics"}
 }

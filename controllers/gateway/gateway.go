@@ -110,9 +110,5 @@ func Reconcile(ctx context.Context, d common.Deps, s *ugcv1.UGCStack) common.Res
 	if len(objs) == 0 {
 		return common.Ready(ugcv1.ReasonDisabled, "gateway disabled")
 	}
-	var dep appsv1.Deployment
-	if err := d.Client.Get(ctx, client.ObjectKey{Namespace: s.Namespace, Name: Name(s)}, &dep); err != nil {
-		return common.Failed(ugcv1.ReasonProgressing, err)
-	}
-	return common.DeploymentResult(&dep, "gateway Deployment")
+	return common.DeploymentResult(ctx, d.Client, client.ObjectKey{Namespace: s.Namespace, Name: Name(s)}, "gateway Deployment")
 }

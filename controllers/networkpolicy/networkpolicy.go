@@ -23,15 +23,6 @@ import (
 // set it), which configure MongoDB's replica set from their own namespace.
 const OperatorPodLabel = "ugc.ugcstack.io/operator"
 
-// Ports of the guarded components.
-const (
-	mongoPort        = 27017
-	clickhouseNative = 9000
-	clickhouseHTTP   = 8123
-	keeperClient     = 9181
-	keeperRaft       = 9234
-)
-
 // Objects are the stack's NetworkPolicies; none when they are off.
 func Objects(s *ugcv1.UGCStack) []client.Object {
 	if !s.Spec.NetworkPolicy.Enabled {
@@ -42,11 +33,11 @@ func Objects(s *ugcv1.UGCStack) []client.Object {
 		PodSelector:       &metav1.LabelSelector{MatchLabels: map[string]string{OperatorPodLabel: "true"}},
 	}
 	objs := []client.Object{
-		policy(s, common.ComponentMongoDB, []int32{mongoPort},
+		policy(s, common.ComponentMongoDB, []int32{common.MongoPort},
 			append(peers(s, common.ComponentAPI, common.ComponentRelay, common.ComponentMongoDB), operator)...),
-		policy(s, common.ComponentClickHouse, []int32{clickhouseNative, clickhouseHTTP},
+		policy(s, common.ComponentClickHouse, []int32{common.ClickHousePort, common.ClickHouseHTTPPort},
 			peers(s, common.ComponentRelay, common.ComponentClickHouse)...),
-		policy(s, common.ComponentKeeper, []int32{keeperClient, keeperRaft},
+		policy(s, common.ComponentKeeper, []int32{common.KeeperClientPort, common.KeeperRaftPort},
 			peers(s, common.ComponentClickHouse, common.ComponentKeeper)...),
 	}
 	if s.Spec.Gateway.Enabled {

@@ -99,9 +99,5 @@ func Reconcile(ctx context.Context, d common.Deps, s *ugcv1.UGCStack) common.Res
 	if want == nil {
 		return common.Ready(ugcv1.ReasonDisabled, "no relay")
 	}
-	var dep appsv1.Deployment
-	if err := d.Client.Get(ctx, client.ObjectKeyFromObject(want), &dep); err != nil {
-		return common.Failed(ugcv1.ReasonProgressing, err)
-	}
-	return common.DeploymentResult(&dep, "relay Deployment")
+	return common.DeploymentResult(ctx, d.Client, client.ObjectKeyFromObject(want), "relay Deployment")
 }

@@ -26,7 +26,6 @@ import (
 )
 
 const (
-	port     = 27017
 	mongoUID = 999 // the mongodb user of the official image
 
 	// keyfileDir holds the key mongod reads: an emptyDir the init
@@ -67,7 +66,7 @@ func Desired(s *ugcv1.UGCStack) int32 {
 func Hosts(s *ugcv1.UGCStack, n int32) []string {
 	hosts := make([]string, n)
 	for i := range hosts {
-		hosts[i] = fmt.Sprintf("%s-%d.%s.%s.svc:%d", Name(s), i, Name(s), s.Namespace, port)
+		hosts[i] = fmt.Sprintf("%s-%d.%s.%s.svc:%d", Name(s), i, Name(s), s.Namespace, common.MongoPort)
 	}
 	return hosts
 }
@@ -81,7 +80,7 @@ func URI(s *ugcv1.UGCStack, user, password string) string {
 // Service is the headless Service giving every member a stable DNS name;
 // members must find each other before any is ready.
 func Service(s *ugcv1.UGCStack) *corev1.Service {
-	return common.HeadlessService(s, Name(s), common.ComponentMongoDB, true, corev1.ServicePort{Name: "mongodb", Port: port})
+	return common.HeadlessService(s, Name(s), common.ComponentMongoDB, true, corev1.ServicePort{Name: "mongodb", Port: common.MongoPort})
 }
 
 // KeyfileSecret holds the replica set's internal auth key; its data is
@@ -164,11 +163,11 @@ func StatefulSet(s *ugcv1.UGCStack, replicas int32) *appsv1.StatefulSet {
 						Image:     m.Image,
 						Args:      Args(s, resources),
 						Env:       env,
-						Ports:     []corev1.ContainerPort{{Name: "mongodb", ContainerPort: port, Protocol: corev1.ProtocolTCP}},
+						Ports:     []corev1.ContainerPort{{Name: "mongodb", ContainerPort: common.MongoPort, Protocol: corev1.ProtocolTCP}},
 						Resources: resources,
 						ReadinessProbe: &corev1.Probe{
 							ProbeHandler: corev1.ProbeHandler{Exec: &corev1.ExecAction{Command: []string{
-								"mongosh", "--quiet", "--norc", "--port", fmt.Sprint(port), "--eval", readinessScript,
+								"mongosh", "--quiet", "--norc", "--port", fmt.Sprint(common.MongoPort), "--eval", readinessScript,
 							}}},
 							PeriodSeconds: 10, TimeoutSeconds: 5, FailureThreshold: 3,
 						},
@@ -215,7 +214,7 @@ func keyfileCopy(image string) corev1.Container {
 // killed for exceeding its limit.
 func Args(s *ugcv1.UGCStack, resources corev1.ResourceRequirements) []string {
 	return []string{
-		"--replSet", ReplicaSetName(s), "--bind_ip_all", "--port", fmt.Sprint(port),
+		"--replSet", ReplicaSetName(s), "--bind_ip_all", "--port", fmt.Sprint(common.MongoPort),
 		"--keyFile", keyfileDir + "/" + KeyfileKey, "--dbpath", "/data/db",
 		"--wiredTigerCacheSizeGB", strconv.FormatFloat(CacheSizeGB(resources.Limits.Memory()), 'f', 2, 64),
 	}
