@@ -124,7 +124,7 @@ func (c Component) replicaSet(ctx context.Context, d common.Deps, s *ugcv1.UGCSt
 	}
 	if state.Initialized {
 		s.Status.MongoDBMembers = int32(len(state.Config.Members))
-		if err := shrink(ctx, d, s, state.Config, replicas); err != nil {
+		if err := shrink(ctx, d, s, state.Config, sts); err != nil {
 			return common.Failed(ugcv1.ReasonApplyFailed, err)
 		}
 	}
@@ -140,14 +140,19 @@ func (c Component) replicaSet(ctx context.Context, d common.Deps, s *ugcv1.UGCSt
 	return send(ctx, d, s, rs, action, sts)
 }
 
-// shrink scales the StatefulSet down to the desired members once the
-// configuration no longer has the members whose pods would go.
-func shrink(ctx context.Context, d common.Deps, s *ugcv1.UGCStack, cfg replset.Config, replicas int32) error {
+// shrink scales applied, the StatefulSet as applyMembers left it, down to
+// the desired members once the configuration no longer has the members
+// whose pods would go. It keeps the image applyMembers chose, which is not
+// the spec's while an upgrade is refused.
+func shrink(ctx context.Context, d common.Deps, s *ugcv1.UGCStack, cfg replset.Config, applied *appsv1.StatefulSet) error {
+	replicas := ptr.Deref(applied.Spec.Replicas, 0)
 	need := max(members.Desired(s), ConfiguredOrdinals(s, cfg, replicas))
 	if need >= replicas {
 		return nil
 	}
-	if err := common.Apply(ctx, d, s, members.StatefulSet(s, need)); err != nil {
+	want := members.StatefulSet(s, need)
+	setImage(want, applied.Spec.Template.Spec.Containers[0].Image)
+	if err := common.Apply(ctx, d, s, want); err != nil {
 		return err
 	}
 	d.Event(s, corev1.EventTypeNormal, "MongoDBShrunk", "StatefulSet %s scaled to %d: the members above are out of the replica set", members.Name(s), need)

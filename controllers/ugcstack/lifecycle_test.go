@@ -384,6 +384,34 @@ var _ = Describe("MongoDB upgrades", func() {
 		Eventually(image).Should(Equal("mongo:7.0"))
 		Eventually(condition(ctx, s, ugcv1.ConditionMongoDBReady)).ShouldNot(haveStatus(metav1.ConditionFalse, ugcv1.ReasonUpgradeRefused))
 	})
+
+	It("keeps the refused image when the same change also scales the replica set down", func() {
+		ns := namespace(ctx)
+		s := newStack(ns, "shrink")
+		s.Spec.MongoDB.Image = "mongo:6.0"
+		s.Spec.MongoDB.Members = ptr.To(int32(3))
+		Expect(k8s.Create(ctx, s)).To(Succeed())
+		Eventually(mongoReplicas(ctx, s)).Should(Equal(int32(3)))
+		readyMongoPods(ctx, s, 3)
+		Eventually(fakeRSs.Of(members.Hosts(s, 1)).Members).Should(Equal(3))
+		Eventually(func() error {
+			var cur ugcv1.UGCStack
+			if err := k8s.Get(ctx, client.ObjectKeyFromObject(s), &cur); err != nil {
+				return err
+			}
+			cur.Status.MongoDBFeatureCompatibilityVersion = "6.0"
+			return k8s.Status().Update(ctx, &cur)
+		}).Should(Succeed())
+
+		updateStack(ctx, s, func(s *ugcv1.UGCStack) {
+			s.Spec.MongoDB.Image, s.Spec.MongoDB.Members = "mongo:8.0", ptr.To(int32(1))
+		})
+		// The shrink is its own apply, after the members left the set.
+		Eventually(mongoReplicas(ctx, s)).Should(Equal(int32(1)))
+		var st appsv1.StatefulSet
+		Expect(k8s.Get(ctx, client.ObjectKey{Namespace: ns, Name: "shrink-mongodb"}, &st)).To(Succeed())
+		Expect(st.Spec.Template.Spec.Containers[0].Image).To(Equal("mongo:6.0"), "the shrink rolled out the refused image")
+	})
 })
 
 var _ = Describe("Spec changes a real API server must take", func() {
