@@ -37,14 +37,7 @@ func exists(ctx context.Context, ns, name string, obj client.Object) func() bool
 // updateStack applies mutate to the current stack, retrying on conflicts
 // with the controller's own writes.
 func updateStack(ctx context.Context, s *ugcv1.UGCStack, mutate func(*ugcv1.UGCStack)) {
-	Eventually(func() error {
-		var cur ugcv1.UGCStack
-		if err := k8s.Get(ctx, client.ObjectKeyFromObject(s), &cur); err != nil {
-			return err
-		}
-		mutate(&cur)
-		return k8s.Update(ctx, &cur)
-	}).Should(Succeed())
+	Eventually(commontest.UpdateStack(ctx, k8s, s, mutate)).Should(Succeed())
 }
 
 // mongoPod makes member i's pod as the StatefulSet controller would, and

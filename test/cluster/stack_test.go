@@ -25,6 +25,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	ugcv1 "github.com/ugcstack/ugcstack/api/v1alpha1"
+	"github.com/ugcstack/ugcstack/controllers/common/commontest"
 	"github.com/ugcstack/ugcstack/controllers/logging"
 	"github.com/ugcstack/ugcstack/controllers/logging/loggingtest"
 )
@@ -58,14 +59,7 @@ func waitReady(ctx context.Context, s *ugcv1.UGCStack) *ugcv1.UGCStack {
 
 // update applies mutate to the current stack, retrying on conflicts.
 func update(ctx context.Context, s *ugcv1.UGCStack, mutate func(*ugcv1.UGCStack)) {
-	Eventually(func() error {
-		var cur ugcv1.UGCStack
-		if err := k8s.Get(ctx, client.ObjectKeyFromObject(s), &cur); err != nil {
-			return err
-		}
-		mutate(&cur)
-		return k8s.Update(ctx, &cur)
-	}).WithContext(ctx).Should(Succeed())
+	Eventually(commontest.UpdateStack(ctx, k8s, s, mutate)).WithContext(ctx).Should(Succeed())
 }
 
 // pods lists the running, not terminating pods of one component.

@@ -4,6 +4,7 @@ package commontest
 
 import (
 	"bytes"
+	"context"
 	"flag"
 	"os"
 	"path/filepath"
@@ -15,6 +16,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/yaml"
 
 	ugcv1 "github.com/ugcstack/ugcstack/api/v1alpha1"
@@ -146,4 +148,17 @@ func SecretRef(pod corev1.PodSpec, c corev1.Container, name string) *ugcv1.Secre
 		}
 	}
 	return nil
+}
+
+// UpdateStack applies mutate to the current stack with c: one try, to
+// retry under Eventually until no write of the operator's conflicts.
+func UpdateStack(ctx context.Context, c client.Client, s *ugcv1.UGCStack, mutate func(*ugcv1.UGCStack)) func() error {
+	return func() error {
+		var cur ugcv1.UGCStack
+		if err := c.Get(ctx, client.ObjectKeyFromObject(s), &cur); err != nil {
+			return err
+		}
+		mutate(&cur)
+		return c.Update(ctx, &cur)
+	}
 }
