@@ -157,9 +157,11 @@ func TestFilebeatFindsTheStacksPods(t *testing.T) {
 }
 
 // TestResourcesReachECKsContainers: ECK merges a podTemplate container by
-// name into the one it builds (elasticsearch, kibana, logstash), so the
-// spec's sizes land on the right containers; Logstash's heap follows its
-// limit, or its default 1g heap would outgrow a small one.
+// name into the one it builds, named by elastic/cloud-on-k8s
+// ElasticsearchContainerName, KibanaContainerName and LogstashContainerName
+// ("elasticsearch", "kibana", "logstash" in pkg/apis/*), so the spec's
+// sizes land on the right containers; Logstash's heap follows its limit,
+// or its default 1g heap would outgrow a small one.
 func TestResourcesReachECKsContainers(t *testing.T) {
 	s := commontest.Production()
 	mem := func(q string) corev1.ResourceRequirements {
