@@ -2,47 +2,62 @@ package jwt
 
 import (
 	"context"
-	"crypto"
-	"crypto/ecdsa"
-	"crypto/ed25519"
-	"crypto/elliptic"
-	"crypto/rsa"
-	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"math/big"
+	"log/slog"
+	"net"
 	"net/http"
-	"sync"
+	"net/url"
 	"time"
 
+	"github.com/MicahParks/jwkset"
+	"github.com/MicahParks/keyfunc/v3"
 	gojwt "github.com/golang-jwt/jwt/v5"
+	"golang.org/x/time/rate"
 )
 
 // JWKSOptions tunes how the key set is cached.
 type JWKSOptions struct {
-	// MaxAge is how long a fetched key set is trusted before the next token
-	// triggers a refresh, so that revoked keys stop verifying. Default 15m.
+	// MaxAge is how often the key set is refetched in the background, so
+	// that revoked keys stop verifying. Default 15m.
 	MaxAge time.Duration
-	// MinRefresh bounds refreshes caused by unknown key ids, so that tokens
+	// MinRefresh bounds refetches caused by unknown key ids, so that tokens
 	// with made-up kids cannot make us hammer the Auth service. Default 30s.
 	MinRefresh time.Duration
 	// Client fetches the key set; default has a 5s timeout.
 	Client *http.Client
+	// Context ends the background refreshes; default: they run for the
+	// life of the process.
+	Context context.Context
+	// Logger receives failed refreshes; default slog.Default().
+	Logger *slog.Logger
 }
 
-// keySet caches the Auth service's public keys by key id.
+// fetchTimeout bounds one fetch of the key set, which never happens on a
+// request's path.
+const fetchTimeout = 5 * time.Second
+
+// keySet is the Auth service's key set in jwkset's cache, which refetches it
+// every MaxAge in the background. Verification only ever reads the cache: a
+// token whose kid is not there is refused at once and, at most once per
+// MinRefresh, starts a background refetch for the kid a key rotation may
+// just have published. So no token, forged or not, ever waits on the
+// network, and none can make other requests wait either.
 type keySet struct {
-	url  string
-	opts JWKSOptions
-
-	mu        sync.Mutex
-	keys      map[string]crypto.PublicKey
-	fetchedAt time.Time
-	triedAt   time.Time
+	jwkset.Storage // the cache, read without network access
+	// refetcher refreshes the same cache when asked for a kid it lacks.
+	refetcher jwkset.Storage
+	limiter   *rate.Limiter
+	ctx       context.Context
 }
 
-func newKeySet(url string, opts JWKSOptions) *keySet {
+// newKeySet fetches the key set once (a failure is logged, not fatal: the
+// Auth service may start after us, and the next refresh retries) and starts
+// the background refresh.
+func newKeySet(rawURL string, opts JWKSOptions) (*keySet, error) {
+	if err := CheckJWKSURL(rawURL); err != nil {
+		return nil, err
+	}
 	if opts.MaxAge == 0 {
 		opts.MaxAge = 15 * time.Minute
 	}
@@ -50,129 +65,87 @@ func newKeySet(url string, opts JWKSOptions) *keySet {
 		opts.MinRefresh = 30 * time.Second
 	}
 	if opts.Client == nil {
-		opts.Client = &http.Client{Timeout: 5 * time.Second}
+		opts.Client = &http.Client{Timeout: fetchTimeout}
 	}
-	return &keySet{url: url, opts: opts}
-}
-
-func (s *keySet) keyfunc(t *gojwt.Token) (any, error) {
-	kid, _ := t.Header["kid"].(string)
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	key, ok := s.lookup(kid)
-	stale := time.Since(s.fetchedAt) > s.opts.MaxAge
-	if (!ok || stale) && time.Since(s.triedAt) >= s.opts.MinRefresh {
-		// Holding the lock while fetching makes concurrent requests wait for
-		// one fetch instead of each starting their own.
-		s.triedAt = time.Now()
-		if err := s.refresh(); err != nil && !ok {
-			return nil, err
-		}
-		key, ok = s.lookup(kid)
+	if opts.Context == nil {
+		opts.Context = context.Background()
 	}
-	if !ok {
-		return nil, fmt.Errorf("jwks: no key with id %q", kid)
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
 	}
-	return key, nil
-}
-
-// lookup finds the key for kid; a token without a kid is accepted only when
-// the set has exactly one key, since there is then nothing to choose.
-func (s *keySet) lookup(kid string) (crypto.PublicKey, bool) {
-	if kid == "" && len(s.keys) == 1 {
-		for _, k := range s.keys {
-			return k, true
-		}
-	}
-	k, ok := s.keys[kid]
-	return k, ok
-}
-
-func (s *keySet) refresh() error {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.url, nil)
+	cache, err := jwkset.NewStorageFromHTTP(rawURL, jwkset.HTTPClientStorageOptions{
+		Client:                    opts.Client,
+		Ctx:                       opts.Context,
+		HTTPTimeout:               fetchTimeout,
+		NoErrorReturnFirstHTTPReq: true,
+		RefreshInterval:           opts.MaxAge,
+		RefreshErrorHandler: func(ctx context.Context, err error) {
+			opts.Logger.WarnContext(ctx, "JWKS refresh failed; verifying with the keys already cached", "url.full", rawURL, "error.message", err.Error())
+		},
+	})
 	if err != nil {
-		return fmt.Errorf("jwks: %w", err)
+		return nil, fmt.Errorf("jwks: %w", err)
 	}
-	resp, err := s.opts.Client.Do(req)
+	refetcher, err := jwkset.NewHTTPClient(jwkset.HTTPClientOptions{
+		HTTPURLs: map[string]jwkset.Storage{rawURL: cache},
+		// The limiter that matters is keySet's, which never waits; this one
+		// must let every refetch keySet starts through.
+		RefreshUnknownKID: rate.NewLimiter(rate.Inf, 1),
+	})
 	if err != nil {
-		return fmt.Errorf("jwks: fetch: %w", err)
+		return nil, fmt.Errorf("jwks: %w", err)
 	}
-	defer resp.Body.Close() // read-only body
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("jwks: fetch: status %d", resp.StatusCode)
-	}
-	var doc struct {
-		Keys []jwk `json:"keys"`
-	}
-	if err := json.NewDecoder(http.MaxBytesReader(nil, resp.Body, 1<<20)).Decode(&doc); err != nil {
-		return fmt.Errorf("jwks: decode: %w", err)
-	}
-	keys := make(map[string]crypto.PublicKey, len(doc.Keys))
-	for _, k := range doc.Keys {
-		if k.Use != "" && k.Use != "sig" {
-			continue
-		}
-		pub, err := k.publicKey()
-		if err != nil {
-			continue // one odd key must not take the others down
-		}
-		keys[k.Kid] = pub
-	}
-	if len(keys) == 0 {
-		return errors.New("jwks: the key set has no usable signing key")
-	}
-	s.keys, s.fetchedAt = keys, time.Now()
-	return nil
+	return &keySet{
+		Storage:   cache,
+		refetcher: refetcher,
+		limiter:   rate.NewLimiter(rate.Every(opts.MinRefresh), 1),
+		ctx:       opts.Context,
+	}, nil
 }
 
-// jwk is one JSON Web Key (RFC 7517) of the kinds JWT signatures use.
-type jwk struct {
-	Kty string `json:"kty"`
-	Kid string `json:"kid"`
-	Use string `json:"use"`
-	Crv string `json:"crv"`
-	N   string `json:"n"`
-	E   string `json:"e"`
-	X   string `json:"x"`
-	Y   string `json:"y"`
-}
-
-func (k jwk) publicKey() (crypto.PublicKey, error) {
-	switch k.Kty {
-	case "RSA":
-		n, e := b64int(k.N), b64int(k.E)
-		if n == nil || e == nil || !e.IsInt64() {
-			return nil, errors.New("jwk: bad RSA key")
-		}
-		return &rsa.PublicKey{N: n, E: int(e.Int64())}, nil
-	case "EC":
-		curves := map[string]elliptic.Curve{"P-256": elliptic.P256(), "P-384": elliptic.P384(), "P-521": elliptic.P521()}
-		curve, ok := curves[k.Crv]
-		x, errX := base64.RawURLEncoding.DecodeString(k.X)
-		y, errY := base64.RawURLEncoding.DecodeString(k.Y)
-		if !ok || errX != nil || errY != nil {
-			return nil, errors.New("jwk: bad EC key")
-		}
-		// JWK coordinates are fixed-length big-endian, so the uncompressed
-		// SEC 1 point is just 0x04 followed by both; the parser checks the
-		// point is on the curve.
-		return ecdsa.ParseUncompressedPublicKey(curve, append(append([]byte{4}, x...), y...))
-	case "OKP":
-		x, err := base64.RawURLEncoding.DecodeString(k.X)
-		if k.Crv != "Ed25519" || err != nil || len(x) != ed25519.PublicKeySize {
-			return nil, errors.New("jwk: bad OKP key")
-		}
-		return ed25519.PublicKey(x), nil
+// KeyRead returns the cached key for kid, never waiting on the network; a
+// miss may start a background refetch.
+func (s *keySet) KeyRead(ctx context.Context, kid string) (jwkset.JWK, error) {
+	k, err := s.Storage.KeyRead(ctx, kid)
+	if errors.Is(err, jwkset.ErrKeyNotFound) && s.limiter.Allow() {
+		go func() { _, _ = s.refetcher.KeyRead(s.ctx, kid) }() //nolint:errcheck // failures reach RefreshErrorHandler
 	}
-	return nil, fmt.Errorf("jwk: unsupported key type %q", k.Kty)
+	return k, err
 }
 
-func b64int(s string) *big.Int {
-	b, err := base64.RawURLEncoding.DecodeString(s)
-	if err != nil || len(b) == 0 {
+// keyfunc verifies with the cached keys. A token without a kid is tried
+// against every key; each key only verifies signatures of its own family.
+func (s *keySet) keyfunc() (gojwt.Keyfunc, error) {
+	kf, err := keyfunc.New(keyfunc.Options{
+		Ctx:     s.ctx,
+		Storage: s,
+		// A key published for encryption never verifies a signature.
+		UseWhitelist: []jwkset.USE{jwkset.UseSig, ""},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("jwks: %w", err)
+	}
+	return kf.Keyfunc, nil
+}
+
+// CheckJWKSURL accepts https, and plain http only to a loopback address,
+// where nobody between us and the Auth service could swap the keys.
+func CheckJWKSURL(raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" {
+		return fmt.Errorf("jwks: %q is not an absolute URL", raw)
+	}
+	switch u.Scheme {
+	case "https":
 		return nil
+	case "http":
+		if u.Hostname() == "localhost" {
+			return nil
+		}
+		if ip := net.ParseIP(u.Hostname()); ip != nil && ip.IsLoopback() {
+			return nil
+		}
+		return fmt.Errorf("jwks: %q: plain http is accepted only on loopback; anyone on the path could replace the keys", raw)
 	}
-	return new(big.Int).SetBytes(b)
+	return fmt.Errorf("jwks: %q: want an https URL", raw)
 }

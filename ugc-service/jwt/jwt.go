@@ -8,6 +8,7 @@ import (
 	"crypto/ed25519"
 	"crypto/rsa"
 	"crypto/x509"
+	"encoding/json"
 	"encoding/pem"
 	"errors"
 	"fmt"
@@ -23,6 +24,12 @@ import (
 // Leeway absorbs clock skew between the Auth service and this one.
 const Leeway = 30 * time.Second
 
+// DefaultMaxLifetime is the longest a token may be valid for, from its iat
+// (or from now, without one) to its exp, unless Config says otherwise.
+// Access tokens live minutes; a token valid for longer is a leaked
+// long-lived credential or a forger's.
+const DefaultMaxLifetime = 24 * time.Hour
+
 // Config selects exactly one key source. Issuer and Audience, when set, must
 // match the token's claims.
 type Config struct {
@@ -31,15 +38,29 @@ type Config struct {
 	JWKSURL      string // the Auth service's JSON Web Key Set
 	Issuer       string
 	Audience     string
+	// MaxLifetime bounds exp − iat; zero takes DefaultMaxLifetime.
+	MaxLifetime time.Duration
 	// JWKS tunes the key-set cache; zero values take the defaults.
 	JWKS JWKSOptions
 }
 
 // Verifier checks tokens and yields the user they were issued to.
 type Verifier struct {
-	parser  *gojwt.Parser
-	keyfunc gojwt.Keyfunc
+	parser      *gojwt.Parser
+	keyfunc     gojwt.Keyfunc
+	maxLifetime time.Duration
 }
+
+// Rules golang-jwt does not apply itself.
+var (
+	// RFC 7515 §4.1.11: a recipient must refuse a token whose "crit" names
+	// an extension it does not understand; we understand none.
+	errCritical = errors.New("critical header extensions are not supported")
+	// RFC 7519 §2 makes exp, iat and nbf NumericDates: JSON numbers.
+	// golang-jwt also reads a numeric string such as "9999999999".
+	errTimeNotNumber = errors.New("exp, iat and nbf must be JSON numbers")
+	errTooLong       = errors.New("lifetime exceeds the maximum")
+)
 
 // NewVerifier builds a verifier from cfg. It fails when not exactly one key
 // source is set, or when the key cannot be parsed.
@@ -68,16 +89,22 @@ func NewVerifier(cfg Config) (*Verifier, error) {
 		methods = methodsFor(key)
 		keyfunc = func(*gojwt.Token) (any, error) { return key, nil }
 	default:
-		set := newKeySet(cfg.JWKSURL, cfg.JWKS)
+		set, err := newKeySet(cfg.JWKSURL, cfg.JWKS)
+		if err != nil {
+			return nil, err
+		}
+		if keyfunc, err = set.keyfunc(); err != nil {
+			return nil, err
+		}
 		// Every asymmetric algorithm is allowed; the key set pins each key's
 		// type, and a key only verifies signatures of its own kind.
 		methods = []string{"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"}
-		keyfunc = set.keyfunc
 	}
 
 	opts := []gojwt.ParserOption{
 		gojwt.WithValidMethods(methods), // refuses "none" and algorithm confusion
 		gojwt.WithExpirationRequired(),
+		gojwt.WithIssuedAt(), // an iat in the future is refused
 		gojwt.WithLeeway(Leeway),
 		// Nonzero unused bits in a segment's last character would give one
 		// signature several spellings that all verify.
@@ -89,7 +116,39 @@ func NewVerifier(cfg Config) (*Verifier, error) {
 	if cfg.Audience != "" {
 		opts = append(opts, gojwt.WithAudience(cfg.Audience))
 	}
-	return &Verifier{parser: gojwt.NewParser(opts...), keyfunc: keyfunc}, nil
+	maxLifetime := cfg.MaxLifetime
+	if maxLifetime == 0 {
+		maxLifetime = DefaultMaxLifetime
+	}
+	return &Verifier{parser: gojwt.NewParser(opts...), keyfunc: refuseCritical(keyfunc), maxLifetime: maxLifetime}, nil
+}
+
+// refuseCritical refuses any token with a "crit" header before its key is
+// even looked up.
+func refuseCritical(kf gojwt.Keyfunc) gojwt.Keyfunc {
+	return func(t *gojwt.Token) (any, error) {
+		if _, ok := t.Header["crit"]; ok {
+			return nil, errCritical
+		}
+		return kf(t)
+	}
+}
+
+// claims are the registered claims, decoded so that the time claims must be
+// JSON numbers.
+type claims struct{ gojwt.RegisteredClaims }
+
+func (c *claims) UnmarshalJSON(b []byte) error {
+	var raw map[string]json.RawMessage
+	if err := json.Unmarshal(b, &raw); err != nil {
+		return err
+	}
+	for _, name := range []string{"exp", "iat", "nbf"} {
+		if v, ok := raw[name]; ok && (len(v) == 0 || (v[0] != '-' && (v[0] < '0' || v[0] > '9'))) {
+			return errTimeNotNumber
+		}
+	}
+	return json.Unmarshal(b, &c.RegisteredClaims)
 }
 
 // Verify checks the token's signature and claims and returns its subject.
@@ -101,13 +160,23 @@ func (v *Verifier) Verify(token string) (uuid.UUID, error) {
 	if strings.ContainsAny(token, "\r\n") {
 		return uuid.Nil, ugc.Errorf(ugc.EUNAUTHORIZED, "invalid token: %s", reason(gojwt.ErrTokenMalformed))
 	}
-	var claims gojwt.RegisteredClaims
-	if _, err := v.parser.ParseWithClaims(token, &claims, v.keyfunc); err != nil {
+	var c claims
+	if _, err := v.parser.ParseWithClaims(token, &c, v.keyfunc); err != nil {
 		return uuid.Nil, ugc.Errorf(ugc.EUNAUTHORIZED, "invalid token: %s", reason(err))
 	}
-	sub, err := uuid.Parse(claims.Subject)
-	if err != nil {
-		return uuid.Nil, ugc.Errorf(ugc.EUNAUTHORIZED, "invalid token: sub must be a user UUID")
+	start := time.Now()
+	if c.IssuedAt != nil {
+		start = c.IssuedAt.Time
+	}
+	if c.ExpiresAt.Sub(start) > v.maxLifetime {
+		return uuid.Nil, ugc.Errorf(ugc.EUNAUTHORIZED, "invalid token: %s", reason(errTooLong))
+	}
+	sub, err := uuid.Parse(c.Subject)
+	// One user, one spelling: uuid.Parse also reads upper case, braces,
+	// "urn:uuid:" and hex without hyphens, which would give a user several
+	// subjects that compare unequal wherever sub is used as a string.
+	if err != nil || c.Subject != sub.String() {
+		return uuid.Nil, ugc.Errorf(ugc.EUNAUTHORIZED, "invalid token: sub must be a user UUID in canonical form (lower-case, hyphenated)")
 	}
 	return sub, nil
 }
@@ -115,6 +184,10 @@ func (v *Verifier) Verify(token string) (uuid.UUID, error) {
 // reason names the broken rule without echoing library internals.
 func reason(err error) string {
 	switch {
+	case errors.Is(err, errCritical), errors.Is(err, errTimeNotNumber):
+		return err.Error()
+	case errors.Is(err, errTooLong):
+		return "lifetime (exp − iat) exceeds the maximum"
 	case errors.Is(err, gojwt.ErrTokenMalformed):
 		return "malformed"
 	case errors.Is(err, gojwt.ErrTokenSignatureInvalid), errors.Is(err, gojwt.ErrTokenUnverifiable):

@@ -10,9 +10,11 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
+	"errors"
 	"math/big"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -43,6 +45,12 @@ func sign(t *testing.T, m gojwt.SigningMethod, key any, claims gojwt.MapClaims, 
 
 func claims(sub string, exp time.Duration) gojwt.MapClaims {
 	return gojwt.MapClaims{"sub": sub, "exp": time.Now().Add(exp).Unix(), "iss": "auth", "aud": "ugc"}
+}
+
+// with returns c with one claim replaced.
+func with(c gojwt.MapClaims, name string, v any) gojwt.MapClaims {
+	c[name] = v
+	return c
 }
 
 func wantUser(t *testing.T, v *jwt.Verifier, token string, want uuid.UUID) {
@@ -96,6 +104,17 @@ func TestHS256(t *testing.T) {
 		"sub not uuid":   sign(t, gojwt.SigningMethodHS256, secret, claims("alice", time.Hour), nil),
 		"wrong issuer":   sign(t, gojwt.SigningMethodHS256, secret, gojwt.MapClaims{"sub": user.String(), "exp": time.Now().Add(time.Hour).Unix(), "iss": "evil", "aud": "ugc"}, nil),
 		"wrong audience": sign(t, gojwt.SigningMethodHS256, secret, gojwt.MapClaims{"sub": user.String(), "exp": time.Now().Add(time.Hour).Unix(), "iss": "auth", "aud": "billing"}, nil),
+		"iat in future":  sign(t, gojwt.SigningMethodHS256, secret, with(claims(user.String(), time.Hour), "iat", time.Now().Add(10*time.Minute).Unix()), nil),
+		"exp string":     sign(t, gojwt.SigningMethodHS256, secret, with(claims(user.String(), time.Hour), "exp", "9999999999"), nil),
+		"iat string":     sign(t, gojwt.SigningMethodHS256, secret, with(claims(user.String(), time.Hour), "iat", strconv.FormatInt(time.Now().Unix(), 10)), nil),
+		"lifetime 2d":    sign(t, gojwt.SigningMethodHS256, secret, claims(user.String(), 48*time.Hour), nil),
+		"lifetime 2d from old iat": sign(t, gojwt.SigningMethodHS256, secret,
+			with(claims(user.String(), time.Hour), "iat", time.Now().Add(-47*time.Hour).Unix()), nil),
+		"crit header":        sign(t, gojwt.SigningMethodHS256, secret, claims(user.String(), time.Hour), map[string]any{"crit": []string{"exp"}}),
+		"sub upper case":     sign(t, gojwt.SigningMethodHS256, secret, claims(strings.ToUpper(user.String()), time.Hour), nil),
+		"sub urn":            sign(t, gojwt.SigningMethodHS256, secret, claims("urn:uuid:"+user.String(), time.Hour), nil),
+		"sub braces":         sign(t, gojwt.SigningMethodHS256, secret, claims("{"+user.String()+"}", time.Hour), nil),
+		"sub without dashes": sign(t, gojwt.SigningMethodHS256, secret, claims(strings.ReplaceAll(user.String(), "-", ""), time.Hour), nil),
 	} {
 		wantRejected(t, v, token, why)
 	}
@@ -187,7 +206,9 @@ func TestJWKS(t *testing.T) {
 		t.Fatal(err)
 	}
 	srv := &jwksServer{}
-	srv.set(rsaJWK("r1", &rsaKey.PublicKey), map[string]string{"kty": "oct", "kid": "junk"})
+	encKey := rsaJWK("enc", &rsaKey.PublicKey)
+	encKey["use"] = "enc"
+	srv.set(rsaJWK("r1", &rsaKey.PublicKey), encKey)
 	ts := httptest.NewServer(srv)
 	defer ts.Close()
 
@@ -204,13 +225,16 @@ func TestJWKS(t *testing.T) {
 	if n := srv.fetches.Load(); n != 1 {
 		t.Fatalf("key set fetched %d times for two tokens, want 1 (cached)", n)
 	}
-	// The only key also serves tokens without a kid.
+	// A token without a kid is tried against the signing keys.
 	wantUser(t, v, sign(t, gojwt.SigningMethodRS256, rsaKey, claims(user.String(), time.Hour), nil), user)
+	// A key published for encryption verifies nothing.
+	wantRejected(t, v, signWith(gojwt.SigningMethodRS256, rsaKey, "enc"), "encryption key")
 
-	// Key rotation: a token with a new kid makes the verifier refetch.
+	// Key rotation: a token with a new kid is refused at once and makes the
+	// verifier refetch in the background.
 	wantRejected(t, v, signWith(gojwt.SigningMethodES256, ecKey, "e1"), "kid not published yet")
 	srv.set(rsaJWK("r1", &rsaKey.PublicKey), ecJWK("e1", &ecKey.PublicKey))
-	wantUser(t, v, signWith(gojwt.SigningMethodES256, ecKey, "e1"), user)
+	eventuallyUser(t, v, signWith(gojwt.SigningMethodES256, ecKey, "e1"), user)
 	// A key used with the wrong kid does not verify.
 	wantRejected(t, v, signWith(gojwt.SigningMethodES256, ecKey, "r1"), "EC signature under an RSA kid")
 }
@@ -231,7 +255,110 @@ func TestJWKSRefreshIsRateLimited(t *testing.T) {
 	for i := range 20 {
 		wantRejected(t, v, sign(t, gojwt.SigningMethodRS256, rsaKey, claims(uuid.NewString(), time.Hour), map[string]any{"kid": "made-up-" + string(rune('a'+i))}), "unknown kid")
 	}
-	if n := srv.fetches.Load(); n != 1 {
-		t.Fatalf("unknown kids caused %d fetches, want 1", n)
+	// The first fetch at start, then one refetch for the first unknown kid.
+	time.Sleep(100 * time.Millisecond) // let a (wrong) second refetch show
+	if n := srv.fetches.Load(); n != 2 {
+		t.Fatalf("20 unknown kids caused %d fetches, want 2 (start + one refetch)", n)
 	}
+}
+
+// eventuallyUser retries Verify while the key set refreshes in the background.
+func eventuallyUser(t *testing.T, v *jwt.Verifier, token string, want uuid.UUID) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		got, err := v.Verify(token)
+		if err == nil && got == want {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("Verify = %s, %v; want %s within 10s", got, err, want)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// TestJWKSNeverBlocksVerification: while the Auth service hangs, tokens with
+// a known kid verify and tokens with an unknown kid are refused, both without
+// waiting for it. The hand-written cache held its lock during the refetch,
+// so one forged kid stalled every request for the fetch timeout.
+func TestJWKSNeverBlocksVerification(t *testing.T) {
+	rsaKey, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &jwksServer{}
+	srv.set(rsaJWK("r1", &rsaKey.PublicKey))
+	release := make(chan struct{})
+	var hung atomic.Int32
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if srv.fetches.Load() > 0 { // every fetch after the first hangs
+			hung.Add(1)
+			select {
+			case <-release:
+			case <-r.Context().Done():
+			}
+		}
+		srv.ServeHTTP(w, r)
+	}))
+	defer ts.Close()
+	defer close(release)
+	v, err := jwt.NewVerifier(jwt.Config{JWKSURL: ts.URL, JWKS: jwt.JWKSOptions{MinRefresh: time.Nanosecond}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	user := uuid.New()
+	good := sign(t, gojwt.SigningMethodRS256, rsaKey, claims(user.String(), time.Hour), map[string]any{"kid": "r1"})
+	forged := sign(t, gojwt.SigningMethodRS256, rsaKey, claims(user.String(), time.Hour), map[string]any{"kid": "forged"})
+
+	// A forged kid starts a refetch, which hangs.
+	go func() { _, _ = v.Verify(forged) }()
+	for deadline := time.Now().Add(10 * time.Second); hung.Load() == 0; time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("no refetch reached the server")
+		}
+	}
+	type outcome struct {
+		forged, good error
+		user         uuid.UUID
+	}
+	done := make(chan outcome, 1)
+	go func() {
+		var o outcome
+		for range 50 {
+			if _, err := v.Verify(forged); err == nil {
+				o.forged = errors.New("forged kid accepted")
+			}
+			if o.user, o.good = v.Verify(good); o.good != nil {
+				break
+			}
+		}
+		done <- o
+	}()
+	select {
+	case o := <-done:
+		if o.forged != nil || o.good != nil || o.user != user {
+			t.Fatalf("while the key-set server hung: %+v", o)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("verification waited for the hung key-set server")
+	}
+}
+
+func TestJWKSURLMustBeHTTPSOffLoopback(t *testing.T) {
+	for _, u := range []string{"http://auth.example.com/jwks", "http://10.0.0.1/jwks", "ftp://127.0.0.1/jwks", "/jwks"} {
+		if _, err := jwt.NewVerifier(jwt.Config{JWKSURL: u}); err == nil {
+			t.Errorf("JWKS URL %q accepted", u)
+		}
+	}
+}
+
+func TestMaxLifetimeIsConfigurable(t *testing.T) {
+	v, err := jwt.NewVerifier(jwt.Config{Secret: secret, MaxLifetime: 72 * time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	user := uuid.New()
+	wantUser(t, v, sign(t, gojwt.SigningMethodHS256, secret, claims(user.String(), 48*time.Hour), nil), user)
+	wantRejected(t, v, sign(t, gojwt.SigningMethodHS256, secret, claims(user.String(), 73*time.Hour), nil), "over 72h")
 }

@@ -33,6 +33,8 @@ type config struct {
 	JWTJWKSURL       string // UGC_JWT_JWKS_URL
 	JWTIssuer        string // UGC_JWT_ISSUER
 	JWTAudience      string // UGC_JWT_AUDIENCE
+	// JWTMaxLifetime bounds a token's exp − iat (UGC_JWT_MAX_LIFETIME).
+	JWTMaxLifetime time.Duration
 
 	LogLevel          slog.Level // UGC_LOG_LEVEL
 	SentryDSN         string     // UGC_SENTRY_DSN; empty disables Sentry
@@ -95,6 +97,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 		JWTJWKSURL:        getenv("UGC_JWT_JWKS_URL"),
 		JWTIssuer:         getenv("UGC_JWT_ISSUER"),
 		JWTAudience:       getenv("UGC_JWT_AUDIENCE"),
+		JWTMaxLifetime:    dur("UGC_JWT_MAX_LIFETIME", jwt.DefaultMaxLifetime),
 		SentryDSN:         secret("UGC_SENTRY_DSN"),
 		SentryEnvironment: str("UGC_SENTRY_ENVIRONMENT", "development"),
 		SentrySampleRate:  1,
@@ -179,6 +182,11 @@ func loadConfig(getenv func(string) string) (config, error) {
 			bad("UGC_SENTRY_DSN: not a DSN URL")
 		}
 	}
+	if c.JWTJWKSURL != "" {
+		if err := jwt.CheckJWKSURL(c.JWTJWKSURL); err != nil {
+			bad("UGC_JWT_JWKS_URL: %v", err)
+		}
+	}
 	if c.JWTSecret != "" && len(c.JWTSecret) < minSecretLen {
 		bad("UGC_JWT_SECRET: must be at least %d bytes", minSecretLen)
 	}
@@ -210,7 +218,10 @@ func secretFromEnv(getenv func(string) string, name string) (string, error) {
 // fails when none or several key sources are set: serve never runs without
 // authentication.
 func (c config) verifierConfig() (jwt.Config, error) {
-	vc := jwt.Config{Secret: []byte(c.JWTSecret), JWKSURL: c.JWTJWKSURL, Issuer: c.JWTIssuer, Audience: c.JWTAudience}
+	vc := jwt.Config{
+		Secret: []byte(c.JWTSecret), JWKSURL: c.JWTJWKSURL, Issuer: c.JWTIssuer, Audience: c.JWTAudience,
+		MaxLifetime: c.JWTMaxLifetime,
+	}
 	sources := 0
 	for _, v := range []string{c.JWTSecret, c.JWTPublicKeyFile, c.JWTJWKSURL} {
 		if v != "" {
@@ -226,11 +237,6 @@ func (c config) verifierConfig() (jwt.Config, error) {
 			return vc, fmt.Errorf("UGC_JWT_PUBLIC_KEY_FILE: %w", err)
 		}
 		vc.PublicKeyPEM = pem
-	}
-	if c.JWTJWKSURL != "" {
-		if u, err := url.Parse(c.JWTJWKSURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") {
-			return vc, errors.New("UGC_JWT_JWKS_URL: want an http(s) URL")
-		}
 	}
 	return vc, nil
 }

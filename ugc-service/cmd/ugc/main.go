@@ -175,10 +175,6 @@ func serve(ctx context.Context, cfg config, args []string, stdout io.Writer) err
 	if err != nil {
 		return fmt.Errorf("invalid configuration:\n%w", err)
 	}
-	verifier, err := jwt.NewVerifier(vcfg)
-	if err != nil {
-		return err
-	}
 	release := releaseName()
 	p, err := openProcess(cfg, stdout, *withRelay)
 	if err != nil {
@@ -186,6 +182,11 @@ func serve(ctx context.Context, cfg config, args []string, stdout io.Writer) err
 	}
 	defer p.Close()
 	logger, m := p.logger, p.metrics
+	vcfg.JWKS.Context, vcfg.JWKS.Logger = ctx, logger
+	verifier, err := jwt.NewVerifier(vcfg)
+	if err != nil {
+		return fmt.Errorf("UGC_JWT_*: %w", err)
+	}
 	api := ugchttp.NewServer(ugchttp.Config{
 		Verifier:     verifier,
 		Logger:       logger,
