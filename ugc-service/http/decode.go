@@ -1,15 +1,18 @@
 package http
 
 import (
-	"encoding/json"
+	"bytes"
 	"errors"
 	"io"
 	"mime"
 	"net/http"
+	"reflect"
 	"strconv"
 	"strings"
 
 	"github.com/gin-gonic/gin"
+	"github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
 	"github.com/google/uuid"
 
 	ugc "github.com/ugcstack/ugcstack/ugc-service"
@@ -24,6 +27,13 @@ var unsupportedMedia = &statusError{
 	detail: "request body must be application/json",
 }
 
+// strict is how request bodies are decoded: member names match exactly
+// (encoding/json would take "SCORE" or "ſcore" for "score"), unknown members
+// are refused (which also refuses operator keys such as "$set"), and the v2
+// decoder's defaults refuse duplicate names and invalid UTF-8 instead of
+// keeping the last value or replacing bytes with U+FFFD.
+var strict = json.JoinOptions(json.RejectUnknownMembers(true), json.MatchCaseInsensitiveNames(false))
+
 // decodeJSON reads exactly one JSON object into dst, strictly: the body must
 // be declared JSON, fit maxBody, use only known fields of the right types and
 // carry nothing after the object. Anything else is a 4xx, never a partial read.
@@ -35,46 +45,63 @@ func decodeJSON(c *gin.Context, dst any) error {
 	if c.Request.ContentLength > maxBody {
 		return requestTooLarge
 	}
-	dec := json.NewDecoder(http.MaxBytesReader(c.Writer, c.Request.Body, maxBody))
-	dec.DisallowUnknownFields() // also refuses operator keys such as "$set"
-	if err := dec.Decode(dst); err != nil {
+	body, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, maxBody))
+	if err != nil {
 		return decodeError(err)
 	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		if err != nil {
-			return decodeError(err)
-		}
-		return ugc.Errorf(ugc.EINVALID, "body must hold a single JSON object")
+	if len(bytes.TrimSpace(body)) == 0 {
+		return ugc.Errorf(ugc.EINVALID, "body must not be empty")
 	}
-	return nil
+	return decodeError(json.Unmarshal(body, dst, strict))
 }
 
 // decodeError explains a decoding failure in terms of the request, without
 // echoing Go type names.
 func decodeError(err error) error {
 	var (
-		tooLarge  *http.MaxBytesError
-		syntax    *json.SyntaxError
-		wrongType *json.UnmarshalTypeError
+		tooLarge *http.MaxBytesError
+		syntax   *jsontext.SyntacticError
+		semantic *json.SemanticError
 	)
 	switch {
+	case err == nil:
+		return nil
 	case errors.As(err, &tooLarge):
 		return requestTooLarge
-	case errors.Is(err, io.EOF):
-		return ugc.Errorf(ugc.EINVALID, "body must not be empty")
-	case errors.As(err, &syntax):
-		return ugc.Errorf(ugc.EINVALID, "malformed JSON at byte %d", syntax.Offset)
 	case errors.Is(err, io.ErrUnexpectedEOF):
 		return ugc.Errorf(ugc.EINVALID, "malformed JSON: unexpected end of body")
-	case errors.As(err, &wrongType):
-		if wrongType.Field == "" {
-			return ugc.Errorf(ugc.EINVALID, "body must be a JSON object")
+	case errors.As(err, &syntax) && errors.Is(err, jsontext.ErrDuplicateName):
+		return ugc.Errorf(ugc.EINVALID, "duplicate field %q", fieldName(syntax.JSONPointer))
+	case errors.As(err, &syntax):
+		if strings.Contains(syntax.Error(), "invalid UTF-8") {
+			return ugc.Errorf(ugc.EINVALID, "body must be valid UTF-8 (byte %d)", syntax.ByteOffset)
 		}
-		return ugc.Errorf(ugc.EINVALID, "field %q must be %s", wrongType.Field, jsonKind(wrongType.Type.Kind().String()))
-	case strings.HasPrefix(err.Error(), "json: unknown field "):
-		return ugc.Errorf(ugc.EINVALID, "unknown field %s", strings.TrimPrefix(err.Error(), "json: unknown field "))
+		if strings.Contains(syntax.Error(), "after top-level value") {
+			return ugc.Errorf(ugc.EINVALID, "body must hold a single JSON object")
+		}
+		return ugc.Errorf(ugc.EINVALID, "malformed JSON at byte %d", syntax.ByteOffset)
+	case errors.As(err, &semantic):
+		field := fieldName(semantic.JSONPointer)
+		switch {
+		case errors.Is(err, json.ErrUnknownName):
+			return ugc.Errorf(ugc.EINVALID, "unknown field %q", field)
+		case field == "":
+			return ugc.Errorf(ugc.EINVALID, "body must be a JSON object")
+		case semantic.GoType != nil:
+			t := semantic.GoType
+			if t.Kind() == reflect.Pointer {
+				t = t.Elem()
+			}
+			return ugc.Errorf(ugc.EINVALID, "field %q must be %s", field, jsonKind(t.Kind().String()))
+		}
 	}
 	return ugc.Errorf(ugc.EINVALID, "malformed JSON body")
+}
+
+// fieldName is the top-level member a JSON pointer such as "/score" names.
+func fieldName(p jsontext.Pointer) string {
+	name, _, _ := strings.Cut(strings.TrimPrefix(string(p), "/"), "/")
+	return name
 }
 
 func jsonKind(goKind string) string {
