@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/google/uuid"
@@ -31,20 +32,42 @@ type Review struct {
 	Dislikes    int64 `json:"dislikes"`
 }
 
-// NormalizeReviewText trims text and checks its length, returning EINVALID when
-// it is empty or longer than MaxReviewText characters.
+// NormalizeReviewText trims text and checks it, returning EINVALID when it is
+// not valid UTF-8, holds control characters other than tab and line breaks,
+// has no visible character, or is longer than MaxReviewText characters.
 func NormalizeReviewText(text string) (string, error) {
 	if !utf8.ValidString(text) {
 		return "", Errorf(EINVALID, "text must be valid UTF-8")
 	}
 	text = strings.TrimSpace(text)
+	if i := strings.IndexFunc(text, forbiddenControl); i >= 0 {
+		r, _ := utf8.DecodeRuneInString(text[i:])
+		return "", Errorf(EINVALID, "text must not contain control characters (U+%04X at byte %d)", r, i)
+	}
 	switch n := utf8.RuneCountInString(text); {
-	case n < MinReviewText:
-		return "", Errorf(EINVALID, "text must not be empty")
+	case n < MinReviewText || !strings.ContainsFunc(text, visible):
+		return "", Errorf(EINVALID, "text must contain a visible character")
 	case n > MaxReviewText:
 		return "", Errorf(EINVALID, "text must be at most %d characters, got %d", MaxReviewText, n)
 	}
 	return text, nil
+}
+
+// forbiddenControl reports C0 and C1 control characters (NUL, escape, ...),
+// which no review needs; tab and line breaks are text.
+func forbiddenControl(r rune) bool {
+	return unicode.IsControl(r) && r != '\t' && r != '\n' && r != '\r'
+}
+
+// visible reports whether r draws something: a letter, mark, number,
+// punctuation or symbol that is not one of the characters Unicode defines as
+// ignorable (format characters such as U+200B ZERO WIDTH SPACE, variation
+// selectors, and Other_Default_Ignorable_Code_Point such as U+3164 HANGUL
+// FILLER), nor the blank Braille pattern U+2800, a common empty-looking filler.
+func visible(r rune) bool {
+	return unicode.In(r, unicode.L, unicode.M, unicode.N, unicode.P, unicode.S) &&
+		!unicode.In(r, unicode.Cf, unicode.Variation_Selector, unicode.Other_Default_Ignorable_Code_Point) &&
+		r != '\u2800'
 }
 
 // VoteValue is a user's verdict on a review.

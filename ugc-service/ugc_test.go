@@ -59,6 +59,21 @@ func TestNormalizeReviewText(t *testing.T) {
 		{" " + strings.Repeat("ж", 5000) + " ", strings.Repeat("ж", 5000), true},
 		{strings.Repeat("ж", 5001), "", false},
 		{"\xff\xfe", "", false},
+		// Text that shows nothing: NUL, zero width space, Hangul filler,
+		// a variation selector, blank Braille, and mixes with spaces.
+		{"\u0000", "", false},
+		{"\u200b", "", false},
+		{"\u3164", "", false},
+		{"\u3164 \u200b\ufe0f\u2800", "", false},
+		{"good\u0000film", "", false},
+		{"bell\a", "", false},
+		{"\x1b[31mred", "", false},
+		// Visible text with invisible characters around it stays as written.
+		{"\u200bok", "\u200bok", true},
+		{"line one\r\n\tline two", "line one\r\n\tline two", true},
+		{"👍🏽", "👍🏽", true},
+		{"фильм", "фильм", true},
+		{"\u0301", "\u0301", true}, // a lone combining mark is drawn
 	} {
 		got, err := ugc.NormalizeReviewText(c.in)
 		if c.ok != (err == nil) || got != c.want {
