@@ -104,12 +104,20 @@ func (s *Store) commit(batch []writeReq) {
 	}
 }
 
-// run executes the caller's function, unless the caller has already left.
+// run executes the caller's function, unless the caller has already left,
+// and fails it when the caller left meanwhile, so that the caller's change
+// is undone and the caller is told so. Its statements run under a context
+// that is never cancelled: cancelling a statement interrupts SQLite, which
+// then rolls back the whole transaction (sqlite3_interrupt), undoing every
+// other caller's write in the batch as well.
 func (r writeReq) run(sqlTx *sql.Tx, st stmts, noEvents bool) error {
 	if err := r.ctx.Err(); err != nil {
 		return err
 	}
-	return r.fn(&tx{ctx: r.ctx, tx: sqlTx, st: st, noEvents: noEvents})
+	if err := r.fn(&tx{ctx: context.WithoutCancel(r.ctx), tx: sqlTx, st: st, noEvents: noEvents}); err != nil {
+		return err
+	}
+	return r.ctx.Err()
 }
 
 // savepoint runs fn inside a savepoint, undoing only fn's changes when it
