@@ -17,12 +17,27 @@ import (
 // Volumes is the small dataset the suite loads (seconds on every store).
 var Volumes = ugcdata.Volumes{Users: 300, Films: 60, Ratings: 6000, Reviews: 600, Votes: 3000, Bookmarks: 1200}
 
-// Run loads the dataset into s and checks every read path against the oracle.
+// HotSkew is the skewed dataset every store must also answer exactly.
+var HotSkew = ugcdata.Skew{Zipf: 1.1}
+
+// Run checks s twice, on a uniform and on a Zipfian dataset: each time it
+// loads the dataset into s and the oracle, compares every read path, applies
+// 200 rating upserts (spread over all films, or all on ugcdata.HotFilm as
+// in a premiere) and compares again.
 func Run(t *testing.T, s ugcdata.Store) {
+	t.Helper()
+	t.Run("uniform", func(t *testing.T) {
+		run(t, s, ugcdata.Generator{V: Volumes, Seed: 42}, func(r *rand.Rand) int64 { return r.Int64N(Volumes.Films) + 1 })
+	})
+	t.Run(HotSkew.String(), func(t *testing.T) {
+		run(t, s, ugcdata.Generator{V: Volumes, Seed: 42, Skew: HotSkew}, func(*rand.Rand) int64 { return ugcdata.HotFilm })
+	})
+}
+
+func run(t *testing.T, s ugcdata.Store, g ugcdata.Generator, film func(*rand.Rand) int64) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	g := ugcdata.Generator{V: Volumes, Seed: 42}
 	o := ugcdata.NewOracle()
 	if _, err := ugcdata.Load(ctx, o, g, 500, nil); err != nil {
 		t.Fatal(err)
@@ -45,7 +60,7 @@ func Run(t *testing.T, s ugcdata.Store) {
 	r := rand.New(rand.NewPCG(7, 7))
 	for i := 0; i < 200; i++ {
 		rt := ugcdata.Rating{
-			UserID: r.Int64N(Volumes.Users) + 1, FilmID: r.Int64N(Volumes.Films) + 1,
+			UserID: r.Int64N(Volumes.Users) + 1, FilmID: film(r),
 			Score: []int8{0, 10, 5, 10, 0, 3}[i%6], At: ugcdata.Epoch.Add(time.Duration(400*24+i) * time.Hour),
 		}
 		if err := s.PutRating(ctx, rt); err != nil {

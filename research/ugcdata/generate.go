@@ -49,12 +49,14 @@ func (v Volumes) String() string {
 // Epoch is the generator's time origin; all timestamps are whole milliseconds after it.
 var Epoch = time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
 
-// Generator produces the dataset deterministically from a seed. Entities are
-// produced in id order so a batch loop can stream them without holding the
-// whole dataset in memory.
+// Generator produces the dataset deterministically from a seed (and skew).
+// Entities are produced in id order so a batch loop can stream them without
+// holding the whole dataset in memory. Skew shapes which films ratings and
+// reviews go to; bookmarks stay uniform (they are read per user).
 type Generator struct {
 	V    Volumes
 	Seed uint64
+	Skew Skew
 }
 
 // share splits total over n owners: owner i gets base or base+1 items.
@@ -68,8 +70,7 @@ func share(total, n, i int64) int64 {
 
 // distinct returns the j-th of a user's distinct films: an affine walk
 // with a step coprime to films, offset per owner.
-func distinct(owner, j, films int64, r *rand.Rand) int64 {
-	_ = r
+func distinct(owner, j, films int64) int64 {
 	step := int64(1)
 	for _, c := range []int64{7919, 104729, 15485863, 31, 7, 3} {
 		if films%c != 0 && c < films {
@@ -89,10 +90,11 @@ func ts(r *rand.Rand) time.Time {
 func (g Generator) Ratings(batch int, emit func([]Rating) error) error {
 	r := rand.New(rand.NewPCG(g.Seed, 1)) //nolint:gosec // a seeded, reproducible dataset: nothing secret
 	buf := make([]Rating, 0, batch)
+	films := newDistinctFilms(g.Skew, r, g.V.Films)
 	for u := int64(0); u < g.V.Users; u++ {
 		n := share(g.V.Ratings, g.V.Users, u)
 		for j := int64(0); j < n; j++ {
-			buf = append(buf, Rating{UserID: u + 1, FilmID: distinct(u, j, g.V.Films, r), Score: int8(r.IntN(MaxScore + 1)), At: ts(r)})
+			buf = append(buf, Rating{UserID: u + 1, FilmID: films.next(u, j), Score: int8(r.IntN(MaxScore + 1)), At: ts(r)})
 			if len(buf) == batch {
 				if err := emit(buf); err != nil {
 					return err
@@ -113,13 +115,14 @@ func (g Generator) ReviewsAndVotes(batch int, emit func([]Review, []Vote) error)
 	r := rand.New(rand.NewPCG(g.Seed, 2)) //nolint:gosec // a seeded, reproducible dataset: nothing secret
 	rs := make([]Review, 0, batch)
 	var vs []Vote
+	film := g.Skew.Films(r, g.V.Films)
 	for id := int64(1); id <= g.V.Reviews; id++ {
-		rv := Review{ID: id, FilmID: r.Int64N(g.V.Films) + 1, UserID: r.Int64N(g.V.Users) + 1, At: ts(r)}
+		rv := Review{ID: id, FilmID: film(), UserID: r.Int64N(g.V.Users) + 1, At: ts(r)}
 		rv.Text = fmt.Sprintf("review %d of film %d: %x", id, rv.FilmID, r.Uint64())
 		n := share(g.V.Votes, g.V.Reviews, id-1)
-		// Skew: some reviews get many votes, but the total is kept.
+		// Every review gets its even share of the votes.
 		for j := int64(0); j < n; j++ {
-			v := Vote{ReviewID: id, FilmID: rv.FilmID, UserID: distinct(id, j, g.V.Users, r), Value: 1}
+			v := Vote{ReviewID: id, FilmID: rv.FilmID, UserID: distinct(id, j, g.V.Users), Value: 1}
 			if r.IntN(3) == 0 {
 				v.Value = -1
 				rv.Dislikes++
@@ -149,7 +152,7 @@ func (g Generator) Bookmarks(batch int, emit func([]Bookmark) error) error {
 	for u := int64(0); u < g.V.Users; u++ {
 		n := share(g.V.Bookmarks, g.V.Users, u)
 		for j := int64(0); j < n; j++ {
-			buf = append(buf, Bookmark{UserID: u + 1, FilmID: distinct(u*31+7, j, g.V.Films, r), At: ts(r)})
+			buf = append(buf, Bookmark{UserID: u + 1, FilmID: distinct(u*31+7, j, g.V.Films), At: ts(r)})
 			if len(buf) == batch {
 				if err := emit(buf); err != nil {
 					return err

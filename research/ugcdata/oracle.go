@@ -186,8 +186,12 @@ func (o *Oracle) UserFilmRating(_ context.Context, user, film int64) (int8, bool
 // Progress is called after every batch with the entity name and rows so far.
 type Progress func(entity string, done, total int64)
 
-// LoadCounts reports rows loaded per entity.
-type LoadCounts struct{ Ratings, Reviews, Votes, Bookmarks int64 }
+// LoadCounts reports rows loaded per entity, and how many ratings and
+// reviews went to HotFilm (the measure of a skewed dataset).
+type LoadCounts struct {
+	Ratings, Reviews, Votes, Bookmarks int64
+	HotRatings, HotReviews             int64
+}
 
 // Total is the number of rows loaded.
 func (c LoadCounts) Total() int64 { return c.Ratings + c.Reviews + c.Votes + c.Bookmarks }
@@ -203,6 +207,11 @@ func Load(ctx context.Context, s Store, g Generator, batch int, p Progress) (Loa
 	}
 	if err := g.Ratings(batch, func(rs []Rating) error {
 		c.Ratings += int64(len(rs))
+		for _, r := range rs {
+			if r.FilmID == HotFilm {
+				c.HotRatings++
+			}
+		}
 		p("ratings", c.Ratings, g.V.Ratings)
 		return s.LoadRatings(ctx, rs)
 	}); err != nil {
@@ -211,6 +220,11 @@ func Load(ctx context.Context, s Store, g Generator, batch int, p Progress) (Loa
 	if err := g.ReviewsAndVotes(batch, func(rs []Review, vs []Vote) error {
 		c.Reviews += int64(len(rs))
 		c.Votes += int64(len(vs))
+		for _, r := range rs {
+			if r.FilmID == HotFilm {
+				c.HotReviews++
+			}
+		}
 		p("reviews", c.Reviews, g.V.Reviews)
 		if err := s.LoadReviews(ctx, rs); err != nil {
 			return err
