@@ -63,22 +63,6 @@ func (s *Store) Version(ctx context.Context) (string, error) {
 	return "ClickHouse " + v, err
 }
 
-// Schema is the DDL, one statement per element.
-var Schema = []string{
-	"DROP TABLE IF EXISTS ratings_by_film", "DROP TABLE IF EXISTS ratings_by_user", "DROP TABLE IF EXISTS reviews",
-	"DROP TABLE IF EXISTS review_votes", "DROP TABLE IF EXISTS bookmarks",
-	`CREATE TABLE ratings_by_film (film_id UInt64, user_id UInt64, score UInt8, at UInt64, ver UInt64)
-	 ENGINE = ReplacingMergeTree(ver) ORDER BY (film_id, user_id) SETTINGS index_granularity = 1024`,
-	`CREATE TABLE ratings_by_user (user_id UInt64, film_id UInt64, score UInt8, at UInt64, ver UInt64)
-	 ENGINE = ReplacingMergeTree(ver) ORDER BY (user_id, film_id) SETTINGS index_granularity = 1024`,
-	`CREATE TABLE reviews (film_id UInt64, id UInt64, user_id UInt64, body String, at UInt64)
-	 ENGINE = MergeTree ORDER BY (film_id, id) SETTINGS index_granularity = 1024`,
-	`CREATE TABLE review_votes (film_id UInt64, review_id UInt64, user_id UInt64, value Int8)
-	 ENGINE = ReplacingMergeTree ORDER BY (film_id, review_id, user_id) SETTINGS index_granularity = 1024`,
-	`CREATE TABLE bookmarks (user_id UInt64, film_id UInt64, at UInt64)
-	 ENGINE = ReplacingMergeTree ORDER BY (user_id, film_id) SETTINGS index_granularity = 1024`,
-}
-
 // Reset implements ugcdata.Store.
 func (s *Store) Reset(ctx context.Context) error {
 	for _, q := range Schema {
@@ -91,9 +75,9 @@ func (s *Store) Reset(ctx context.Context) error {
 
 // Finish implements ugcdata.Store.
 func (s *Store) Finish(ctx context.Context) error {
-	for _, t := range []string{"ratings_by_film", "ratings_by_user", "reviews", "review_votes", "bookmarks"} {
-		if err := s.c.Exec(ctx, "OPTIMIZE TABLE "+t+" FINAL"); err != nil {
-			return err
+	for _, q := range Optimize {
+		if err := s.c.Exec(ctx, q); err != nil {
+			return fmt.Errorf("%s: %w", q, err)
 		}
 	}
 	return nil
@@ -102,17 +86,18 @@ func (s *Store) Finish(ctx context.Context) error {
 func (s *Store) batch(ctx context.Context, q string, n int, row func(i int) []any) error {
 	b, err := s.c.PrepareBatch(ctx, q)
 	if err != nil {
-		return err
+		return fmt.Errorf("%s: %w", q, err)
 	}
 	for i := 0; i < n; i++ {
 		if err := b.Append(row(i)...); err != nil {
-			return err
+			return fmt.Errorf("%s: %w", q, err)
 		}
 	}
-	return b.Send()
+	if err := b.Send(); err != nil {
+		return fmt.Errorf("%s: %w", q, err)
+	}
+	return nil
 }
-
-func ms(t time.Time) uint64 { return uint64(t.UnixMilli()) }
 
 // LoadRatings implements ugcdata.Store.
 func (s *Store) LoadRatings(ctx context.Context, rs []ugcdata.Rating) error {
@@ -120,47 +105,37 @@ func (s *Store) LoadRatings(ctx context.Context, rs []ugcdata.Rating) error {
 }
 
 func (s *Store) putRatings(ctx context.Context, rs []ugcdata.Rating, ver uint64) error {
-	if err := s.batch(ctx, "INSERT INTO ratings_by_film (film_id, user_id, score, at, ver)", len(rs), func(i int) []any {
-		return []any{uint64(rs[i].FilmID), uint64(rs[i].UserID), uint8(rs[i].Score), ms(rs[i].At), ver}
-	}); err != nil {
+	if err := s.batch(ctx, InsertRatingsByFilm, len(rs), func(i int) []any { return RatingByFilm(rs[i], ver) }); err != nil {
 		return err
 	}
-	return s.batch(ctx, "INSERT INTO ratings_by_user (user_id, film_id, score, at, ver)", len(rs), func(i int) []any {
-		return []any{uint64(rs[i].UserID), uint64(rs[i].FilmID), uint8(rs[i].Score), ms(rs[i].At), ver}
-	})
+	return s.batch(ctx, InsertRatingsByUser, len(rs), func(i int) []any { return RatingByUser(rs[i], ver) })
 }
 
 // LoadReviews implements ugcdata.Store.
 func (s *Store) LoadReviews(ctx context.Context, rs []ugcdata.Review) error {
-	return s.batch(ctx, "INSERT INTO reviews (film_id, id, user_id, body, at)", len(rs), func(i int) []any {
-		return []any{uint64(rs[i].FilmID), uint64(rs[i].ID), uint64(rs[i].UserID), rs[i].Text, ms(rs[i].At)}
-	})
+	return s.batch(ctx, InsertReviews, len(rs), func(i int) []any { return ReviewRow(rs[i]) })
 }
 
 // LoadVotes implements ugcdata.Store.
 func (s *Store) LoadVotes(ctx context.Context, vs []ugcdata.Vote) error {
-	return s.batch(ctx, "INSERT INTO review_votes (film_id, review_id, user_id, value)", len(vs), func(i int) []any {
-		return []any{uint64(vs[i].FilmID), uint64(vs[i].ReviewID), uint64(vs[i].UserID), vs[i].Value}
-	})
+	return s.batch(ctx, InsertVotes, len(vs), func(i int) []any { return VoteRow(vs[i]) })
 }
 
 // LoadBookmarks implements ugcdata.Store.
 func (s *Store) LoadBookmarks(ctx context.Context, bs []ugcdata.Bookmark) error {
-	return s.batch(ctx, "INSERT INTO bookmarks (user_id, film_id, at)", len(bs), func(i int) []any {
-		return []any{uint64(bs[i].UserID), uint64(bs[i].FilmID), ms(bs[i].At)}
-	})
+	return s.batch(ctx, InsertBookmarks, len(bs), func(i int) []any { return BookmarkRow(bs[i]) })
 }
 
 // PutRating inserts a newer version of the row into both sort orders. One
 // row per INSERT is the worst case for ClickHouse (a part per insert); the
 // writer mode measures exactly that cost.
 func (s *Store) PutRating(ctx context.Context, r ugcdata.Rating) error {
-	return s.putRatings(ctx, []ugcdata.Rating{r}, uint64(time.Now().UnixNano()))
+	return s.putRatings(ctx, []ugcdata.Rating{r}, NewVersion())
 }
 
 // UserBookmarks implements ugcdata.Store.
 func (s *Store) UserBookmarks(ctx context.Context, user int64, limit int) ([]ugcdata.Bookmark, error) {
-	rows, err := s.c.Query(ctx, `SELECT film_id, at FROM bookmarks WHERE user_id = ? ORDER BY at DESC, film_id LIMIT ?`, uint64(user), limit)
+	rows, err := s.c.Query(ctx, BookmarksSQL(user, limit))
 	if err != nil {
 		return nil, err
 	}
@@ -181,20 +156,14 @@ func (s *Store) FilmSummary(ctx context.Context, film int64) (ugcdata.Summary, e
 	sm := ugcdata.Summary{FilmID: film}
 	var cnt, likes, dislikes uint64
 	var sum uint64
-	err := s.c.QueryRow(ctx, `SELECT count(), sum(s), countIf(s = 10), countIf(s = 0)
-		FROM (SELECT argMax(score, ver) AS s FROM ratings_by_film WHERE film_id = ? GROUP BY user_id)`, uint64(film)).
-		Scan(&cnt, &sum, &likes, &dislikes)
+	err := s.c.QueryRow(ctx, SummarySQL(film)).Scan(&cnt, &sum, &likes, &dislikes)
 	sm.Count, sm.Sum, sm.Likes, sm.Dislikes = int64(cnt), int64(sum), int64(likes), int64(dislikes)
 	return sm, err
 }
 
 // FilmReviews implements ugcdata.Store.
 func (s *Store) FilmReviews(ctx context.Context, film int64, limit int) ([]ugcdata.Review, error) {
-	rows, err := s.c.Query(ctx, `SELECT id, user_id, body, at, likes, dislikes
-		FROM (SELECT id, user_id, body, at FROM reviews WHERE film_id = ?)
-		ANY LEFT JOIN (SELECT review_id AS id, countIf(value > 0) AS likes, countIf(value < 0) AS dislikes
-		               FROM review_votes WHERE film_id = ? GROUP BY review_id) USING id
-		ORDER BY likes DESC, id LIMIT ?`, uint64(film), uint64(film), limit)
+	rows, err := s.c.Query(ctx, ReviewsSQL(film, limit))
 	if err != nil {
 		return nil, err
 	}
@@ -214,8 +183,7 @@ func (s *Store) FilmReviews(ctx context.Context, film int64, limit int) ([]ugcda
 
 // UserRatings implements ugcdata.Store.
 func (s *Store) UserRatings(ctx context.Context, user int64) ([]ugcdata.Rating, error) {
-	rows, err := s.c.Query(ctx, `SELECT film_id, argMax(score, ver), argMax(at, ver) FROM ratings_by_user
-		WHERE user_id = ? GROUP BY film_id ORDER BY film_id`, uint64(user))
+	rows, err := s.c.Query(ctx, RatingsSQL(user))
 	if err != nil {
 		return nil, err
 	}
@@ -234,7 +202,7 @@ func (s *Store) UserRatings(ctx context.Context, user int64) ([]ugcdata.Rating, 
 
 // UserFilmRating implements ugcdata.Store.
 func (s *Store) UserFilmRating(ctx context.Context, user, film int64) (int8, bool, error) {
-	rows, err := s.c.Query(ctx, `SELECT argMax(score, ver) FROM ratings_by_user WHERE user_id = ? AND film_id = ? GROUP BY film_id`, uint64(user), uint64(film))
+	rows, err := s.c.Query(ctx, ScoreSQL(user, film))
 	if err != nil {
 		return 0, false, err
 	}
