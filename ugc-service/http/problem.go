@@ -34,7 +34,12 @@ const (
 	codeUnsupportedMedia  = "unsupported_media_type"
 	codeMethodNotAllowed  = "method_not_allowed"
 	codeStoreNotConnected = "store_not_connected"
+	codeStoreTimeout      = "store_timeout"
 )
+
+// statusClientClosedRequest is nginx's status for a request whose client hung
+// up before the answer: what the access log and metrics record, never a 5xx.
+const statusClientClosedRequest = 499
 
 // retryAfterSeconds is the Retry-After of a 503: long enough that clients do
 // not flood an instance that is starting, short next to a MongoDB replica
@@ -47,6 +52,14 @@ const retryAfterSeconds = "5"
 var errStoreNotConnected = &statusError{
 	status: http.StatusServiceUnavailable, code: codeStoreNotConnected,
 	detail: "the store is not connected yet; retry shortly",
+}
+
+// errStoreTimeout answers a request whose store calls outlived
+// UGC_STORE_TIMEOUT: an overloaded or unreachable store, which a client may
+// retry, not a bug.
+var errStoreTimeout = &statusError{
+	status: http.StatusServiceUnavailable, code: codeStoreTimeout,
+	detail: "the store did not answer in time; retry shortly",
 }
 
 // statusError is a failure that has its own HTTP status and no domain code.
@@ -71,9 +84,22 @@ var domainStatus = map[string]int{
 // fail writes err as a problem and aborts the request. Internal errors are
 // logged with their details and reported to Sentry; the client only sees a
 // generic message and the request id to quote. Status errors are answers the
-// HTTP layer chose, not failures: none is logged or reported, not even the
-// 503s of an instance still connecting to its store.
+// HTTP layer chose, not failures: none is reported, not even the 503s of an
+// instance still connecting to its store; a store timeout is logged as a
+// warning, and a client that hung up gets nothing but its 499 access line.
 func (s *Server) fail(c *gin.Context, err error) {
+	// A request's context ends in two ways that are not the store's fault:
+	// the client hung up (there is nobody to answer), or the store timeout
+	// passed (the store is overloaded: 503, retry later).
+	switch ctxErr := c.Request.Context().Err(); {
+	case errors.Is(ctxErr, context.Canceled):
+		c.AbortWithStatus(statusClientClosedRequest)
+		return
+	case errors.Is(ctxErr, context.DeadlineExceeded):
+		s.logger.WarnContext(c.Request.Context(), "store timeout",
+			ecslog.KeyRequestID, requestID(c), "http.route", c.FullPath(), ecslog.KeyError, err.Error())
+		err = errStoreTimeout
+	}
 	p := Problem{Type: "about:blank", Instance: c.Request.URL.Path, RequestID: requestID(c)}
 	var se *statusError
 	if errors.As(err, &se) {

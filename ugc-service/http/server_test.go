@@ -1,0 +1,184 @@
+package http
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	ugc "github.com/ugcstack/ugcstack/ugc-service"
+	"github.com/ugcstack/ugcstack/ugc-service/ecslog"
+	"github.com/ugcstack/ugcstack/ugc-service/jwt"
+	"github.com/ugcstack/ugcstack/ugc-service/metrics"
+	"github.com/ugcstack/ugcstack/ugc-service/sqlite"
+)
+
+// syncBuffer collects log lines written from the server's goroutines.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+// lines decodes the JSON log lines written so far.
+func (b *syncBuffer) lines(t *testing.T) []map[string]any {
+	t.Helper()
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	var out []map[string]any
+	for _, l := range strings.Split(strings.TrimSpace(b.buf.String()), "\n") {
+		if l == "" {
+			continue
+		}
+		var m map[string]any
+		if err := json.Unmarshal([]byte(l), &m); err != nil {
+			t.Fatalf("log line %q: %v", l, err)
+		}
+		out = append(out, m)
+	}
+	return out
+}
+
+// testServer is a Server over a real embedded store, with its logs and
+// metrics at hand.
+type testServer struct {
+	*Server
+	url     string
+	logs    *syncBuffer
+	metrics *metrics.Metrics
+}
+
+func newTestServer(t *testing.T, store func(ugc.Store) ugc.Store, cfg Config) testServer {
+	t.Helper()
+	st, err := sqlite.Open(t.Context(), t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = st.Close() })
+	logs := &syncBuffer{}
+	v, err := jwt.NewVerifier(jwt.Config{Secret: []byte(testSecret)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Verifier, cfg.Logger, cfg.Metrics = v, ecslog.New(logs, slog.LevelInfo), metrics.New()
+	s := NewServer(cfg)
+	var wrapped ugc.Store = st
+	if store != nil {
+		wrapped = store(st)
+	}
+	s.SetStore(wrapped)
+	ts := httptest.NewServer(s.Handler())
+	t.Cleanup(ts.Close)
+	return testServer{Server: s, url: ts.URL, logs: logs, metrics: cfg.Metrics}
+}
+
+const testSecret = "http-package-test-secret-0123456789"
+
+// stalled is the real store whose film summary reads wait until the request
+// gives up, as under overload.
+type stalled struct{ ugc.Store }
+
+func (s stalled) FilmSummary(ctx context.Context, film uuid.UUID) (*ugc.FilmSummary, error) {
+	<-ctx.Done()
+	return s.Store.FilmSummary(ctx, film)
+}
+
+func stall(st ugc.Store) ugc.Store { return stalled{st} }
+
+// TestStoreTimeoutIs503: a store that does not answer within the store
+// timeout gets the client a 503 it may retry, with Retry-After; it was a 500
+// "Internal error", reported to Sentry as a bug.
+func TestStoreTimeoutIs503(t *testing.T) {
+	s := newTestServer(t, stall, Config{StoreTimeout: 50 * time.Millisecond})
+	resp, err := http.Get(s.url + "/api/v1/films/" + uuid.NewString() + "/summary")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var p Problem
+	if err := json.NewDecoder(resp.Body).Decode(&p); err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != 503 || resp.Header.Get("Retry-After") == "" || p.Code != codeStoreTimeout {
+		t.Fatalf("got %d Retry-After=%q %+v; want 503 with Retry-After and code %s", resp.StatusCode, resp.Header.Get("Retry-After"), p, codeStoreTimeout)
+	}
+	for _, l := range s.logs.lines(t) {
+		if l["message"] == "request failed" {
+			t.Fatalf("a store timeout was logged as a failed request: %v", l)
+		}
+	}
+}
+
+// TestClientAbortIs499: a client that hangs up while the store works is
+// logged and counted as 499, as nginx does, not as a 5xx.
+func TestClientAbortIs499(t *testing.T) {
+	s := newTestServer(t, stall, Config{StoreTimeout: time.Minute})
+	ctx, cancel := context.WithTimeout(t.Context(), 100*time.Millisecond)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.url+"/api/v1/films/"+uuid.NewString()+"/summary", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp, err := http.DefaultClient.Do(req); err == nil {
+		_, _ = io.Copy(io.Discard, resp.Body)
+		_ = resp.Body.Close()
+		t.Fatalf("the stalled request was answered %d", resp.StatusCode)
+	}
+	var access map[string]any
+	for deadline := time.Now().Add(10 * time.Second); access == nil; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("no access log line for the aborted request")
+		}
+		for _, l := range s.logs.lines(t) {
+			if l["event.dataset"] == "ugc.access" {
+				access = l
+			}
+			if l["message"] == "request failed" || l["log.level"] == "error" {
+				t.Fatalf("a client abort was logged as an error: %v", l)
+			}
+		}
+	}
+	if access["http.response.status_code"] != 499.0 {
+		t.Fatalf("access line %v, want status 499", access)
+	}
+	if got := s.requestsByStatus(t); got["499"] != 1 || len(got) != 1 {
+		t.Fatalf("requests counted by status: %v, want one 499", got)
+	}
+}
+
+// requestsByStatus sums ugc_http_requests_total by status.
+func (s testServer) requestsByStatus(t *testing.T) map[string]float64 {
+	t.Helper()
+	families, err := s.metrics.Registry().Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]float64{}
+	for _, f := range families {
+		if f.GetName() != "ugc_http_requests_total" {
+			continue
+		}
+		for _, m := range f.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if l.GetName() == "status" {
+					out[l.GetValue()] += m.GetCounter().GetValue()
+				}
+			}
+		}
+	}
+	return out
+}
