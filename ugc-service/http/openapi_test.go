@@ -61,7 +61,11 @@ func TestSpecListsEveryRoute(t *testing.T) {
 			}
 		}
 	}
-	routed := NewServer(Config{Metrics: metrics.New()}).Routes()
+	srv, err := NewServer(Config{Metrics: metrics.New()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	routed := srv.Routes()
 	slices.Sort(documented)
 	slices.Sort(routed)
 	if !slices.Equal(documented, routed) {

@@ -6,6 +6,7 @@ package http
 import (
 	"context"
 	_ "embed"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"sync/atomic"
@@ -28,6 +29,13 @@ type Config struct {
 	Sentry bool
 	// StoreTimeout bounds each store call a request makes. Default 5s.
 	StoreTimeout time.Duration
+	// TrustedProxies are the addresses or CIDRs whose X-Real-IP and
+	// X-Forwarded-For headers name the client; by default nobody's are
+	// believed and the client is the peer address.
+	TrustedProxies []string
+	// CORSOrigins are the browser origins (scheme://host[:port]) allowed to
+	// call the API from scripts; none by default.
+	CORSOrigins []string
 }
 
 // Server routes requests to the store.
@@ -50,8 +58,9 @@ func init() {
 	gin.SetMode(gin.ReleaseMode)
 }
 
-// NewServer builds the router.
-func NewServer(cfg Config) *Server {
+// NewServer builds the router. It fails on a trusted proxy that is neither
+// an address nor a CIDR.
+func NewServer(cfg Config) (*Server, error) {
 	s := &Server{
 		verifier:     cfg.Verifier,
 		logger:       cfg.Logger,
@@ -64,7 +73,16 @@ func NewServer(cfg Config) *Server {
 	}
 	e := s.engine
 	e.HandleMethodNotAllowed = true
+	// X-Real-IP first: the gateway sets it to the address it saw, whereas
+	// X-Forwarded-For carries whatever the client put there too.
+	e.RemoteIPHeaders = []string{"X-Real-IP", "X-Forwarded-For"}
+	if err := e.SetTrustedProxies(cfg.TrustedProxies); err != nil {
+		return nil, fmt.Errorf("trusted proxies: %w", err)
+	}
 	e.Use(withRequestID, s.accessLog, s.recovery)
+	if len(cfg.CORSOrigins) > 0 {
+		e.Use(s.cors(cfg.CORSOrigins))
+	}
 	if cfg.Sentry {
 		e.Use(sentrygin.New(sentrygin.Options{Repanic: true}), tagSentryScope)
 	}
@@ -97,7 +115,7 @@ func NewServer(cfg Config) *Server {
 	auth.PUT("/users/me/bookmarks/:film_id", s.h(s.putBookmark))
 	auth.DELETE("/users/me/bookmarks/:film_id", s.h(s.deleteBookmark))
 	auth.GET("/users/me/bookmarks", s.h(s.listBookmarks))
-	return s
+	return s, nil
 }
 
 // SetStore hands the server its store, once connected. Until then /readyz

@@ -75,7 +75,10 @@ func newTestServer(t *testing.T, store func(ugc.Store) ugc.Store, cfg Config) te
 		t.Fatal(err)
 	}
 	cfg.Verifier, cfg.Logger, cfg.Metrics = v, ecslog.New(logs, slog.LevelInfo), metrics.New()
-	s := NewServer(cfg)
+	s, err := NewServer(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
 	var wrapped ugc.Store = st
 	if store != nil {
 		wrapped = store(st)

@@ -36,6 +36,12 @@ type config struct {
 	// JWTMaxLifetime bounds a token's exp − iat (UGC_JWT_MAX_LIFETIME).
 	JWTMaxLifetime time.Duration
 
+	// TrustedProxies may name the client in X-Real-IP / X-Forwarded-For
+	// (UGC_TRUSTED_PROXIES: addresses and CIDRs, comma-separated).
+	TrustedProxies []string
+	// CORSOrigins may call the API from browser scripts (UGC_CORS_ORIGINS).
+	CORSOrigins []string
+
 	LogLevel          slog.Level // UGC_LOG_LEVEL
 	SentryDSN         string     // UGC_SENTRY_DSN; empty disables Sentry
 	SentryEnvironment string     // UGC_SENTRY_ENVIRONMENT
@@ -152,6 +158,18 @@ func loadConfig(getenv func(string) string) (config, error) {
 		bad("UGC_CLICKHOUSE_DATABASE / UGC_CLICKHOUSE_CLUSTER: %v", err)
 	}
 
+	for _, p := range list(getenv("UGC_TRUSTED_PROXIES")) {
+		if _, _, err := net.ParseCIDR(p); err != nil && net.ParseIP(p) == nil {
+			bad("UGC_TRUSTED_PROXIES: want addresses or CIDRs, comma-separated, got %q", p)
+		}
+		c.TrustedProxies = append(c.TrustedProxies, p)
+	}
+	for _, o := range list(getenv("UGC_CORS_ORIGINS")) {
+		if u, err := url.Parse(o); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.Path != "" || u.RawQuery != "" {
+			bad("UGC_CORS_ORIGINS: want origins such as https://www.example.com, comma-separated, got %q", o)
+		}
+		c.CORSOrigins = append(c.CORSOrigins, o)
+	}
 	if _, _, err := net.SplitHostPort(c.HTTPAddr); err != nil {
 		bad("UGC_HTTP_ADDR: want host:port, got %q", c.HTTPAddr)
 	}
@@ -191,6 +209,17 @@ func loadConfig(getenv func(string) string) (config, error) {
 		bad("UGC_JWT_SECRET: must be at least %d bytes", minSecretLen)
 	}
 	return c, errors.Join(problems...)
+}
+
+// list splits a comma-separated setting, dropping blanks around items.
+func list(v string) []string {
+	var out []string
+	for _, item := range strings.Split(v, ",") {
+		if item = strings.TrimSpace(item); item != "" {
+			out = append(out, item)
+		}
+	}
+	return out
 }
 
 // secretFromEnv reads the secret setting name from the environment or, when

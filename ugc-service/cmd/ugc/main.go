@@ -187,13 +187,18 @@ func serve(ctx context.Context, cfg config, args []string, stdout io.Writer) err
 	if err != nil {
 		return fmt.Errorf("UGC_JWT_*: %w", err)
 	}
-	api := ugchttp.NewServer(ugchttp.Config{
-		Verifier:     verifier,
-		Logger:       logger,
-		Metrics:      m,
-		Sentry:       cfg.SentryDSN != "",
-		StoreTimeout: cfg.StoreTimeout,
+	api, err := ugchttp.NewServer(ugchttp.Config{
+		Verifier:       verifier,
+		Logger:         logger,
+		Metrics:        m,
+		Sentry:         cfg.SentryDSN != "",
+		StoreTimeout:   cfg.StoreTimeout,
+		TrustedProxies: cfg.TrustedProxies,
+		CORSOrigins:    cfg.CORSOrigins,
 	})
+	if err != nil {
+		return fmt.Errorf("UGC_TRUSTED_PROXIES: %w", err)
+	}
 	ln, err := net.Listen("tcp", cfg.HTTPAddr)
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
