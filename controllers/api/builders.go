@@ -31,6 +31,10 @@ const (
 	gracePeriod     = preStop + shutdownTimeout + 10
 )
 
+// podNetworks are the private ranges (RFC 1918, RFC 6598 shared space, IPv6
+// unique local) that Kubernetes pod networks are drawn from.
+const podNetworks = "10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,100.64.0.0/10,fc00::/7"
+
 // Objects are the API's children for s: it always runs.
 func Objects(s *ugcv1.UGCStack) []client.Object {
 	cm := ConfigMap(s)
@@ -62,6 +66,13 @@ func ConfigMap(s *ugcv1.UGCStack) *corev1.ConfigMap {
 	}
 	if ref := a.JWT.PublicKeySecretRef; ref != nil {
 		optional["UGC_JWT_PUBLIC_KEY_FILE"] = jwtKeyMountAt + "/" + ref.Key
+	}
+	// The gateway's pods have no fixed address, but when the NetworkPolicy
+	// admits only them to the API, every private peer is the gateway, and
+	// its X-Real-IP names the client. Without the policy any pod could
+	// claim another's address, so no proxy is trusted.
+	if s.Spec.Gateway.Enabled && s.Spec.NetworkPolicy.Enabled {
+		optional["UGC_TRUSTED_PROXIES"] = podNetworks
 	}
 	maps.DeleteFunc(optional, func(_, v string) bool { return v == "" })
 	maps.Copy(data, optional)

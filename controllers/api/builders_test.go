@@ -26,6 +26,25 @@ func TestOutboxFollowsClickHouse(t *testing.T) {
 	}
 }
 
+// TestTrustedProxiesOnlyBehindThePolicy: the API believes forwarded client
+// addresses only when the NetworkPolicy lets nothing but the gateway reach
+// it; otherwise any pod could log under someone else's address.
+func TestTrustedProxiesOnlyBehindThePolicy(t *testing.T) {
+	s := commontest.Production()
+	if got := ConfigMap(s).Data["UGC_TRUSTED_PROXIES"]; got != podNetworks {
+		t.Errorf("gateway behind the policy: UGC_TRUSTED_PROXIES = %q, want %q", got, podNetworks)
+	}
+	s.Spec.NetworkPolicy.Enabled = false
+	if got, ok := ConfigMap(s).Data["UGC_TRUSTED_PROXIES"]; ok {
+		t.Errorf("no NetworkPolicy: UGC_TRUSTED_PROXIES = %q, want unset", got)
+	}
+	s = commontest.Production()
+	s.Spec.Gateway.Enabled = false
+	if got, ok := ConfigMap(s).Data["UGC_TRUSTED_PROXIES"]; ok {
+		t.Errorf("no gateway: UGC_TRUSTED_PROXIES = %q, want unset", got)
+	}
+}
+
 // TestRolloutDoesNotDropRequests: the pod outlives its removal from the
 // endpoints (preStop) and then its drain (UGC_SHUTDOWN_TIMEOUT, which the
 // ugc binary reads as a Go duration) within the grace period, after which
