@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
-	"sort"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -17,9 +15,16 @@ import (
 // Paths are the read paths in report order.
 var Paths = []string{"user_bookmarks", "film_summary", "film_reviews", "user_ratings", "user_film_rating"}
 
+// HotPaths are the paths the hot-film workload measures: the two keyed by film.
+var HotPaths = []string{"film_summary", "film_reviews"}
+
 // Options bound one read run: every loop stops by itself after Duration or Count.
 type Options struct {
-	Volumes     ugcdata.Volumes
+	Volumes ugcdata.Volumes
+	// Skew, when not uniform, draws the readers' films from the dataset's
+	// Zipf law and sends every write to ugcdata.HotFilm (a premiere).
+	Skew        ugcdata.Skew
+	Paths       []string // nil: Paths
 	Warmup      time.Duration
 	Duration    time.Duration // per path; 0 means use Count
 	Count       int           // per path when Duration is 0
@@ -47,8 +52,8 @@ type ReadResult struct {
 	WriterElapsed time.Duration
 }
 
-func call(ctx context.Context, s ugcdata.Reader, path string, r *rand.Rand, v ugcdata.Volumes) error {
-	u, f := r.Int64N(v.Users)+1, r.Int64N(v.Films)+1
+func call(ctx context.Context, s ugcdata.Reader, path string, r *rand.Rand, film func() int64, v ugcdata.Volumes) error {
+	u, f := r.Int64N(v.Users)+1, film()
 	var err error
 	switch path {
 	case "user_bookmarks":
@@ -86,7 +91,11 @@ func Read(ctx context.Context, s ugcdata.Store, o Options, log io.Writer) (ReadR
 		wg.Add(1)
 		go func() { defer wg.Done(); writer(wctx, s, o, &wh, &wdone, &werr) }()
 	}
-	for _, p := range Paths {
+	paths := o.Paths
+	if paths == nil {
+		paths = Paths
+	}
+	for _, p := range paths {
 		if o.Warmup > 0 {
 			if _, err := runPath(ctx, s, p, o, o.Warmup, 0); err != nil {
 				stopWriter()
@@ -128,6 +137,7 @@ func runPath(ctx context.Context, s ugcdata.Store, path string, o Options, d tim
 		go func(w int) {
 			defer wg.Done()
 			r := rand.New(rand.NewPCG(o.Seed, uint64(w)+100)) //nolint:gosec // a seeded, reproducible load: nothing secret
+			film := o.Skew.Films(r, o.Volumes.Films)
 			for ctx.Err() == nil {
 				if d > 0 && time.Now().After(deadline) {
 					return
@@ -136,7 +146,7 @@ func runPath(ctx context.Context, s ugcdata.Store, path string, o Options, d tim
 					return
 				}
 				t := time.Now()
-				if err := call(ctx, s, path, r, o.Volumes); err != nil {
+				if err := call(ctx, s, path, r, film, o.Volumes); err != nil {
 					errs.Add(1)
 					firstErr.CompareAndSwap(nil, err)
 					continue
@@ -165,9 +175,13 @@ func writer(ctx context.Context, s ugcdata.Store, o Options, h *Hist, done, errs
 		go func(w int) {
 			defer wg.Done()
 			r := rand.New(rand.NewPCG(o.Seed^0x5eed, uint64(w))) //nolint:gosec // a seeded, reproducible load: nothing secret
+			film := func() int64 { return r.Int64N(o.Volumes.Films) + 1 }
+			if o.Skew.Zipf != 0 {
+				film = func() int64 { return ugcdata.HotFilm }
+			}
 			for range tokens {
 				rt := ugcdata.Rating{
-					UserID: r.Int64N(o.Volumes.Users) + 1, FilmID: r.Int64N(o.Volumes.Films) + 1,
+					UserID: r.Int64N(o.Volumes.Users) + 1, FilmID: film(),
 					Score: int8(r.IntN(ugcdata.MaxScore + 1)), At: time.Now().UTC().Truncate(time.Millisecond),
 				}
 				t := time.Now()
@@ -203,65 +217,4 @@ func writer(ctx context.Context, s ugcdata.Store, o Options, h *Hist, done, errs
 			}
 		}
 	}
-}
-
-// Row is one store's measured results for the table.
-type Row struct {
-	Store, Version string
-	Mode           string // e.g. "server, 127.0.0.1"
-	Volumes        ugcdata.Volumes
-	LoadRows       int64
-	LoadSeconds    float64
-	Idle, Loaded   ReadResult
-}
-
-// NotMeasured are the rows a local run cannot produce: their servers are not installable without a Docker engine.
-var NotMeasured = []struct{ Store, Why string }{
-	{"MongoDB 8 sharded cluster (mongo-driver/v2)", "no MongoDB server can be installed here"},
-	{"ClickHouse 24+ cluster, 2 shards × 2 replicas", "only Debian's ClickHouse 18.16 exists here"},
-	{"Vertica CE (vertica-sql-go)", "no Vertica server here"},
-}
-
-func ms(d time.Duration) string { return fmt.Sprintf("%.2f", float64(d.Microseconds())/1000) }
-
-// Markdown renders the results table.
-func Markdown(rows []Row, machine, command string) string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "# Storage research results\n\nProduced by `%s` — do not edit by hand.\n\n", command)
-	fmt.Fprintf(&b, "Machine: %s\n\n", machine)
-	if len(rows) > 0 {
-		fmt.Fprintf(&b, "Dataset: %s (seed-deterministic). Latencies in ms; \"p99 @ writes\" is the p99 while a concurrent writer targets %d rating upserts/s (achieved rate in the last column).\n\n", rows[0].Volumes, rows[0].Loaded.WriteRate)
-	}
-	b.WriteString("| store (server version) | read path | load rows/s | p50 | p95 | p99 | p99 @ writes | writes/s achieved (p99 of a write) |\n")
-	b.WriteString("|---|---|---:|---:|---:|---:|---:|---|\n")
-	sort.SliceStable(rows, func(i, j int) bool { return rows[i].Store < rows[j].Store })
-	for _, r := range rows {
-		load := "—"
-		if r.LoadSeconds > 0 {
-			load = fmt.Sprintf("%.0f", float64(r.LoadRows)/r.LoadSeconds)
-		}
-		for i, p := range r.Idle.Paths {
-			lp := "—"
-			if i < len(r.Loaded.Paths) {
-				lp = ms(r.Loaded.Paths[i].P99)
-			}
-			wr := ""
-			if i == 0 && r.Loaded.WriteRate > 0 {
-				wr = fmt.Sprintf("%.0f of %d (%s ms, %d errors)", r.Loaded.WritesPerSec, r.Loaded.WriteRate, ms(r.Loaded.WriteP99), r.Loaded.WriteErrors)
-			}
-			name := ""
-			if i == 0 {
-				name = fmt.Sprintf("**%s** (%s; %s)", r.Store, r.Version, r.Mode)
-				lp2 := load
-				load = lp2
-			} else {
-				load = ""
-			}
-			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s | %s |\n", name, p.Path, load, ms(p.P50), ms(p.P95), ms(p.P99), lp, wr)
-		}
-	}
-	for _, n := range NotMeasured {
-		fmt.Fprintf(&b, "| **%s** | all | not measured locally — run `make research` against the compose cluster (%s) | | | | | |\n", n.Store, n.Why)
-	}
-	return b.String()
 }

@@ -20,7 +20,7 @@ func appendRow(b *strings.Builder, vals []any) {
 		}
 		switch x := v.(type) {
 		case string:
-			escaper.WriteString(b, x) //nolint:errcheck // a strings.Builder does not fail
+			_, _ = escaper.WriteString(b, x) // a strings.Builder does not fail
 		default:
 			fmt.Fprint(b, x)
 		}

@@ -1,0 +1,33 @@
+package bench
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestStateResumes(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "state.json")
+	s, err := OpenState(path, "scale=1")
+	if err != nil || len(s.Rows) != 0 {
+		t.Fatalf("new state: %v, %v", s, err)
+	}
+	row := Row{Store: "redis", Workload: "uniform", LoadSeconds: 2, Idle: ReadResult{Paths: []PathResult{{Path: "film_summary", P99: 3 * time.Millisecond}}}}
+	if err := s.Add(row); err != nil {
+		t.Fatal(err)
+	}
+	again, err := OpenState(path, "scale=1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !again.Has("redis", "uniform") || again.Has("redis", "zipf:1.1") || again.Has("postgres", "uniform") {
+		t.Fatalf("reopened state has the wrong rows: %+v", again.Rows)
+	}
+	if got := again.Rows[0].Idle.Paths[0].P99; got != 3*time.Millisecond {
+		t.Fatalf("p99 came back as %v", got)
+	}
+	if _, err := OpenState(path, "scale=0.1"); err == nil || !strings.Contains(err.Error(), "remove it") {
+		t.Fatalf("a state from other parameters was accepted: %v", err)
+	}
+}
