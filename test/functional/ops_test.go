@@ -86,6 +86,7 @@ func TestMetrics(t *testing.T) {
 		`ugc_http_request_duration_seconds_bucket{method="GET",route="/api/v1/films/:film_id/summary",status="200",le="+Inf"} 1`,
 		`ugc_store_operation_duration_seconds_count{operation="film_summary",outcome="ok"} 1`,
 		`go_goroutines`,
+		`ugc_sqlite_wal_bytes `,
 	} {
 		if !strings.Contains(body, want) {
 			t.Errorf("metrics lack %s", want)

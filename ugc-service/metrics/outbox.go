@@ -16,6 +16,15 @@ func (m *Metrics) WatchOutbox(o ugc.Outbox) {
 	m.registry.MustRegister(&outboxCollector{outbox: o})
 }
 
+// WatchWAL exports the embedded store's write-ahead log size, read at each
+// scrape: a WAL that keeps growing means checkpoints cannot keep up.
+func (m *Metrics) WatchWAL(size func() int64) {
+	m.registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "ugc_sqlite_wal_bytes",
+		Help: "Size of the embedded store's write-ahead log file.",
+	}, func() float64 { return float64(size()) }))
+}
+
 var (
 	pendingDesc = prometheus.NewDesc("ugc_outbox_pending_events",
 		"Events recorded by the store and not yet relayed to ClickHouse.", nil, nil)

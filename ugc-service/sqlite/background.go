@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"os"
 	"time"
 )
 
@@ -16,6 +17,10 @@ const (
 	// database. The writer's own automatic checkpoint is off: run inside a
 	// commit, it made every thousandth write wait for two fsyncs.
 	checkpointInterval = time.Second
+	// checkpointWait bounds how long a truncating checkpoint waits for the
+	// writer and readers to let go (its busy timeout); writers queue behind
+	// it meanwhile, which is the back-pressure that bounds the WAL.
+	checkpointWait = 2 * time.Second
 )
 
 // dataVersion reads PRAGMA data_version on the writer's connection, where it
@@ -40,6 +45,9 @@ func (s *Store) background(ctx context.Context, version int64, done chan<- struc
 		case <-ctx.Done():
 			return
 		case <-watch.C:
+			if s.WALBytes() > s.walLimit {
+				s.truncateWAL(ctx)
+			}
 			v, err := s.dataVersion(ctx)
 			if err != nil {
 				continue // closing, or busy: the next tick tries again
@@ -54,6 +62,26 @@ func (s *Store) background(ctx context.Context, version int64, done chan<- struc
 			_, _ = s.cp.ExecContext(ctx, `PRAGMA wal_checkpoint(PASSIVE)`)
 		}
 	}
+}
+
+// truncateWAL checkpoints the whole WAL and empties its file. Passive
+// checkpoints alone never shrink it under sustained writes: SQLite starts
+// the log over only when a writer finds it fully checkpointed with no reader
+// still using it, which a steady stream of reads and writes never allows, and
+// the file grew by gigabytes. TRUNCATE waits (up to checkpointWait) for the
+// readers of old snapshots, holding new writers back meanwhile. A timed-out
+// attempt is retried on the next tick.
+func (s *Store) truncateWAL(ctx context.Context) {
+	_, _ = s.cp.ExecContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`)
+}
+
+// WALBytes is the size of the write-ahead log file, 0 when there is none.
+func (s *Store) WALBytes() int64 {
+	fi, err := os.Stat(s.walPath)
+	if err != nil {
+		return 0
+	}
+	return fi.Size()
 }
 
 // openCheckpointer opens the connection the background checkpoints run on.

@@ -55,6 +55,8 @@ type Store struct {
 	rs stmts   // readQueries, prepared on r
 
 	summaries *summaryCache
+	walPath   string             // the write-ahead log beside the database
+	walLimit  int64              // WithWALLimit: size that forces a truncating checkpoint
 	noEvents  bool               // WithoutEvents: the outbox stays empty
 	stop      context.CancelFunc // ends the background goroutine
 	done      chan struct{}      // closed when it has ended
@@ -70,6 +72,14 @@ const summaryCacheSize = 200_000
 
 // Option configures Open.
 type Option func(*Store)
+
+// DefaultWALLimit is the write-ahead log size above which the background
+// checkpointer truncates it; see background.go.
+const DefaultWALLimit = 256 << 20
+
+// WithWALLimit sets the write-ahead log size above which the checkpointer
+// truncates it, making writers wait for it (bytes, > 0).
+func WithWALLimit(bytes int64) Option { return func(s *Store) { s.walLimit = bytes } }
 
 // WithoutEvents makes the store record no events in its outbox: for
 // deployments without analytics, where nothing would ever drain it.
@@ -127,7 +137,7 @@ func Open(ctx context.Context, dir string, opts ...Option) (*Store, error) {
 	r.SetMaxOpenConns(n)
 	r.SetMaxIdleConns(n)
 
-	cp, err := openCheckpointer(path, memory)
+	cp, err := openCheckpointer(path, slices.Concat(memory, []string{fmt.Sprintf("busy_timeout(%d)", checkpointWait.Milliseconds())}))
 	if err != nil {
 		_ = errors.Join(w.Close(), r.Close())
 		return nil, fmt.Errorf("sqlite: open checkpointer: %w", err)
@@ -135,6 +145,7 @@ func Open(ctx context.Context, dir string, opts ...Option) (*Store, error) {
 
 	s := &Store{
 		w: w, r: r, cp: cp, summaries: newSummaryCache(summaryCacheSize), done: make(chan struct{}),
+		walPath: path + "-wal", walLimit: DefaultWALLimit,
 		writes: make(chan writeReq), quit: make(chan struct{}), writerDone: make(chan struct{}),
 	}
 	for _, o := range opts {

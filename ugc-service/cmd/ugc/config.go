@@ -15,6 +15,7 @@ import (
 	"github.com/ugcstack/ugcstack/ugc-service/ecslog"
 	"github.com/ugcstack/ugcstack/ugc-service/jwt"
 	"github.com/ugcstack/ugcstack/ugc-service/relay"
+	"github.com/ugcstack/ugcstack/ugc-service/sqlite"
 )
 
 // config is everything the service reads from its environment. Each field's
@@ -25,6 +26,7 @@ type config struct {
 	MongoURI        string        // UGC_MONGO_URI; set means MongoDB is the store
 	MongoDatabase   string        // UGC_MONGO_DATABASE
 	DataDir         string        // UGC_DATA_DIR, the embedded store's directory
+	SQLiteWALLimit  int64         // UGC_SQLITE_WAL_LIMIT_MB, in bytes
 	StoreTimeout    time.Duration // UGC_STORE_TIMEOUT, per store call
 	ShutdownTimeout time.Duration // UGC_SHUTDOWN_TIMEOUT, to drain requests on SIGTERM
 
@@ -117,6 +119,14 @@ func loadConfig(getenv func(string) string) (config, error) {
 	}
 	c.Relay.Interval = dur("UGC_RELAY_INTERVAL", c.Relay.Interval)
 	c.Relay.Retention = dur("UGC_OUTBOX_RETENTION_ALERT", c.Relay.Retention)
+	c.SQLiteWALLimit = sqlite.DefaultWALLimit
+	if v := getenv("UGC_SQLITE_WAL_LIMIT_MB"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 1<<20 {
+			bad("UGC_SQLITE_WAL_LIMIT_MB: want a whole number of MiB from 1, got %q", v)
+		}
+		c.SQLiteWALLimit = int64(n) << 20
+	}
 	if v := getenv("UGC_RELAY_BATCH_SIZE"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > 100_000 {

@@ -116,7 +116,7 @@ func openStore(ctx context.Context, cfg config) (ugc.Store, error) {
 		}
 		s, err = mongo.Open(ctx, cfg.MongoURI, cfg.MongoDatabase, opts...)
 	} else {
-		var opts []sqlite.Option
+		opts := []sqlite.Option{sqlite.WithWALLimit(cfg.SQLiteWALLimit)}
 		if !cfg.Outbox {
 			opts = append(opts, sqlite.WithoutEvents())
 		}

@@ -78,6 +78,9 @@ func (p *process) connect(ctx context.Context, cfg config) error {
 	}
 	p.store = s
 	p.metrics.WatchOutbox(s)
+	if wal, ok := s.(interface{ WALBytes() int64 }); ok {
+		p.metrics.WatchWAL(wal.WALBytes)
+	}
 	if p.sink != nil {
 		p.relay, err = newRelay(cfg, s, p.sink, p.logger, p.metrics)
 	}
