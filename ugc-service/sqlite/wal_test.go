@@ -47,7 +47,7 @@ func TestWALStaysBounded(t *testing.T) {
 	})
 
 	text := strings.Repeat("🎬", ugc.MaxReviewText) // 20 KB, the longest review
-	const writers, each = 4, 400 // 1,600 reviews, 32 MB
+	const writers, each = 4, 400                   // 1,600 reviews, 32 MB
 	var wg sync.WaitGroup
 	for range writers {
 		wg.Go(func() {
