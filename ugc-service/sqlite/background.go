@@ -17,10 +17,6 @@ const (
 	// database. The writer's own automatic checkpoint is off: run inside a
 	// commit, it made every thousandth write wait for two fsyncs.
 	checkpointInterval = time.Second
-	// checkpointWait bounds how long a truncating checkpoint waits for the
-	// writer and readers to let go (its busy timeout); writers queue behind
-	// it meanwhile, which is the back-pressure that bounds the WAL.
-	checkpointWait = 2 * time.Second
 )
 
 // dataVersion reads PRAGMA data_version on the writer's connection, where it
@@ -46,7 +42,10 @@ func (s *Store) background(ctx context.Context, version int64, done chan<- struc
 			return
 		case <-watch.C:
 			if s.WALBytes() > s.walLimit {
-				s.truncateWAL(ctx)
+				select {
+				case s.walFull <- struct{}{}: // the writer truncates it
+				default: // already asked
+				}
 			}
 			v, err := s.dataVersion(ctx)
 			if err != nil {
@@ -64,15 +63,16 @@ func (s *Store) background(ctx context.Context, version int64, done chan<- struc
 	}
 }
 
-// truncateWAL checkpoints the whole WAL and empties its file. Passive
-// checkpoints alone never shrink it under sustained writes: SQLite starts
-// the log over only when a writer finds it fully checkpointed with no reader
-// still using it, which a steady stream of reads and writes never allows, and
-// the file grew by gigabytes. TRUNCATE waits (up to checkpointWait) for the
-// readers of old snapshots, holding new writers back meanwhile. A timed-out
-// attempt is retried on the next tick.
-func (s *Store) truncateWAL(ctx context.Context) {
-	_, _ = s.cp.ExecContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`)
+// truncateWAL checkpoints the whole WAL and empties its file; the writer
+// runs it between two batches, so writes queue in Go meanwhile instead of
+// failing with SQLITE_BUSY. Passive checkpoints alone never shrink the WAL
+// under sustained writes: SQLite starts the log over only when a writer finds
+// it fully checkpointed with no reader still using it, which a steady stream
+// of reads and writes never allows, and the file grew by gigabytes. TRUNCATE
+// waits for the readers of old snapshots, for at most busyTimeout; a
+// timed-out attempt is asked for again by the next check.
+func (s *Store) truncateWAL() {
+	_, _ = s.w.Exec(`PRAGMA wal_checkpoint(TRUNCATE)`)
 }
 
 // WALBytes is the size of the write-ahead log file, 0 when there is none.

@@ -62,6 +62,7 @@ type Store struct {
 	done      chan struct{}      // closed when it has ended
 
 	writes     chan writeReq // to the writer goroutine (writer.go)
+	walFull    chan struct{} // asks the writer to truncate the WAL
 	quit       chan struct{} // closed by Close
 	writerDone chan struct{} // closed when the writer has stopped
 }
@@ -77,8 +78,8 @@ type Option func(*Store)
 // checkpointer truncates it; see background.go.
 const DefaultWALLimit = 256 << 20
 
-// WithWALLimit sets the write-ahead log size above which the checkpointer
-// truncates it, making writers wait for it (bytes, > 0).
+// WithWALLimit sets the write-ahead log size above which the writer
+// truncates it, writes waiting meanwhile (bytes, > 0).
 func WithWALLimit(bytes int64) Option { return func(s *Store) { s.walLimit = bytes } }
 
 // WithoutEvents makes the store record no events in its outbox: for
@@ -137,7 +138,7 @@ func Open(ctx context.Context, dir string, opts ...Option) (*Store, error) {
 	r.SetMaxOpenConns(n)
 	r.SetMaxIdleConns(n)
 
-	cp, err := openCheckpointer(path, slices.Concat(memory, []string{fmt.Sprintf("busy_timeout(%d)", checkpointWait.Milliseconds())}))
+	cp, err := openCheckpointer(path, memory)
 	if err != nil {
 		_ = errors.Join(w.Close(), r.Close())
 		return nil, fmt.Errorf("sqlite: open checkpointer: %w", err)
@@ -145,7 +146,7 @@ func Open(ctx context.Context, dir string, opts ...Option) (*Store, error) {
 
 	s := &Store{
 		w: w, r: r, cp: cp, summaries: newSummaryCache(summaryCacheSize), done: make(chan struct{}),
-		walPath: path + "-wal", walLimit: DefaultWALLimit,
+		walPath: path + "-wal", walLimit: DefaultWALLimit, walFull: make(chan struct{}, 1),
 		writes: make(chan writeReq), quit: make(chan struct{}), writerDone: make(chan struct{}),
 	}
 	for _, o := range opts {

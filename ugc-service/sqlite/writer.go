@@ -40,7 +40,8 @@ func (s *Store) write(ctx context.Context, fn func(t *tx) error) error {
 }
 
 // writeLoop is the single writer: it takes the waiting writes, up to
-// maxBatch, and commits them together, until Close.
+// maxBatch, and commits them together, until Close. Between batches it also
+// truncates the WAL when the background check finds it over its limit.
 func (s *Store) writeLoop() {
 	defer close(s.writerDone)
 	for {
@@ -48,6 +49,9 @@ func (s *Store) writeLoop() {
 		select {
 		case r := <-s.writes:
 			batch = append(batch, r)
+		case <-s.walFull:
+			s.truncateWAL()
+			continue
 		case <-s.quit:
 			return
 		}
