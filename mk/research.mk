@@ -7,7 +7,7 @@ RESEARCH_CONC    ?= 4
 # The default-scale run (make research-scale1): seconds per path and warm-up.
 RESEARCH_SCALE1_DUR    ?= 10s
 RESEARCH_SCALE1_WARMUP ?= 2s
-RESEARCH_SCALE1_DIR    := $(BIN)/research-scale1
+RESEARCH_SCALE1_DIR    := bin/research-scale1
 # chDB: ClickHouse's current engine as a library, from npm (the package ships
 # libchdb.so, ~566 MB unpacked, ~178 MB to download); chdb-go loads it from
 # CHDB_LIB_PATH. The version is pinned; the directory is git-ignored.
@@ -67,8 +67,9 @@ research-scale1: research-deps research-chdb research-build ## Start the default
 	@mkdir -p $(RESEARCH_SCALE1_DIR)
 	@if [ -f $(RESEARCH_SCALE1_DIR)/pid ] && kill -0 $$(cat $(RESEARCH_SCALE1_DIR)/pid) 2>/dev/null; then \
 	  echo "already running (pid $$(cat $(RESEARCH_SCALE1_DIR)/pid)): tail -f $(RESEARCH_SCALE1_DIR)/log"; exit 1; fi
-	@cd research && $(RESEARCH_ENV) nohup $(BIN)/ugc-research local --scale 1 --duration $(RESEARCH_SCALE1_DUR) \
+	@cd research || exit 1; \
+	  $(RESEARCH_ENV) nohup $(BIN)/ugc-research local --scale 1 --duration $(RESEARCH_SCALE1_DUR) \
 	  --warmup $(RESEARCH_SCALE1_WARMUP) --concurrency $(RESEARCH_CONC) --write-rate 1000 --workloads uniform,zipf:1.1 \
-	  --state ../bin/research-scale1/state.json --out RESULTS-scale1.md >>$(RESEARCH_SCALE1_DIR)/log 2>&1 & \
-	  echo $$! >$(RESEARCH_SCALE1_DIR)/pid; \
+	  --state ../$(RESEARCH_SCALE1_DIR)/state.json --out RESULTS-scale1.md >>../$(RESEARCH_SCALE1_DIR)/log 2>&1 </dev/null & \
+	  echo $$! >../$(RESEARCH_SCALE1_DIR)/pid; \
 	  echo "started (pid $$!); follow it with: tail -f $(RESEARCH_SCALE1_DIR)/log"
