@@ -84,4 +84,20 @@ type RatingService interface {
 	// distribution, never an aggregation over ratings. A film nobody rated has a
 	// zero summary with a nil Average; it is not an error.
 	FilmSummary(ctx context.Context, filmID uuid.UUID) (*FilmSummary, error)
+
+	// FilmSummaries returns the summaries of up to MaxBatchSummaries
+	// distinct films, in the order given, as FilmSummary would one by one,
+	// for a catalogue page that shows many films. EINVALID for more films.
+	FilmSummaries(ctx context.Context, filmIDs []uuid.UUID) ([]*FilmSummary, error)
+}
+
+// MaxBatchSummaries bounds one FilmSummaries call: a catalogue page.
+const MaxBatchSummaries = 100
+
+// ValidateBatch checks the size of a FilmSummaries request.
+func ValidateBatch(filmIDs []uuid.UUID) error {
+	if len(filmIDs) == 0 || len(filmIDs) > MaxBatchSummaries {
+		return Errorf(EINVALID, "ask for 1 to %d films, got %d", MaxBatchSummaries, len(filmIDs))
+	}
+	return nil
 }

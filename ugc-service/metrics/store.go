@@ -61,6 +61,11 @@ func (s *store) FilmSummary(ctx context.Context, filmID uuid.UUID) (f *ugc.FilmS
 	return s.Store.FilmSummary(ctx, filmID)
 }
 
+func (s *store) FilmSummaries(ctx context.Context, filmIDs []uuid.UUID) (f []*ugc.FilmSummary, err error) {
+	defer func(start time.Time) { s.observe(ctx, "film_summaries", start, err) }(time.Now())
+	return s.Store.FilmSummaries(ctx, filmIDs)
+}
+
 func (s *store) CreateReview(ctx context.Context, authorID, filmID uuid.UUID, text string) (r *ugc.Review, err error) {
 	defer func(start time.Time) { s.observe(ctx, "create_review", start, err) }(time.Now())
 	return s.Store.CreateReview(ctx, authorID, filmID, text)

@@ -217,3 +217,25 @@ func (s *Store) FilmSummary(ctx context.Context, filmID uuid.UUID) (*ugc.FilmSum
 	}
 	return ugc.NewFilmSummary(filmID, d.distribution()), nil
 }
+
+// FilmSummaries reads every film's distribution in one query.
+func (s *Store) FilmSummaries(ctx context.Context, filmIDs []uuid.UUID) ([]*ugc.FilmSummary, error) {
+	if err := ugc.ValidateBatch(filmIDs); err != nil {
+		return nil, err
+	}
+	ctx, cancel := s.op(ctx)
+	defer cancel()
+	docs, err := find[summaryDoc](ctx, s.summaries, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: filmIDs}}}}, bson.D{{Key: "_id", Value: 1}}, len(filmIDs))
+	if err != nil {
+		return nil, fmt.Errorf("mongo: get film summaries: %w", err)
+	}
+	byFilm := make(map[uuid.UUID]ugc.Distribution, len(docs))
+	for i := range docs {
+		byFilm[docs[i].FilmID] = docs[i].distribution()
+	}
+	out := make([]*ugc.FilmSummary, len(filmIDs))
+	for i, id := range filmIDs {
+		out[i] = ugc.NewFilmSummary(id, byFilm[id])
+	}
+	return out, nil
+}

@@ -173,6 +173,23 @@ func (s *Store) FilmSummary(ctx context.Context, filmID uuid.UUID) (*ugc.FilmSum
 	return ugc.NewFilmSummary(filmID, d), nil
 }
 
+// FilmSummaries reads each film as FilmSummary does: in-process lookups that
+// mostly hit the summary cache, with no round trip to save by batching them.
+func (s *Store) FilmSummaries(ctx context.Context, filmIDs []uuid.UUID) ([]*ugc.FilmSummary, error) {
+	if err := ugc.ValidateBatch(filmIDs); err != nil {
+		return nil, err
+	}
+	out := make([]*ugc.FilmSummary, len(filmIDs))
+	for i, id := range filmIDs {
+		sum, err := s.FilmSummary(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = sum
+	}
+	return out, nil
+}
+
 func scanRating(row scanner) (*ugc.Rating, error) {
 	var r ugc.Rating
 	var created, updated int64

@@ -97,6 +97,41 @@ func testFilmSummary(t *testing.T, s ugc.Store) {
 	}
 }
 
+func testFilmSummaries(t *testing.T, s ugc.Store) {
+	ctx := t.Context()
+	films := ids(4)
+	users := ids(3)
+	for i, film := range films[:3] {
+		for _, u := range users[:i+1] {
+			_, err := s.SetRating(ctx, u, film, 10-i)
+			noErr(t, err)
+		}
+	}
+	// Order as asked, a film nobody rated included, one repeated.
+	ask := []uuid.UUID{films[2], films[3], films[0], films[1], films[2]}
+	got, err := s.FilmSummaries(ctx, ask)
+	noErr(t, err)
+	if len(got) != len(ask) {
+		t.Fatalf("%d summaries for %d films", len(got), len(ask))
+	}
+	for i, film := range ask {
+		one, err := s.FilmSummary(ctx, film)
+		noErr(t, err)
+		if got[i].FilmID != film || got[i].Distribution != one.Distribution || got[i].Count != one.Count {
+			t.Fatalf("batch summary %d = %+v, want %+v", i, got[i], one)
+		}
+	}
+	if got[1].Count != 0 || got[0].Count != 3 || got[2].Likes != 1 {
+		t.Fatalf("summaries %+v %+v %+v", got[0], got[1], got[2])
+	}
+	for _, n := range []int{0, ugc.MaxBatchSummaries + 1} {
+		_, err := s.FilmSummaries(ctx, ids(n))
+		wantCode(t, err, ugc.EINVALID)
+	}
+	_, err = s.FilmSummaries(ctx, ids(ugc.MaxBatchSummaries))
+	noErr(t, err)
+}
+
 // wantSummary checks that the store's summary of film is the one derived from
 // the distribution d.
 func wantSummary(t *testing.T, s ugc.Store, film uuid.UUID, d ugc.Distribution) {

@@ -35,6 +35,7 @@ func Run(t *testing.T, newStore func(t *testing.T) ugc.Store, opts Options) {
 		{"RatingLifecycle", testRatingLifecycle},
 		{"RatingValidation", testRatingValidation},
 		{"FilmSummary", testFilmSummary},
+		{"FilmSummaries", testFilmSummaries},
 		{"ListUserRatings", testListUserRatings},
 		{"ReviewLifecycle", testReviewLifecycle},
 		{"ReviewValidation", testReviewValidation},
