@@ -7,6 +7,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -24,6 +25,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/ugcstack/ugcstack/ugc-service/jwt"
+	"github.com/ugcstack/ugcstack/ugc-service/sqlite"
 )
 
 // secret is the HS256 secret every test server trusts.
@@ -52,10 +54,11 @@ func TestMain(m *testing.M) {
 
 // server is one running `ugc serve` process.
 type server struct {
-	URL  string
-	cmd  *exec.Cmd
-	done chan struct{} // closed when the process has exited
-	err  error         // its exit status, once done
+	URL     string
+	dataDir string // UGC_DATA_DIR, unless the test set its own
+	cmd     *exec.Cmd
+	done    chan struct{} // closed when the process has exited
+	err     error         // its exit status, once done
 
 	mu   sync.Mutex
 	logs []string
@@ -75,12 +78,16 @@ func start(t *testing.T, env ...string) *server {
 func launch(t *testing.T, args []string, env ...string) *server {
 	t.Helper()
 	cmd := exec.Command(binary, args...)
+	dataDir := t.TempDir()
 	cmd.Env = append([]string{
 		"PATH=" + os.Getenv("PATH"),
 		"UGC_HTTP_ADDR=127.0.0.1:0",
-		"UGC_DATA_DIR=" + t.TempDir(),
+		"UGC_DATA_DIR=" + dataDir,
 		"UGC_JWT_SECRET=" + secret,
 		"UGC_LOG_LEVEL=info",
+		// The suites write far faster than a person; the per-user limit
+		// has its own test.
+		"UGC_USER_WRITE_RATE=0",
 	}, env...)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
@@ -91,7 +98,7 @@ func launch(t *testing.T, args []string, env ...string) *server {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	s := &server{cmd: cmd, done: make(chan struct{})}
+	s := &server{cmd: cmd, dataDir: dataDir, done: make(chan struct{})}
 	ready := make(chan string, 1)
 	go func() {
 		sc := bufio.NewScanner(stdout)
@@ -276,5 +283,20 @@ func wantProblem(t *testing.T, resp response, status int) {
 	}
 	if rid := resp.Header.Get("X-Request-Id"); rid == "" || p["request_id"] != rid {
 		t.Fatalf("problem request_id %v, header %q", p["request_id"], rid)
+	}
+}
+
+// corruptBookmarks gives u a bookmark whose film id is not a UUID, written
+// behind the server's back as another process would, so that listing u's
+// bookmarks fails inside the store: a real internal error, answered 500.
+func (s *server) corruptBookmarks(t *testing.T, u user) {
+	t.Helper()
+	db, err := sql.Open("sqlite", filepath.Join(s.dataDir, sqlite.FileName)+"?_pragma=busy_timeout(5000)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.Exec(`INSERT INTO bookmarks (user_id, film_id, created_at) VALUES (?, 'not-a-uuid', 1)`, u.ID.String()); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -287,15 +287,16 @@ func (s *sentryServer) wait(t *testing.T) map[string]any {
 	return nil
 }
 
-// TestSentryReports5xx makes every store call time out (a real internal
-// failure path) and checks the event that reaches a Sentry endpoint.
+// TestSentryReports5xx makes a store read fail on corrupt data (a real
+// internal failure path) and checks the event that reaches a Sentry endpoint.
 func TestSentryReports5xx(t *testing.T) {
 	sentry := &sentryServer{}
 	ts := httptest.NewServer(sentry)
 	defer ts.Close()
 	dsn := "http://publickey@" + strings.TrimPrefix(ts.URL, "http://") + "/42"
-	s := start(t, "UGC_SENTRY_DSN="+dsn, "UGC_SENTRY_ENVIRONMENT=functional", "UGC_STORE_TIMEOUT=1ns")
+	s := start(t, "UGC_SENTRY_DSN="+dsn, "UGC_SENTRY_ENVIRONMENT=functional")
 	alice := newUser(t)
+	s.corruptBookmarks(t, alice)
 
 	resp := s.expect(t, 500, request{Method: "GET", Path: "/api/v1/users/me/bookmarks", As: alice, Header: map[string]string{"X-Request-Id": "sentry-req-1"}})
 	if p := resp.JSON(t); p["detail"] != "Internal error." {
@@ -318,12 +319,12 @@ func TestSentryReports5xx(t *testing.T) {
 		t.Errorf("event breadcrumbs %s lack the store call", crumbs)
 	}
 	exc, _ := json.Marshal(ev["exception"])
-	if !bytes.Contains(exc, []byte("deadline")) {
+	if !bytes.Contains(exc, []byte("invalid UUID")) {
 		t.Errorf("event exception %s does not name the failure", exc)
 	}
 	// The error is also logged with its details, under the same request id.
 	waitForLog(t, s, func(l map[string]any) bool {
 		msg, _ := l["error.message"].(string)
-		return l["http.request.id"] == "sentry-req-1" && l["log.level"] == "error" && strings.Contains(msg, "deadline")
+		return l["http.request.id"] == "sentry-req-1" && l["log.level"] == "error" && strings.Contains(msg, "invalid UUID")
 	})
 }

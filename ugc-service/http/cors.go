@@ -19,12 +19,12 @@ var errOriginNotAllowed = &statusError{
 	detail: "requests from this origin are not allowed; see UGC_CORS_ORIGINS",
 }
 
-// cors lets scripts on origins call the API. Tokens travel in the
+// corsMiddleware lets scripts on origins call the API. Tokens travel in the
 // Authorization header, never in cookies, so credentials stay off: a page on
 // another origin cannot make a browser send anything the user did not hand
 // it. Headers a client needs to read (the validator, a new review's
 // location, back-off hints, the request id) are exposed.
-func (s *Server) cors(origins []string) gin.HandlerFunc {
+func (s *Server) corsMiddleware(origins []string) gin.HandlerFunc {
 	return cors.New(cors.Config{
 		AllowOrigins: origins,
 		// Called only for an origin that is not listed: answer with a

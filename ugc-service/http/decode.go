@@ -125,8 +125,13 @@ func required[T any](field string, v *T) (T, error) {
 
 // uuidParam reads a path parameter that must be a UUID.
 func uuidParam(c *gin.Context, name string) (uuid.UUID, error) {
-	id, err := uuid.Parse(c.Param(name))
-	if err != nil || len(c.Param(name)) != 36 {
+	return parseUUID(name, c.Param(name))
+}
+
+// parseUUID reads the parameter name, which must be a hyphenated UUID.
+func parseUUID(name, v string) (uuid.UUID, error) {
+	id, err := uuid.Parse(v)
+	if err != nil || len(v) != 36 {
 		return uuid.Nil, ugc.Errorf(ugc.EINVALID, "%s must be a UUID", name)
 	}
 	return id, nil

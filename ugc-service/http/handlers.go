@@ -9,6 +9,7 @@ import (
 	"strconv"
 
 	"github.com/gin-gonic/gin"
+	"github.com/google/uuid"
 
 	ugc "github.com/ugcstack/ugcstack/ugc-service"
 )
@@ -42,13 +43,19 @@ func reply[T any](c *gin.Context, status int, v T, err error) error {
 // writeJSON writes v with a Content-Length, which keeps every response out of
 // chunked encoding: clients and proxies read one length-delimited body.
 func writeJSON(c *gin.Context, status int, contentType string, v any) {
+	body := marshal(v)
+	c.Header("Content-Length", strconv.Itoa(len(body)))
+	c.Data(status, contentType, body)
+}
+
+// marshal encodes a response body.
+func marshal(v any) []byte {
 	body, err := json.Marshal(v)
 	if err != nil {
 		// Only a programming error (an unencodable type) gets here.
 		panic(fmt.Sprintf("encode response: %v", err))
 	}
-	c.Header("Content-Length", strconv.Itoa(len(body)))
-	c.Data(status, contentType, body)
+	return body
 }
 
 // replyList writes one page of a listing, or hands err on.
@@ -56,6 +63,12 @@ func replyList[T any](c *gin.Context, l *ugc.List[T], err error) error {
 	if err != nil {
 		return err
 	}
+	writeJSON(c, http.StatusOK, "application/json; charset=utf-8", page(l))
+	return nil
+}
+
+// page is the body of one page of a listing.
+func page[T any](l *ugc.List[T]) listBody[T] {
 	body := listBody[T]{Items: l.Items}
 	if body.Items == nil {
 		body.Items = []T{} // an empty page is [], not null
@@ -64,8 +77,7 @@ func replyList[T any](c *gin.Context, l *ugc.List[T], err error) error {
 		next := l.Next.Encode()
 		body.NextCursor = &next
 	}
-	writeJSON(c, http.StatusOK, "application/json; charset=utf-8", body)
-	return nil
+	return body
 }
 
 // listBody is the envelope of every listing.
@@ -102,7 +114,38 @@ func (s *Server) getSummary(c *gin.Context) error {
 		return err
 	}
 	sum, err := storeOf(c).FilmSummary(c.Request.Context(), film)
-	return reply(c, http.StatusOK, sum, err)
+	return s.replyCacheable(c, cacheSummary, sum, err)
+}
+
+// summariesBody holds the summaries of a batch read, in the order asked.
+type summariesBody struct {
+	Items []*ugc.FilmSummary `json:"items"`
+}
+
+// getSummaries reads the summaries of a catalogue page's films at once:
+// film_id repeated, up to ugc.MaxBatchSummaries distinct ids.
+func (s *Server) getSummaries(c *gin.Context) error {
+	raw := c.QueryArray("film_id")
+	films := make([]uuid.UUID, 0, len(raw))
+	seen := make(map[uuid.UUID]bool, len(raw))
+	for _, v := range raw {
+		id, err := parseUUID("film_id", v)
+		if err != nil {
+			return err
+		}
+		if !seen[id] {
+			seen[id] = true
+			films = append(films, id)
+		}
+	}
+	if err := ugc.ValidateBatch(films); err != nil {
+		return err
+	}
+	sums, err := storeOf(c).FilmSummaries(c.Request.Context(), films)
+	if err != nil {
+		return err
+	}
+	return s.replyCacheable(c, cacheSummary, summariesBody{Items: sums}, nil)
 }
 
 func (s *Server) putRating(c *gin.Context) error {
@@ -181,12 +224,15 @@ func (s *Server) listFilmReviews(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	page, err := pageParams(c, sort.CursorKind())
+	p, err := pageParams(c, sort.CursorKind())
 	if err != nil {
 		return err
 	}
-	l, err := storeOf(c).ListFilmReviews(c.Request.Context(), film, sort, page)
-	return replyList(c, l, err)
+	l, err := storeOf(c).ListFilmReviews(c.Request.Context(), film, sort, p)
+	if err != nil {
+		return err
+	}
+	return s.replyCacheable(c, cacheListing, page(l), nil)
 }
 
 func (s *Server) getReview(c *gin.Context) error {
@@ -195,7 +241,7 @@ func (s *Server) getReview(c *gin.Context) error {
 		return err
 	}
 	r, err := storeOf(c).GetReview(c.Request.Context(), id)
-	return reply(c, http.StatusOK, r, err)
+	return s.replyCacheable(c, cacheReview, r, err)
 }
 
 func (s *Server) updateReview(c *gin.Context) error {

@@ -72,3 +72,29 @@ func TestSpecListsEveryRoute(t *testing.T) {
 		t.Fatalf("spec and router differ\nspec:   %v\nrouter: %v", documented, routed)
 	}
 }
+
+// TestSpecDocumentsCachingAndLimits: every public read of the API documents
+// its 304, and every write its 429, as the router applies them.
+func TestSpecDocumentsCachingAndLimits(t *testing.T) {
+	for path, item := range loadSpec(t).Paths {
+		if !strings.HasPrefix(path, "/api/v1/") {
+			continue
+		}
+		for method, node := range item {
+			if !slices.Contains(httpMethods, method) {
+				continue
+			}
+			var op specOperation
+			if err := node.Decode(&op); err != nil {
+				t.Fatal(err)
+			}
+			_, notModified := op.Responses["304"]
+			_, limited := op.Responses["429"]
+			public := method == "get" && len(op.Security) == 0
+			write := method != "get"
+			if public != notModified || write != limited {
+				t.Errorf("%s %s: documents 304=%v 429=%v, want %v %v", method, path, notModified, limited, public, write)
+			}
+		}
+	}
+}

@@ -51,7 +51,7 @@ const retryAfterSeconds = "5"
 // the API.
 var errStoreNotConnected = &statusError{
 	status: http.StatusServiceUnavailable, code: codeStoreNotConnected,
-	detail: "the store is not connected yet; retry shortly",
+	detail: "the store is not connected yet; retry shortly", retryAfter: retryAfterSeconds,
 }
 
 // errStoreTimeout answers a request whose store calls outlived
@@ -59,7 +59,7 @@ var errStoreNotConnected = &statusError{
 // retry, not a bug.
 var errStoreTimeout = &statusError{
 	status: http.StatusServiceUnavailable, code: codeStoreTimeout,
-	detail: "the store did not answer in time; retry shortly",
+	detail: "the store did not answer in time; retry shortly", retryAfter: retryAfterSeconds,
 }
 
 // statusError is a failure that has its own HTTP status and no domain code.
@@ -67,6 +67,9 @@ type statusError struct {
 	status int
 	code   string
 	detail string
+	// retryAfter is the Retry-After header's seconds, where the status
+	// tells the client to come back.
+	retryAfter string
 }
 
 func (e *statusError) Error() string { return e.detail }
@@ -104,16 +107,16 @@ func (s *Server) fail(c *gin.Context, err error) {
 	var se *statusError
 	if errors.As(err, &se) {
 		p.Status, p.Code, p.Detail = se.status, se.code, se.detail
+		if se.retryAfter != "" {
+			c.Header("Retry-After", se.retryAfter)
+		}
 	} else {
 		p.Code, p.Detail = ugc.ErrorCode(err), ugc.ErrorMessage(err)
 		p.Status = domainStatus[p.Code]
 	}
 	p.Title = http.StatusText(p.Status)
-	switch p.Status {
-	case http.StatusUnauthorized:
+	if p.Status == http.StatusUnauthorized {
 		c.Header("WWW-Authenticate", `Bearer error="invalid_token"`)
-	case http.StatusServiceUnavailable:
-		c.Header("Retry-After", retryAfterSeconds)
 	}
 	if p.Code == ugc.EINTERNAL {
 		s.logger.ErrorContext(c.Request.Context(), "request failed",

@@ -36,6 +36,9 @@ type Config struct {
 	// CORSOrigins are the browser origins (scheme://host[:port]) allowed to
 	// call the API from scripts; none by default.
 	CORSOrigins []string
+	// UserWriteLimit bounds each user's writes; the zero value takes
+	// DefaultUserWriteLimit.
+	UserWriteLimit UserWriteLimit
 }
 
 // Server routes requests to the store.
@@ -47,6 +50,8 @@ type Server struct {
 	logger       *slog.Logger
 	metrics      *metrics.Metrics
 	storeTimeout time.Duration
+	writeLimiter *userLimiter // nil: writes are not limited
+	cors         bool         // CORSOrigins were given
 	engine       *gin.Engine
 }
 
@@ -71,6 +76,15 @@ func NewServer(cfg Config) (*Server, error) {
 	if s.storeTimeout == 0 {
 		s.storeTimeout = 5 * time.Second
 	}
+	limit := cfg.UserWriteLimit
+	if limit == (UserWriteLimit{}) {
+		limit = DefaultUserWriteLimit
+	}
+	writes := []gin.HandlerFunc{}
+	if limit.PerSecond > 0 {
+		s.writeLimiter = newUserLimiter(limit)
+		writes = append(writes, s.limitWrites)
+	}
 	e := s.engine
 	e.HandleMethodNotAllowed = true
 	// X-Real-IP first: the gateway sets it to the address it saw, whereas
@@ -81,7 +95,8 @@ func NewServer(cfg Config) (*Server, error) {
 	}
 	e.Use(withRequestID, s.accessLog, s.recovery)
 	if len(cfg.CORSOrigins) > 0 {
-		e.Use(s.cors(cfg.CORSOrigins))
+		s.cors = true
+		e.Use(s.corsMiddleware(cfg.CORSOrigins))
 	}
 	if cfg.Sentry {
 		e.Use(sentrygin.New(sentrygin.Options{Repanic: true}), tagSentryScope)
@@ -99,22 +114,25 @@ func NewServer(cfg Config) (*Server, error) {
 	v1 := e.Group("/api/v1", s.requireStore)
 	// Public reads: what a visitor of a film page sees without signing in.
 	v1.GET("/films/:film_id/summary", s.h(s.getSummary))
+	v1.GET("/films/summaries", s.h(s.getSummaries))
 	v1.GET("/films/:film_id/reviews", s.h(s.listFilmReviews))
 	v1.GET("/reviews/:review_id", s.h(s.getReview))
 
 	auth := v1.Group("", s.authenticate)
-	auth.PUT("/films/:film_id/rating", s.h(s.putRating))
 	auth.GET("/films/:film_id/rating", s.h(s.getRating))
-	auth.DELETE("/films/:film_id/rating", s.h(s.deleteRating))
 	auth.GET("/users/me/ratings", s.h(s.listMyRatings))
-	auth.POST("/films/:film_id/reviews", s.h(s.createReview))
-	auth.PATCH("/reviews/:review_id", s.h(s.updateReview))
-	auth.DELETE("/reviews/:review_id", s.h(s.deleteReview))
-	auth.PUT("/reviews/:review_id/vote", s.h(s.putVote))
-	auth.DELETE("/reviews/:review_id/vote", s.h(s.deleteVote))
-	auth.PUT("/users/me/bookmarks/:film_id", s.h(s.putBookmark))
-	auth.DELETE("/users/me/bookmarks/:film_id", s.h(s.deleteBookmark))
 	auth.GET("/users/me/bookmarks", s.h(s.listBookmarks))
+
+	write := auth.Group("", writes...)
+	write.PUT("/films/:film_id/rating", s.h(s.putRating))
+	write.DELETE("/films/:film_id/rating", s.h(s.deleteRating))
+	write.POST("/films/:film_id/reviews", s.h(s.createReview))
+	write.PATCH("/reviews/:review_id", s.h(s.updateReview))
+	write.DELETE("/reviews/:review_id", s.h(s.deleteReview))
+	write.PUT("/reviews/:review_id/vote", s.h(s.putVote))
+	write.DELETE("/reviews/:review_id/vote", s.h(s.deleteVote))
+	write.PUT("/users/me/bookmarks/:film_id", s.h(s.putBookmark))
+	write.DELETE("/users/me/bookmarks/:film_id", s.h(s.deleteBookmark))
 	return s, nil
 }
 
