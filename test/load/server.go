@@ -29,7 +29,9 @@ func startServer(binary, dataDir, logPath string) (*server, error) {
 		return nil, err
 	}
 	cmd := exec.Command(binary, "serve")
-	cmd.Env = append(os.Environ(), "UGC_HTTP_ADDR=127.0.0.1:0", "UGC_DATA_DIR="+dataDir, "UGC_JWT_SECRET="+loadSecret, "UGC_LOG_LEVEL=info")
+	cmd.Env = append(os.Environ(), "UGC_HTTP_ADDR=127.0.0.1:0", "UGC_DATA_DIR="+dataDir, "UGC_JWT_SECRET="+loadSecret, "UGC_LOG_LEVEL=info",
+		// The benchmark measures the server, not the per-user write limit.
+		"UGC_USER_WRITE_RATE=0")
 	cmd.Stdout, cmd.Stderr = logFile, os.Stderr
 	if err := cmd.Start(); err != nil {
 		return nil, err

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net"
 	"net/url"
 	"os"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/ugcstack/ugcstack/ugc-service/clickhouse"
 	"github.com/ugcstack/ugcstack/ugc-service/ecslog"
+	ugchttp "github.com/ugcstack/ugcstack/ugc-service/http"
 	"github.com/ugcstack/ugcstack/ugc-service/jwt"
 	"github.com/ugcstack/ugcstack/ugc-service/relay"
 	"github.com/ugcstack/ugcstack/ugc-service/sqlite"
@@ -43,6 +45,9 @@ type config struct {
 	TrustedProxies []string
 	// CORSOrigins may call the API from browser scripts (UGC_CORS_ORIGINS).
 	CORSOrigins []string
+	// UserWriteLimit is UGC_USER_WRITE_RATE (writes/s, 0 = off) and
+	// UGC_USER_WRITE_BURST.
+	UserWriteLimit ugchttp.UserWriteLimit
 
 	LogLevel          slog.Level // UGC_LOG_LEVEL
 	SentryDSN         string     // UGC_SENTRY_DSN; empty disables Sentry
@@ -119,6 +124,21 @@ func loadConfig(getenv func(string) string) (config, error) {
 	}
 	c.Relay.Interval = dur("UGC_RELAY_INTERVAL", c.Relay.Interval)
 	c.Relay.Retention = dur("UGC_OUTBOX_RETENTION_ALERT", c.Relay.Retention)
+	c.UserWriteLimit = ugchttp.DefaultUserWriteLimit
+	if v := getenv("UGC_USER_WRITE_RATE"); v != "" {
+		r, err := strconv.ParseFloat(v, 64)
+		if err != nil || r < 0 || math.IsInf(r, 0) || math.IsNaN(r) {
+			bad("UGC_USER_WRITE_RATE: want writes per second per user, 0 for no limit, got %q", v)
+		}
+		c.UserWriteLimit.PerSecond = r
+	}
+	if v := getenv("UGC_USER_WRITE_BURST"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			bad("UGC_USER_WRITE_BURST: want a whole number from 1, got %q", v)
+		}
+		c.UserWriteLimit.Burst = n
+	}
 	c.SQLiteWALLimit = sqlite.DefaultWALLimit
 	if v := getenv("UGC_SQLITE_WAL_LIMIT_MB"); v != "" {
 		n, err := strconv.Atoi(v)

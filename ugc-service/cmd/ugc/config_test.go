@@ -22,6 +22,10 @@ func TestConfigDefaults(t *testing.T) {
 		c.StoreTimeout != 5*time.Second || c.LogLevel != slog.LevelInfo || c.SentrySampleRate != 1 {
 		t.Fatalf("defaults = %+v", c)
 	}
+	if c.JWTMaxLifetime != 24*time.Hour || c.TrustedProxies != nil || c.CORSOrigins != nil ||
+		c.UserWriteLimit.PerSecond != 5 || c.UserWriteLimit.Burst != 20 || c.SQLiteWALLimit != 256<<20 {
+		t.Fatalf("hardening defaults = %+v", c)
+	}
 	if _, err := c.verifierConfig(); err == nil || !strings.Contains(err.Error(), "anonymously") {
 		t.Fatalf("no JWT source accepted: %v", err)
 	}
@@ -34,6 +38,9 @@ func TestConfigListsEveryProblem(t *testing.T) {
 		"UGC_SENTRY_DSN": "nope", "UGC_JWT_SECRET": "short",
 		"UGC_CLICKHOUSE_ADDR": "ch:9000,nohost", "UGC_CLICKHOUSE_DATABASE": "ugc; DROP", "UGC_RELAY_BATCH_SIZE": "0",
 		"UGC_RELAY_INTERVAL": "-1s", "UGC_OUTBOX_RETENTION_ALERT": "forever", "UGC_OUTBOX": "maybe",
+		"UGC_JWT_MAX_LIFETIME": "1d", "UGC_JWT_JWKS_URL": "http://auth.example/jwks", "UGC_TRUSTED_PROXIES": "10.0.0.0/8, gateway",
+		"UGC_CORS_ORIGINS": "https://www.example.com/app", "UGC_USER_WRITE_RATE": "-1", "UGC_USER_WRITE_BURST": "0",
+		"UGC_SQLITE_WAL_LIMIT_MB": "0",
 	}))
 	if err == nil {
 		t.Fatal("accepted")
@@ -42,7 +49,8 @@ func TestConfigListsEveryProblem(t *testing.T) {
 		"UGC_HTTP_ADDR", "UGC_PPROF_ADDR", "UGC_MONGO_URI", "UGC_LOG_LEVEL", "UGC_STORE_TIMEOUT",
 		"UGC_SHUTDOWN_TIMEOUT", "UGC_SENTRY_SAMPLE_RATE", "UGC_SENTRY_DSN", "UGC_JWT_SECRET",
 		"UGC_CLICKHOUSE_ADDR", "UGC_CLICKHOUSE_DATABASE", "UGC_RELAY_BATCH_SIZE", "UGC_RELAY_INTERVAL",
-		"UGC_OUTBOX_RETENTION_ALERT", "UGC_OUTBOX:",
+		"UGC_OUTBOX_RETENTION_ALERT", "UGC_OUTBOX:", "UGC_JWT_MAX_LIFETIME", "UGC_JWT_JWKS_URL", `"gateway"`,
+		"UGC_CORS_ORIGINS", "UGC_USER_WRITE_RATE", "UGC_USER_WRITE_BURST", "UGC_SQLITE_WAL_LIMIT_MB",
 	} {
 		if !strings.Contains(err.Error(), v) {
 			t.Errorf("error does not name %s:\n%v", v, err)

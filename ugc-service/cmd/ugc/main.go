@@ -195,6 +195,7 @@ func serve(ctx context.Context, cfg config, args []string, stdout io.Writer) err
 		StoreTimeout:   cfg.StoreTimeout,
 		TrustedProxies: cfg.TrustedProxies,
 		CORSOrigins:    cfg.CORSOrigins,
+		UserWriteLimit: cfg.UserWriteLimit,
 	})
 	if err != nil {
 		return fmt.Errorf("UGC_TRUSTED_PROXIES: %w", err)
