@@ -5,7 +5,9 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -262,5 +264,63 @@ func TestGatewayRateLimitAndGzip(t *testing.T) {
 	// 40 requests at once against 5/s with a burst of 5: most are refused.
 	if limited < 20 {
 		t.Fatalf("only %d of 40 requests were rate limited", limited)
+	}
+}
+
+// rawResponse is what a hand-written request got back.
+type rawResponse struct {
+	Status      int
+	ContentType string
+	Body        []byte
+}
+
+// sendRaw writes req as is to addr (host:port) and reads one response, for
+// requests no HTTP client would send.
+func sendRaw(t *testing.T, addr, req string) rawResponse {
+	t.Helper()
+	conn, err := net.DialTimeout("tcp", addr, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	_ = conn.SetDeadline(time.Now().Add(10 * time.Second))
+	if _, err := conn.Write([]byte(req)); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatalf("%.40q: %v", req, err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rawResponse{Status: resp.StatusCode, ContentType: resp.Header.Get("Content-Type"), Body: body}
+}
+
+// TestGatewayRefusalsAreProblems: requests nginx refuses before any
+// location, which its default pages answer in HTML, get problem bodies.
+func TestGatewayRefusalsAreProblems(t *testing.T) {
+	api := start(t)
+	g := startGateway(t, api, 0, 0)
+	addr := strings.TrimPrefix(g.URL, "http://")
+	for name, c := range map[string]struct {
+		req    string
+		status int
+	}{
+		"malformed request line": {"GARBAGE\r\n\r\n", 400},
+		"bad header":             {"GET / HTTP/1.1\r\nHost: x\r\nBad Header\r\n\r\n", 400},
+		"TRACE":                  {"TRACE /api/v1/films HTTP/1.1\r\nHost: x\r\n\r\n", 405},
+		"long URI":               {"GET /" + strings.Repeat("a", 10<<10) + " HTTP/1.1\r\nHost: x\r\n\r\n", 414},
+		"huge header":            {"GET / HTTP/1.1\r\nHost: x\r\nX-Big: " + strings.Repeat("b", 16<<10) + "\r\n\r\n", 431},
+	} {
+		t.Run(name, func(t *testing.T) {
+			r := sendRaw(t, addr, c.req)
+			var p map[string]any
+			if r.Status != c.status || r.ContentType != "application/problem+json" || json.Unmarshal(r.Body, &p) != nil || p["status"] != float64(c.status) {
+				t.Fatalf("got %d %q %s, want a %d problem", r.Status, r.ContentType, r.Body, c.status)
+			}
+		})
 	}
 }
