@@ -2,6 +2,7 @@ package functional
 
 import (
 	"encoding/base64"
+	"encoding/json"
 	"strconv"
 	"strings"
 	"testing"
@@ -139,5 +140,23 @@ func TestBadInputLeavesStoreUnchanged(t *testing.T) {
 	}
 	if got := s.expect(t, 200, request{Method: "GET", Path: "/api/v1/users/me/ratings", As: bob}).JSON(t); len(got["items"].([]any)) != 0 {
 		t.Fatalf("bob's ratings = %v", got)
+	}
+}
+
+// TestHeaderLimitIsAProblem: headers over the API's 32 KiB bound get a 431
+// problem. Past the HTTP server's own backstop (64 KiB), and for requests it
+// cannot parse, Go answers in plain text before any handler runs: the README
+// lists those.
+func TestHeaderLimitIsAProblem(t *testing.T) {
+	s := start(t)
+	addr := strings.TrimPrefix(s.URL, "http://")
+	r := sendRaw(t, addr, "GET /api/v1/films/"+uuid.NewString()+"/summary HTTP/1.1\r\nHost: x\r\nX-Big: "+strings.Repeat("b", 40<<10)+"\r\n\r\n")
+	var p map[string]any
+	if r.Status != 431 || r.ContentType != "application/problem+json" || json.Unmarshal(r.Body, &p) != nil || p["code"] != "header_too_large" {
+		t.Fatalf("got %d %q %.200s, want a 431 problem", r.Status, r.ContentType, r.Body)
+	}
+	s.expect(t, 200, request{Method: "GET", Path: "/api/v1/films/" + uuid.NewString() + "/summary", Header: map[string]string{"X-Big": strings.Repeat("b", 30<<10)}})
+	if r := sendRaw(t, addr, "GET / HTTP/1.1\r\nHost: x\r\nX-Big: "+strings.Repeat("b", 100<<10)+"\r\n\r\n"); r.Status != 431 {
+		t.Fatalf("past the backstop: %d, want Go's own 431", r.Status)
 	}
 }

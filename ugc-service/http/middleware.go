@@ -67,6 +67,33 @@ func newRequestID() string {
 
 func requestID(c *gin.Context) string { return c.GetString(keyRequestID) }
 
+// MaxHeaderBytes bounds a request's line and headers. The HTTP server's own
+// bound (MaxHeaderBytes in main, larger) answers in plain text, so this one
+// is checked here, where the answer can be a problem body.
+const MaxHeaderBytes = 32 << 10
+
+var errHeaderTooLarge = &statusError{
+	status: http.StatusRequestHeaderFieldsTooLarge, code: "header_too_large",
+	detail: fmt.Sprintf("request line and headers must be at most %d bytes", MaxHeaderBytes),
+}
+
+// limitHeaders refuses requests whose line and headers, counted as sent,
+// exceed MaxHeaderBytes.
+func (s *Server) limitHeaders(c *gin.Context) {
+	r := c.Request
+	n := len(r.Method) + len(r.RequestURI) + len(r.Proto) + 4
+	for k, vs := range r.Header {
+		for _, v := range vs {
+			n += len(k) + len(v) + 4
+		}
+	}
+	if n > MaxHeaderBytes {
+		s.fail(c, errHeaderTooLarge)
+		return
+	}
+	c.Next()
+}
+
 // accessLog writes one ECS line per request and records its metrics. It runs
 // outside recovery, so a panicking request is still logged and counted.
 func (s *Server) accessLog(c *gin.Context) {

@@ -93,7 +93,7 @@ func NewServer(cfg Config) (*Server, error) {
 	if err := e.SetTrustedProxies(cfg.TrustedProxies); err != nil {
 		return nil, fmt.Errorf("trusted proxies: %w", err)
 	}
-	e.Use(withRequestID, s.accessLog, s.recovery)
+	e.Use(withRequestID, s.accessLog, s.recovery, s.limitHeaders)
 	if len(cfg.CORSOrigins) > 0 {
 		s.cors = true
 		e.Use(s.corsMiddleware(cfg.CORSOrigins))

@@ -210,8 +210,10 @@ func serve(ctx context.Context, cfg config, args []string, stdout io.Writer) err
 		ReadTimeout:       15 * time.Second,
 		WriteTimeout:      30 * time.Second,
 		IdleTimeout:       2 * time.Minute,
-		MaxHeaderBytes:    32 << 10,
-		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+		// A backstop twice the API's own limit, which answers with a
+		// problem body; only headers past this get the server's plain text.
+		MaxHeaderBytes: 2 * ugchttp.MaxHeaderBytes,
+		ErrorLog:       slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
