@@ -36,13 +36,23 @@ func TestSQLite(t *testing.T) {
 
 func TestPostgres(t *testing.T) {
 	t.Parallel()
+	testPostgres(t, 1)
+}
+
+// TestPostgresBuckets: summaries split over rows must add up to the same truth.
+func TestPostgresBuckets(t *testing.T) {
+	t.Parallel()
+	testPostgres(t, 16)
+}
+
+func testPostgres(t *testing.T, buckets int) {
 	need(t, filepath.Join(localsrv.PostgresBin, "postgres"))
 	srv, err := localsrv.Postgres(false)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer srv.Stop()
-	s, err := postgres.Open(context.Background(), "postgres://postgres@"+srv.Addr()+"/postgres?sslmode=disable", 4)
+	s, err := postgres.OpenBucketed(context.Background(), "postgres://postgres@"+srv.Addr()+"/postgres?sslmode=disable", 4, buckets)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"time"
 )
 
 // State is a long run's partial results, saved after every store and
@@ -16,30 +17,40 @@ type State struct {
 	// Params are the run's parameters (scale, seed, durations ...): rows
 	// measured under other parameters must not be mixed into one table.
 	Params string
-	Rows   []Row
+	// Runs are the invocations that measured the rows, in order.
+	Runs []Run
+	Rows []Row
+}
+
+// Run is one invocation: its command line and when it started and ended
+// (zero while it runs), so the table can state the run's real wall time.
+type Run struct {
+	Command           string
+	Started, Finished time.Time
 }
 
 // OpenState reads the state at path, or starts an empty one when the file
 // does not exist; with path "" it is kept in memory only. It refuses a
-// state written with other parameters.
-func OpenState(path, params string) (*State, error) {
+// state written with other parameters, and records this invocation,
+// started now, as the state's last run.
+func OpenState(path, params, command string) (*State, error) {
 	s := &State{path: path, Params: params}
-	if path == "" {
-		return s, nil
-	}
-	b, err := os.ReadFile(path) //nolint:gosec // the caller's own results file
-	if errors.Is(err, fs.ErrNotExist) {
-		return s, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("read state: %w", err)
-	}
-	if err := json.Unmarshal(b, s); err != nil {
-		return nil, fmt.Errorf("state %s: %w", path, err)
+	if path != "" {
+		b, err := os.ReadFile(path) //nolint:gosec // the caller's own results file
+		switch {
+		case errors.Is(err, fs.ErrNotExist): // a new run
+		case err != nil:
+			return nil, fmt.Errorf("read state: %w", err)
+		default:
+			if err := json.Unmarshal(b, s); err != nil {
+				return nil, fmt.Errorf("state %s: %w", path, err)
+			}
+		}
 	}
 	if s.Params != params {
 		return nil, fmt.Errorf("state %s was written by a run with %q, this run has %q: remove it to start over", path, s.Params, params)
 	}
+	s.Runs = append(s.Runs, Run{Command: command, Started: time.Now()})
 	return s, nil
 }
 
@@ -57,6 +68,16 @@ func (s *State) Has(store, workload string) bool {
 // leaves the previous state intact.
 func (s *State) Add(r Row) error {
 	s.Rows = append(s.Rows, r)
+	return s.save()
+}
+
+// Finish records the end of this invocation.
+func (s *State) Finish() error {
+	s.Runs[len(s.Runs)-1].Finished = time.Now()
+	return s.save()
+}
+
+func (s *State) save() error {
 	if s.path == "" {
 		return nil
 	}

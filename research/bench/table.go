@@ -39,18 +39,27 @@ func secs(f float64) string {
 }
 
 // Markdown renders the results: one table per workload, uniform first,
-// stores in name order, then what was asked for but not measured.
-func Markdown(rows []Row, missing []Missing, machine, command string) string {
+// stores in name order, then what was asked for but not measured. runs are
+// the invocations that measured the rows.
+func Markdown(rows []Row, missing []Missing, machine string, runs []Run) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "# Storage research results\n\nProduced by `%s` — do not edit by hand.\n\n", command)
-	fmt.Fprintf(&b, "Machine: %s\n\n", machine)
-	var wall float64
-	for _, r := range rows {
-		wall += r.WallSeconds
+	b.WriteString("# Storage research results\n\nProduced by ")
+	var wall time.Duration
+	for i, r := range runs {
+		if i > 0 {
+			b.WriteString(", then ")
+		}
+		fmt.Fprintf(&b, "`%s`", r.Command)
+		if !r.Finished.IsZero() {
+			d := r.Finished.Sub(r.Started)
+			wall += d
+			fmt.Fprintf(&b, " (%s to %s UTC, %s)", r.Started.UTC().Format("2006-01-02 15:04"), r.Finished.UTC().Format("15:04"), d.Round(time.Second))
+		}
 	}
-	if len(rows) > 0 {
-		fmt.Fprintf(&b, "Wall time: %s, the sum of the rows' own wall times (generate, load, both read passes; the run is resumable, so rows may come from separate invocations: first started %s).\n\n",
-			secs(wall), earliest(rows).UTC().Format("2006-01-02 15:04 UTC"))
+	b.WriteString(" — do not edit by hand.\n\n")
+	fmt.Fprintf(&b, "Machine: %s\n\n", machine)
+	if wall > 0 {
+		fmt.Fprintf(&b, "Wall time: %s, start to end of the invocations above (the last column gives each store's own share).\n\n", wall.Round(time.Second))
 	}
 	rows = slices.Clone(rows)
 	slices.SortStableFunc(rows, func(a, b Row) int {
@@ -82,16 +91,6 @@ func workloadKey(w string) string {
 		return ""
 	}
 	return w
-}
-
-func earliest(rows []Row) time.Time {
-	t := rows[0].Started
-	for _, r := range rows[1:] {
-		if r.Started.Before(t) {
-			t = r.Started
-		}
-	}
-	return t
 }
 
 func section(b *strings.Builder, rows []Row) {

@@ -23,9 +23,9 @@ func TestMarkdownSectionsAndMissing(t *testing.T) {
 		{Store: "redis", Workload: "zipf:1.1", Counts: ugcdata.LoadCounts{Ratings: 90, HotRatings: 48111, HotReviews: 15071}, LoadSeconds: 1, Idle: paths("film_summary", "film_reviews"), Loaded: loaded, Started: started.Add(time.Hour), WallSeconds: 60},
 		{Store: "postgres", Workload: "uniform", Counts: ugcdata.LoadCounts{Ratings: 100}, LoadSeconds: 2, Idle: paths(Paths...), Loaded: paths(Paths...), Started: started, WallSeconds: 90},
 	}
-	md := Markdown(rows, []Missing{{Store: "chdb", Workload: "zipf:1.1", Why: "interrupted"}}, "2 CPUs", "ugc-research local --scale 1")
+	md := Markdown(rows, []Missing{{Store: "chdb", Workload: "zipf:1.1", Why: "interrupted"}}, "2 CPUs", []Run{{Command: "ugc-research local --scale 1", Started: started, Finished: started.Add(150 * time.Second)}})
 	for _, want := range []string{
-		"Wall time: 2m30s", "first started 2026-01-02 03:04 UTC",
+		"Wall time: 2m30s", "`ugc-research local --scale 1` (2026-01-02 03:04 to 03:06 UTC, 2m30s)",
 		"film 1, the premiere, has 48111 ratings and 15071 reviews",
 		"| **redis** (", "788 of 1000 (270.00 ms, 0 errors)", "| 1m0s |",
 		"| **postgres** (", "| 50 (2s) |",

@@ -7,12 +7,19 @@
 // on (film_id, likes DESC, id) that serves the "top reviews" page as an
 // index range scan; bookmarks keyed by (user_id, film_id) with an index on
 // (user_id, created_at DESC, film_id) for the newest-first page.
+//
+// OpenBucketed splits each film's summary into rows by user (bucket =
+// user_id mod n), summed on read: one film's concurrent writers then lock
+// different rows, which is what a premiere's hot film needs (see the
+// report's hot-film table).
 package postgres
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -25,10 +32,22 @@ import (
 const DefaultDSN = "postgres://postgres:postgres@127.0.0.1:5432/ugc?sslmode=disable" //nolint:gosec // the local compose's throwaway credentials
 
 // Store is the PostgreSQL backend.
-type Store struct{ db *pgxpool.Pool }
+type Store struct {
+	db      *pgxpool.Pool
+	buckets int // summary rows per film
+}
 
-// Open connects and waits up to 30 s for the server to accept queries.
+// Open connects and waits up to 30 s for the server to accept queries; each
+// film's summary is one row.
 func Open(ctx context.Context, dsn string, maxConns int) (*Store, error) {
+	return OpenBucketed(ctx, dsn, maxConns, 1)
+}
+
+// OpenBucketed is Open with each film's summary split into buckets rows.
+func OpenBucketed(ctx context.Context, dsn string, maxConns, buckets int) (*Store, error) {
+	if buckets < 1 {
+		return nil, fmt.Errorf("postgres: %d summary buckets, want at least 1", buckets)
+	}
 	cfg, err := pgxpool.ParseConfig(dsn)
 	if err != nil {
 		return nil, err
@@ -51,11 +70,16 @@ func Open(ctx context.Context, dsn string, maxConns int) (*Store, error) {
 		db.Close()
 		return nil, err
 	}
-	return &Store{db: db}, nil
+	return &Store{db: db, buckets: buckets}, nil
 }
 
 // Name implements ugcdata.Store.
-func (s *Store) Name() string { return "postgres" }
+func (s *Store) Name() string {
+	if s.buckets > 1 {
+		return "postgres-buckets"
+	}
+	return "postgres"
+}
 
 // Close implements ugcdata.Store.
 func (s *Store) Close() error { s.db.Close(); return nil }
@@ -72,7 +96,8 @@ const Schema = `
 DROP TABLE IF EXISTS ratings, film_summary, reviews, review_votes, bookmarks;
 CREATE TABLE ratings (user_id bigint NOT NULL, film_id bigint NOT NULL, score smallint NOT NULL CHECK (score BETWEEN 0 AND 10),
   created_at timestamptz NOT NULL, PRIMARY KEY (user_id, film_id));
-CREATE TABLE film_summary (film_id bigint PRIMARY KEY, cnt bigint NOT NULL, sum bigint NOT NULL, likes bigint NOT NULL, dislikes bigint NOT NULL);
+CREATE TABLE film_summary (film_id bigint NOT NULL, bucket int NOT NULL, cnt bigint NOT NULL, sum bigint NOT NULL, likes bigint NOT NULL, dislikes bigint NOT NULL,
+  PRIMARY KEY (film_id, bucket));
 CREATE TABLE reviews (id bigint PRIMARY KEY, film_id bigint NOT NULL, user_id bigint NOT NULL, body text NOT NULL,
   created_at timestamptz NOT NULL, likes bigint NOT NULL DEFAULT 0, dislikes bigint NOT NULL DEFAULT 0);
 CREATE TABLE review_votes (review_id bigint NOT NULL, user_id bigint NOT NULL, value smallint NOT NULL, PRIMARY KEY (review_id, user_id));
@@ -84,7 +109,7 @@ const Indexes = `
 CREATE INDEX ratings_film ON ratings (film_id);
 CREATE INDEX reviews_film_likes ON reviews (film_id, likes DESC, id);
 CREATE INDEX bookmarks_user_time ON bookmarks (user_id, created_at DESC, film_id);
-INSERT INTO film_summary SELECT film_id, count(*), sum(score), count(*) FILTER (WHERE score = 10), count(*) FILTER (WHERE score = 0) FROM ratings GROUP BY film_id;
+INSERT INTO film_summary SELECT film_id, user_id % $buckets, count(*), sum(score), count(*) FILTER (WHERE score = 10), count(*) FILTER (WHERE score = 0) FROM ratings GROUP BY 1, 2;
 UPDATE reviews r SET likes = v.l, dislikes = v.d FROM (SELECT review_id, count(*) FILTER (WHERE value > 0) l, count(*) FILTER (WHERE value < 0) d FROM review_votes GROUP BY review_id) v WHERE v.review_id = r.id;
 VACUUM ANALYZE;
 `
@@ -100,7 +125,7 @@ func (s *Store) Finish(ctx context.Context) error {
 	}
 	defer c.Release()
 	// VACUUM cannot run in a transaction block: send one statement at a time.
-	for _, q := range splitSQL(Indexes) {
+	for _, q := range splitSQL(strings.ReplaceAll(Indexes, "$buckets", strconv.Itoa(s.buckets))) {
 		if _, err := c.Exec(ctx, q); err != nil {
 			return fmt.Errorf("%s: %w", q, err)
 		}
@@ -168,17 +193,17 @@ const putRating = `
 WITH old AS (SELECT score FROM ratings WHERE user_id = $1 AND film_id = $2 FOR UPDATE),
 up AS (INSERT INTO ratings (user_id, film_id, score, created_at) VALUES ($1, $2, $3, $4)
        ON CONFLICT (user_id, film_id) DO UPDATE SET score = EXCLUDED.score, created_at = EXCLUDED.created_at RETURNING 1)
-INSERT INTO film_summary AS f (film_id, cnt, sum, likes, dislikes)
-SELECT $2, 1 - count(o.score), $3 - coalesce(sum(o.score), 0),
+INSERT INTO film_summary AS f (film_id, bucket, cnt, sum, likes, dislikes)
+SELECT $2, $1 % $5, 1 - count(o.score), $3 - coalesce(sum(o.score), 0),
        (CASE WHEN $3 = 10 THEN 1 ELSE 0 END) - count(*) FILTER (WHERE o.score = 10),
        (CASE WHEN $3 = 0 THEN 1 ELSE 0 END) - count(*) FILTER (WHERE o.score = 0)
 FROM (SELECT 1) one LEFT JOIN old o ON true, (SELECT count(*) FROM up) u
-ON CONFLICT (film_id) DO UPDATE SET cnt = f.cnt + EXCLUDED.cnt, sum = f.sum + EXCLUDED.sum,
+ON CONFLICT (film_id, bucket) DO UPDATE SET cnt = f.cnt + EXCLUDED.cnt, sum = f.sum + EXCLUDED.sum,
   likes = f.likes + EXCLUDED.likes, dislikes = f.dislikes + EXCLUDED.dislikes`
 
 // PutRating implements ugcdata.Store.
 func (s *Store) PutRating(ctx context.Context, r ugcdata.Rating) error {
-	_, err := s.db.Exec(ctx, putRating, r.UserID, r.FilmID, int(r.Score), r.At)
+	_, err := s.db.Exec(ctx, putRating, r.UserID, r.FilmID, int(r.Score), r.At, s.buckets)
 	return err
 }
 
@@ -203,10 +228,8 @@ func (s *Store) UserBookmarks(ctx context.Context, user int64, limit int) ([]ugc
 // FilmSummary implements ugcdata.Store.
 func (s *Store) FilmSummary(ctx context.Context, film int64) (ugcdata.Summary, error) {
 	sm := ugcdata.Summary{FilmID: film}
-	err := s.db.QueryRow(ctx, `SELECT cnt, sum, likes, dislikes FROM film_summary WHERE film_id = $1`, film).Scan(&sm.Count, &sm.Sum, &sm.Likes, &sm.Dislikes)
-	if errors.Is(err, pgx.ErrNoRows) {
-		err = nil
-	}
+	err := s.db.QueryRow(ctx, `SELECT coalesce(sum(cnt), 0), coalesce(sum(sum), 0), coalesce(sum(likes), 0), coalesce(sum(dislikes), 0)
+		FROM film_summary WHERE film_id = $1`, film).Scan(&sm.Count, &sm.Sum, &sm.Likes, &sm.Dislikes)
 	return sm, err
 }
 

@@ -32,14 +32,19 @@ import (
 // Defaults are the connection defaults; research/docker-compose.yml
 // publishes exactly these ports (a test holds the two together).
 var Defaults = map[string]string{
-	"mongo":      mongo.DefaultURI,
-	"clickhouse": clickhouse.DefaultAddr,
-	"postgres":   postgres.DefaultDSN,
-	"redis":      redisstore.DefaultAddr,
-	"vertica":    vertica.DefaultDSN,
-	"sqlite":     "ugc-research.db",
-	"chdb":       "ugc-research-chdb",
+	"mongo":            mongo.DefaultURI,
+	"clickhouse":       clickhouse.DefaultAddr,
+	"postgres":         postgres.DefaultDSN,
+	"redis":            redisstore.DefaultAddr,
+	"vertica":          vertica.DefaultDSN,
+	"sqlite":           "ugc-research.db",
+	"postgres-buckets": postgres.DefaultDSN,
+	"chdb":             "ugc-research-chdb",
 }
+
+// SummaryBuckets is how many summary rows per film postgres-buckets keeps:
+// enough that the hot workload's 64 writers rarely wait on one another.
+const SummaryBuckets = 16
 
 func main() {
 	if len(os.Args) < 2 {
@@ -78,7 +83,7 @@ type common struct {
 }
 
 func (c *common) flags(fs *flag.FlagSet) {
-	fs.StringVar(&c.backend, "backend", "postgres", "mongo|clickhouse|chdb|postgres|redis|vertica|sqlite")
+	fs.StringVar(&c.backend, "backend", "postgres", "mongo|clickhouse|chdb|postgres|postgres-buckets|redis|vertica|sqlite")
 	fs.StringVar(&c.skew, "skew", "uniform", "how ratings and reviews pick films: uniform, or zipf:S (S > 1; film 1 the hottest, and read's writer rates only film 1)")
 	fs.StringVar(&c.addr, "addr", "", "address/DSN/URI/file (default: the compose cluster's, see Defaults)")
 	fs.Float64Var(&c.scale, "scale", 1, "dataset scale; 1 = 500k users, 100k films, 10M ratings, 1M reviews, 5M votes, 2M bookmarks")
@@ -93,6 +98,8 @@ func open(ctx context.Context, backend, addr string, pool int) (ugcdata.Store, e
 	switch backend {
 	case "postgres":
 		return postgres.Open(ctx, addr, pool)
+	case "postgres-buckets":
+		return postgres.OpenBucketed(ctx, addr, pool, SummaryBuckets)
 	case "redis":
 		return redisstore.Open(ctx, addr, pool)
 	case "clickhouse":
