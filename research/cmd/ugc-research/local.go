@@ -26,7 +26,7 @@ func local(ctx context.Context, args []string) error {
 	scale := fs.Float64("scale", 0.05, "dataset scale")
 	seed := fs.Uint64("seed", 1, "generator seed")
 	out := fs.String("out", "RESULTS.md", "Markdown table to write")
-	only := fs.String("backends", "sqlite,postgres,redis,clickhouse,chdb", "backends to run")
+	only := fs.String("backends", "sqlite,postgres,postgres-buckets,redis,clickhouse,chdb", "backends to run")
 	workloads := fs.String("workloads", "uniform", "comma-separated datasets: uniform, zipf:S (the hot film: film-keyed paths, every write rates film 1)")
 	statePath := fs.String("state", "", "partial-results file to resume from and save to after every store (empty: none)")
 	var o bench.Options
