@@ -5,7 +5,6 @@ package ecslog
 import (
 	"io"
 	"log/slog"
-	"strings"
 )
 
 // ECS field names used across the service.
@@ -20,25 +19,7 @@ const (
 // ECS ones (@timestamp, log.level, message) and which tags every line with the
 // service name.
 func New(w io.Writer, level slog.Level) *slog.Logger {
-	h := slog.NewJSONHandler(w, &slog.HandlerOptions{Level: level, ReplaceAttr: replace})
-	return slog.New(h).With("service.name", "ugc", "ecs.version", "8.11.0")
-}
-
-func replace(groups []string, a slog.Attr) slog.Attr {
-	if len(groups) > 0 {
-		return a
-	}
-	switch a.Key {
-	case slog.TimeKey:
-		a.Key = "@timestamp"
-		a.Value = slog.StringValue(a.Value.Time().UTC().Format("2006-01-02T15:04:05.000Z07:00"))
-	case slog.LevelKey:
-		a.Key = "log.level"
-		a.Value = slog.StringValue(strings.ToLower(a.Value.String()))
-	case slog.MessageKey:
-		a.Key = "message"
-	}
-	return a
+	return slog.New(newHandler(w, level)).With("service.name", "ugc", "ecs.version", "8.11.0")
 }
 
 // ParseLevel reads a level name (debug, info, warn, error).

@@ -3,7 +3,10 @@ package ecslog_test
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
+	"io"
 	"log/slog"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -98,5 +101,93 @@ func TestBufferedWriterBatchesAndFlushes(t *testing.T) {
 	}
 	if all := strings.Join(sink.snapshot(), ""); !strings.HasSuffix(all, "tail\n") || len(all) != 50+2<<10+5 {
 		t.Fatalf("after Close the sink holds %d bytes", len(all))
+	}
+}
+
+// reference is the handler ecslog used before its own: slog's JSONHandler
+// with the ECS keys. Every line must decode to the same object.
+func reference(w *bytes.Buffer) *slog.Logger {
+	h := slog.NewJSONHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug, ReplaceAttr: func(groups []string, a slog.Attr) slog.Attr {
+		if len(groups) > 0 {
+			return a
+		}
+		switch a.Key {
+		case slog.TimeKey:
+			a.Key, a.Value = "@timestamp", slog.StringValue(a.Value.Time().UTC().Format("2006-01-02T15:04:05.000Z07:00"))
+		case slog.LevelKey:
+			a.Key, a.Value = "log.level", slog.StringValue(strings.ToLower(a.Value.String()))
+		case slog.MessageKey:
+			a.Key = "message"
+		}
+		return a
+	}})
+	return slog.New(h).With("service.name", "ugc", "ecs.version", "8.11.0")
+}
+
+type point struct{ X, Y int }
+
+func TestHandlerWritesWhatJSONHandlerWrote(t *testing.T) {
+	attrs := []slog.Attr{
+		slog.String("plain", "GET /api/v1/films/:film_id/summary"),
+		slog.String("escapes", "quote\" backslash\\ nl\n tab\t ctl\x01 del\x7f"),
+		slog.String("unicode", "фильм 🎬 \u2028\u2029 <&>"),
+		slog.String("invalid", "bad\xff\xfebytes"),
+		slog.Int("int", -42), slog.Uint64("uint", 1<<63), slog.Float64("float", 0.1), slog.Float64("big", 1e21),
+		slog.Bool("bool", true), slog.Duration("event.duration", 1500*time.Microsecond),
+		slog.Time("at", time.Date(2026, 11, 29, 17, 0, 0, 123456789, time.UTC)),
+		slog.Any("error.message", errors.New("boom")), slog.Any("struct", point{1, 2}), slog.Any("nil", nil),
+	}
+	var got, want bytes.Buffer
+	ecslog.New(&got, slog.LevelDebug).LogAttrs(t.Context(), slog.LevelInfo, "msg \"q\"", attrs...)
+	reference(&want).LogAttrs(t.Context(), slog.LevelInfo, "msg \"q\"", attrs...)
+	var g, w map[string]any
+	if err := json.Unmarshal(got.Bytes(), &g); err != nil {
+		t.Fatalf("not JSON: %q: %v", got.String(), err)
+	}
+	if err := json.Unmarshal(want.Bytes(), &w); err != nil {
+		t.Fatal(err)
+	}
+	delete(g, "@timestamp") // two records, two clocks
+	delete(w, "@timestamp")
+	if !reflect.DeepEqual(g, w) {
+		t.Fatalf("lines differ\n got: %s\nwant: %s", got.String(), want.String())
+	}
+	if strings.Count(got.String(), "\n") != 1 || !strings.HasSuffix(got.String(), "\n") {
+		t.Fatalf("not one line: %q", got.String())
+	}
+}
+
+// TestHandlerGroupsAreDotted: ECS nests with dots; a group's attributes are
+// written under dotted keys, and empty ones are left out.
+func TestHandlerGroupsAreDotted(t *testing.T) {
+	var buf bytes.Buffer
+	log := ecslog.New(&buf, slog.LevelInfo).WithGroup("http").With("version", "1.1")
+	log.Info("m", slog.Group("request", slog.String("method", "GET")), slog.Group("empty"), slog.Attr{})
+	var line map[string]any
+	if err := json.Unmarshal(buf.Bytes(), &line); err != nil {
+		t.Fatal(err)
+	}
+	if line["http.version"] != "1.1" || line["http.request.method"] != "GET" || line["service.name"] != "ugc" {
+		t.Fatalf("line %s", buf.String())
+	}
+	if _, ok := line["http.empty"]; ok {
+		t.Fatalf("empty group written: %s", buf.String())
+	}
+}
+
+func BenchmarkAccessLine(b *testing.B) {
+	for name, log := range map[string]*slog.Logger{"ecslog": ecslog.New(io.Discard, slog.LevelInfo), "jsonhandler": reference(&bytes.Buffer{})} {
+		b.Run(name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				log.LogAttrs(b.Context(), slog.LevelInfo, "GET /api/v1/films/:film_id/summary",
+					slog.String("event.dataset", "ugc.access"), slog.String("http.request.method", "GET"),
+					slog.String("url.path", "/api/v1/films/6f1c1b4e-8c43-4bb2-9a4e-0a1de2b0c9d1/summary"),
+					slog.String("http.route", "/api/v1/films/:film_id/summary"), slog.Int("http.response.status_code", 200),
+					slog.Int("http.response.body.bytes", 160), slog.Int64("event.duration", 123456),
+					slog.String("client.ip", "127.0.0.1"), slog.String("user_agent.original", "wrk"),
+					slog.String("http.request.id", "0123456789abcdef0123456789abcdef"), slog.String("trace.id", "0123456789abcdef0123456789abcdef"))
+			}
+		})
 	}
 }
