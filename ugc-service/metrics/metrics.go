@@ -5,6 +5,7 @@ package metrics
 import (
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -21,6 +22,48 @@ type Metrics struct {
 	requests *prometheus.CounterVec
 	latency  *prometheus.HistogramVec
 	storeOps *prometheus.HistogramVec
+
+	// Each series' collectors, looked up once: looking them up by label
+	// values hashes the values on every call. Routes, methods, statuses,
+	// operations and outcomes are all bounded, so the caches are too.
+	requestSeries memo[requestSeries, requestObservers]
+	storeSeries   memo[storeSeries, prometheus.Observer]
+}
+
+// memo maps a series' labels to its collectors.
+type memo[K comparable, V any] struct {
+	mu sync.RWMutex
+	m  map[K]V
+}
+
+// get returns k's value, making it with mk the first time.
+func (c *memo[K, V]) get(k K, mk func() V) V {
+	c.mu.RLock()
+	v, ok := c.m[k]
+	c.mu.RUnlock()
+	if ok {
+		return v
+	}
+	v = mk()
+	c.mu.Lock()
+	if c.m == nil {
+		c.m = map[K]V{}
+	}
+	c.m[k] = v
+	c.mu.Unlock()
+	return v
+}
+
+type storeSeries struct{ op, outcome string }
+
+type requestSeries struct {
+	route, method string
+	status        int
+}
+
+type requestObservers struct {
+	count   prometheus.Counter
+	latency prometheus.Observer
 }
 
 // New creates the collectors, including the Go runtime and process ones.
@@ -56,7 +99,7 @@ func (m *Metrics) Handler() http.Handler {
 	return promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{Registry: m.registry})
 }
 
-// statusLabels avoids formatting the status code on every request.
+// statusLabels avoids formatting the status code of a new series.
 var statusLabels = func() (l [600]string) {
 	for i := range l {
 		l[i] = strconv.Itoa(i)
@@ -74,21 +117,25 @@ var methodLabels = map[string]string{
 // ObserveRequest records one served request. route is the route template
 // (never the raw path, whose ids would explode the label set).
 func (m *Metrics) ObserveRequest(route, method string, status int, d time.Duration) {
-	s := "other"
-	if status >= 0 && status < len(statusLabels) {
-		s = statusLabels[status]
-	}
 	verb, ok := methodLabels[method]
 	if !ok {
 		verb = "other"
 	}
-	m.requests.WithLabelValues(route, verb, s).Inc()
-	m.latency.WithLabelValues(route, verb, s).Observe(d.Seconds())
+	o := m.requestSeries.get(requestSeries{route, verb, status}, func() requestObservers {
+		s := "other"
+		if status >= 0 && status < len(statusLabels) {
+			s = statusLabels[status]
+		}
+		return requestObservers{m.requests.WithLabelValues(route, verb, s), m.latency.WithLabelValues(route, verb, s)}
+	})
+	o.count.Inc()
+	o.latency.Observe(d.Seconds())
 }
 
 // observeStore records one store operation that took d.
 func (m *Metrics) observeStore(op string, d time.Duration, err error) {
-	m.storeOps.WithLabelValues(op, Outcome(err)).Observe(d.Seconds())
+	k := storeSeries{op, Outcome(err)}
+	m.storeSeries.get(k, func() prometheus.Observer { return m.storeOps.WithLabelValues(k.op, k.outcome) }).Observe(d.Seconds())
 }
 
 // Outcome names how an operation ended: "ok" or the domain error code.
