@@ -1,7 +1,6 @@
 package http
 
 import (
-	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -29,7 +28,7 @@ func (s *Server) replyCacheable(c *gin.Context, cacheControl string, v any, err 
 		return err
 	}
 	body := marshal(v)
-	etag := fmt.Sprintf(`"%016x"`, xxhash.Sum64(body))
+	etag := etagOf(body)
 	h := c.Writer.Header()
 	h.Set("ETag", etag)
 	h.Set("Cache-Control", cacheControl)
@@ -45,6 +44,18 @@ func (s *Server) replyCacheable(c *gin.Context, cacheControl string, v any, err 
 	h.Set("Content-Length", strconv.Itoa(len(body)))
 	c.Data(http.StatusOK, "application/json; charset=utf-8", body)
 	return nil
+}
+
+// etagOf is a strong ETag of body: the 16 hex digits of its 64-bit hash.
+func etagOf(body []byte) string {
+	var tag [18]byte
+	tag[0], tag[17] = '"', '"'
+	h := xxhash.Sum64(body)
+	for i := 16; i > 0; i-- {
+		tag[i] = "0123456789abcdef"[h&0xf]
+		h >>= 4
+	}
+	return string(tag[:])
 }
 
 // etagMatches applies If-None-Match's weak comparison (RFC 9110 §13.1.2):

@@ -1,9 +1,6 @@
 package http
 
 import (
-	"context"
-	"encoding/json"
-	"fmt"
 	"net/http"
 	"regexp"
 	"strconv"
@@ -18,13 +15,11 @@ import (
 // that every failure takes the one path through fail.
 type handler func(c *gin.Context) error
 
-// h adapts a handler to Gin and bounds the request's store calls, so that a
-// slow store cannot pin a request (and its connection) forever.
+// h adapts a handler to Gin. The stores bound each of their operations by
+// their own timeout (UGC_STORE_TIMEOUT), so a slow store cannot pin a request
+// forever, and a read served from a cache pays for no timer.
 func (s *Server) h(fn handler) gin.HandlerFunc {
 	return func(c *gin.Context) {
-		ctx, cancel := context.WithTimeout(c.Request.Context(), s.storeTimeout)
-		defer cancel()
-		c.Request = c.Request.WithContext(ctx)
 		if err := fn(c); err != nil {
 			s.fail(c, err)
 		}
@@ -46,16 +41,6 @@ func writeJSON(c *gin.Context, status int, contentType string, v any) {
 	body := marshal(v)
 	c.Header("Content-Length", strconv.Itoa(len(body)))
 	c.Data(status, contentType, body)
-}
-
-// marshal encodes a response body.
-func marshal(v any) []byte {
-	body, err := json.Marshal(v)
-	if err != nil {
-		// Only a programming error (an unencodable type) gets here.
-		panic(fmt.Sprintf("encode response: %v", err))
-	}
-	return body
 }
 
 // replyList writes one page of a listing, or hands err on.
@@ -113,7 +98,7 @@ func (s *Server) getSummary(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	sum, err := storeOf(c).FilmSummary(c.Request.Context(), film)
+	sum, err := s.connectedStore().FilmSummary(c.Request.Context(), film)
 	return s.replyCacheable(c, cacheSummary, sum, err)
 }
 
@@ -141,7 +126,7 @@ func (s *Server) getSummaries(c *gin.Context) error {
 	if err := ugc.ValidateBatch(films); err != nil {
 		return err
 	}
-	sums, err := storeOf(c).FilmSummaries(c.Request.Context(), films)
+	sums, err := s.connectedStore().FilmSummaries(c.Request.Context(), films)
 	if err != nil {
 		return err
 	}
@@ -161,7 +146,7 @@ func (s *Server) putRating(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	r, err := storeOf(c).SetRating(c.Request.Context(), currentUser(c), film, score)
+	r, err := s.connectedStore().SetRating(c.Request.Context(), currentUser(c), film, score)
 	return reply(c, http.StatusOK, r, err)
 }
 
@@ -170,7 +155,7 @@ func (s *Server) getRating(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	r, err := storeOf(c).GetRating(c.Request.Context(), currentUser(c), film)
+	r, err := s.connectedStore().GetRating(c.Request.Context(), currentUser(c), film)
 	return reply(c, http.StatusOK, r, err)
 }
 
@@ -179,7 +164,7 @@ func (s *Server) deleteRating(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	return noContent(c, storeOf(c).DeleteRating(c.Request.Context(), currentUser(c), film))
+	return noContent(c, s.connectedStore().DeleteRating(c.Request.Context(), currentUser(c), film))
 }
 
 func (s *Server) listMyRatings(c *gin.Context) error {
@@ -187,7 +172,7 @@ func (s *Server) listMyRatings(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	l, err := storeOf(c).ListUserRatings(c.Request.Context(), currentUser(c), page)
+	l, err := s.connectedStore().ListUserRatings(c.Request.Context(), currentUser(c), page)
 	return replyList(c, l, err)
 }
 
@@ -200,7 +185,7 @@ func (s *Server) createReview(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	r, err := storeOf(c).CreateReview(c.Request.Context(), currentUser(c), film, text)
+	r, err := s.connectedStore().CreateReview(c.Request.Context(), currentUser(c), film, text)
 	if err == nil {
 		c.Header("Location", "/api/v1/reviews/"+r.ID.String())
 	}
@@ -228,7 +213,7 @@ func (s *Server) listFilmReviews(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	l, err := storeOf(c).ListFilmReviews(c.Request.Context(), film, sort, p)
+	l, err := s.connectedStore().ListFilmReviews(c.Request.Context(), film, sort, p)
 	if err != nil {
 		return err
 	}
@@ -240,7 +225,7 @@ func (s *Server) getReview(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	r, err := storeOf(c).GetReview(c.Request.Context(), id)
+	r, err := s.connectedStore().GetReview(c.Request.Context(), id)
 	return s.replyCacheable(c, cacheReview, r, err)
 }
 
@@ -253,7 +238,7 @@ func (s *Server) updateReview(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	r, err := storeOf(c).UpdateReview(c.Request.Context(), currentUser(c), id, text)
+	r, err := s.connectedStore().UpdateReview(c.Request.Context(), currentUser(c), id, text)
 	return reply(c, http.StatusOK, r, err)
 }
 
@@ -262,7 +247,7 @@ func (s *Server) deleteReview(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	return noContent(c, storeOf(c).DeleteReview(c.Request.Context(), currentUser(c), id))
+	return noContent(c, s.connectedStore().DeleteReview(c.Request.Context(), currentUser(c), id))
 }
 
 func (s *Server) putVote(c *gin.Context) error {
@@ -278,7 +263,7 @@ func (s *Server) putVote(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	r, err := storeOf(c).SetVote(c.Request.Context(), currentUser(c), id, ugc.VoteValue(value))
+	r, err := s.connectedStore().SetVote(c.Request.Context(), currentUser(c), id, ugc.VoteValue(value))
 	return reply(c, http.StatusOK, r, err)
 }
 
@@ -287,7 +272,7 @@ func (s *Server) deleteVote(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	return noContent(c, storeOf(c).DeleteVote(c.Request.Context(), currentUser(c), id))
+	return noContent(c, s.connectedStore().DeleteVote(c.Request.Context(), currentUser(c), id))
 }
 
 func (s *Server) putBookmark(c *gin.Context) error {
@@ -295,7 +280,7 @@ func (s *Server) putBookmark(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	b, created, err := storeOf(c).AddBookmark(c.Request.Context(), currentUser(c), film)
+	b, created, err := s.connectedStore().AddBookmark(c.Request.Context(), currentUser(c), film)
 	status := http.StatusOK
 	if created {
 		status = http.StatusCreated
@@ -308,7 +293,7 @@ func (s *Server) deleteBookmark(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	return noContent(c, storeOf(c).RemoveBookmark(c.Request.Context(), currentUser(c), film))
+	return noContent(c, s.connectedStore().RemoveBookmark(c.Request.Context(), currentUser(c), film))
 }
 
 func (s *Server) listBookmarks(c *gin.Context) error {
@@ -316,7 +301,7 @@ func (s *Server) listBookmarks(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	l, err := storeOf(c).ListBookmarks(c.Request.Context(), currentUser(c), page)
+	l, err := s.connectedStore().ListBookmarks(c.Request.Context(), currentUser(c), page)
 	return replyList(c, l, err)
 }
 

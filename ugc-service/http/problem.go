@@ -54,9 +54,9 @@ var errStoreNotConnected = &statusError{
 	detail: "the store is not connected yet; retry shortly", retryAfter: retryAfterSeconds,
 }
 
-// errStoreTimeout answers a request whose store calls outlived
-// UGC_STORE_TIMEOUT: an overloaded or unreachable store, which a client may
-// retry, not a bug.
+// errStoreTimeout answers a request whose store operation outlived the
+// store's timeout (UGC_STORE_TIMEOUT): an overloaded or unreachable store,
+// which a client may retry, not a bug.
 var errStoreTimeout = &statusError{
 	status: http.StatusServiceUnavailable, code: codeStoreTimeout,
 	detail: "the store did not answer in time; retry shortly", retryAfter: retryAfterSeconds,
@@ -91,14 +91,14 @@ var domainStatus = map[string]int{
 // instance still connecting to its store; a store timeout is logged as a
 // warning, and a client that hung up gets nothing but its 499 access line.
 func (s *Server) fail(c *gin.Context, err error) {
-	// A request's context ends in two ways that are not the store's fault:
-	// the client hung up (there is nobody to answer), or the store timeout
-	// passed (the store is overloaded: 503, retry later).
-	switch ctxErr := c.Request.Context().Err(); {
-	case errors.Is(ctxErr, context.Canceled):
+	// Two failures are not the store's fault: the client hung up (there is
+	// nobody to answer), or the store's operation timeout passed (it is
+	// overloaded: 503, retry later).
+	switch {
+	case errors.Is(c.Request.Context().Err(), context.Canceled):
 		c.AbortWithStatus(statusClientClosedRequest)
 		return
-	case errors.Is(ctxErr, context.DeadlineExceeded):
+	case errors.Is(err, context.DeadlineExceeded):
 		s.logger.WarnContext(c.Request.Context(), "store timeout",
 			ecslog.KeyRequestID, requestID(c), "http.route", c.FullPath(), ecslog.KeyError, err.Error())
 		err = errStoreTimeout

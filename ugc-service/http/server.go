@@ -27,8 +27,6 @@ type Config struct {
 	Metrics  *metrics.Metrics
 	// Sentry installs Sentry's Gin middleware; sentry.Init must have run.
 	Sentry bool
-	// StoreTimeout bounds each store call a request makes. Default 5s.
-	StoreTimeout time.Duration
 	// TrustedProxies are the addresses or CIDRs whose X-Real-IP and
 	// X-Forwarded-For headers name the client; by default nobody's are
 	// believed and the client is the peer address.
@@ -49,7 +47,6 @@ type Server struct {
 	verifier     TokenVerifier
 	logger       *slog.Logger
 	metrics      *metrics.Metrics
-	storeTimeout time.Duration
 	writeLimiter *userLimiter // nil: writes are not limited
 	cors         bool         // CORSOrigins were given
 	engine       *gin.Engine
@@ -67,14 +64,10 @@ func init() {
 // an address nor a CIDR.
 func NewServer(cfg Config) (*Server, error) {
 	s := &Server{
-		verifier:     cfg.Verifier,
-		logger:       cfg.Logger,
-		metrics:      cfg.Metrics,
-		storeTimeout: cfg.StoreTimeout,
-		engine:       gin.New(),
-	}
-	if s.storeTimeout == 0 {
-		s.storeTimeout = 5 * time.Second
+		verifier: cfg.Verifier,
+		logger:   cfg.Logger,
+		metrics:  cfg.Metrics,
+		engine:   gin.New(),
 	}
 	limit := cfg.UserWriteLimit
 	if limit == (UserWriteLimit{}) {
@@ -150,15 +143,14 @@ func (s *Server) connectedStore() ugc.Store {
 }
 
 // requireStore answers 503 until the store is connected, before
-// authentication (there is nothing to serve a verified caller either), and
-// otherwise hands the store to the request's handlers.
+// authentication (there is nothing to serve a verified caller either); the
+// handlers behind it read the store with connectedStore, which cannot be nil
+// once it has been set.
 func (s *Server) requireStore(c *gin.Context) {
-	st := s.connectedStore()
-	if st == nil {
+	if s.connectedStore() == nil {
 		s.fail(c, errStoreNotConnected)
 		return
 	}
-	c.Set(keyStore, st)
 	c.Next()
 }
 

@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"os"
 	"time"
 )
@@ -17,6 +18,9 @@ const (
 	// database. The writer's own automatic checkpoint is off: run inside a
 	// commit, it made every thousandth write wait for two fsyncs.
 	checkpointInterval = time.Second
+	// truncateWait bounds how long writes queue behind a truncating
+	// checkpoint that waits for readers.
+	truncateWait = 500 * time.Millisecond
 )
 
 // dataVersion reads PRAGMA data_version on the writer's connection, where it
@@ -69,10 +73,14 @@ func (s *Store) background(ctx context.Context, version int64, done chan<- struc
 // under sustained writes: SQLite starts the log over only when a writer finds
 // it fully checkpointed with no reader still using it, which a steady stream
 // of reads and writes never allows, and the file grew by gigabytes. TRUNCATE
-// waits for the readers of old snapshots, for at most busyTimeout; a
-// timed-out attempt is asked for again by the next check.
+// waits for the readers of old snapshots for at most truncateWait, far
+// inside the writes' own timeout; a timed-out attempt is asked for again by
+// the next check. The writer's connection is this goroutine's alone, so its
+// busy timeout can be lowered for the one statement.
 func (s *Store) truncateWAL() {
+	_, _ = s.w.Exec(fmt.Sprintf(`PRAGMA busy_timeout = %d`, truncateWait.Milliseconds()))
 	_, _ = s.w.Exec(`PRAGMA wal_checkpoint(TRUNCATE)`)
+	_, _ = s.w.Exec(fmt.Sprintf(`PRAGMA busy_timeout = %d`, busyTimeout.Milliseconds()))
 }
 
 // WALBytes is the size of the write-ahead log file, 0 when there is none.

@@ -81,6 +81,8 @@ func (s *Store) RemoveBookmark(ctx context.Context, userID, filmID uuid.UUID) er
 
 // ListBookmarks pages through userID's bookmarks, newest first.
 func (s *Store) ListBookmarks(ctx context.Context, userID uuid.UUID, page ugc.Page) (*ugc.List[*ugc.Bookmark], error) {
+	ctx, cancel := s.op(ctx)
+	defer cancel()
 	if err := page.ValidateFor(ugc.CursorBookmarks); err != nil {
 		return nil, err
 	}

@@ -31,6 +31,8 @@ func (t *tx) emit(e ugc.Event) error {
 
 // PendingEvents returns up to limit unrelayed events, oldest first.
 func (s *Store) PendingEvents(ctx context.Context, limit int) ([]ugc.Event, error) {
+	ctx, cancel := s.op(ctx)
+	defer cancel()
 	if limit < 1 {
 		return nil, ugc.Errorf(ugc.EINVALID, "limit must be at least 1, got %d", limit)
 	}
@@ -82,6 +84,8 @@ func (s *Store) MarkEventsSent(ctx context.Context, ids []uuid.UUID) error {
 
 // OutboxStats counts the backlog and dates its oldest event.
 func (s *Store) OutboxStats(ctx context.Context) (*ugc.OutboxStats, error) {
+	ctx, cancel := s.op(ctx)
+	defer cancel()
 	var st ugc.OutboxStats
 	var oldest sql.NullInt64
 	if err := s.rs.get(outboxStatsSQL).QueryRowContext(ctx).Scan(&st.Pending, &oldest); err != nil {

@@ -106,6 +106,8 @@ func (s *Store) SetRating(ctx context.Context, userID, filmID uuid.UUID, score i
 
 // GetRating returns userID's rating of filmID, or ENOTFOUND.
 func (s *Store) GetRating(ctx context.Context, userID, filmID uuid.UUID) (*ugc.Rating, error) {
+	ctx, cancel := s.op(ctx)
+	defer cancel()
 	r, err := scanRating(s.rs.get(getRatingSQL).QueryRowContext(ctx, userID, filmID))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ugc.Errorf(ugc.ENOTFOUND, "rating not found")
@@ -139,6 +141,8 @@ func (s *Store) DeleteRating(ctx context.Context, userID, filmID uuid.UUID) erro
 
 // ListUserRatings pages through userID's ratings, most recently set first.
 func (s *Store) ListUserRatings(ctx context.Context, userID uuid.UUID, page ugc.Page) (*ugc.List[*ugc.Rating], error) {
+	ctx, cancel := s.op(ctx)
+	defer cancel()
 	if err := page.ValidateFor(ugc.CursorUserRatings); err != nil {
 		return nil, err
 	}
@@ -161,6 +165,8 @@ func (s *Store) FilmSummary(ctx context.Context, filmID uuid.UUID) (*ugc.FilmSum
 	if ok {
 		return ugc.NewFilmSummary(filmID, d), nil
 	}
+	ctx, cancel := s.op(ctx)
+	defer cancel()
 	dest := make([]any, len(d))
 	for i := range d {
 		dest[i] = &d[i]

@@ -100,6 +100,8 @@ func (s *Store) CreateReview(ctx context.Context, authorID, filmID uuid.UUID, te
 
 // GetReview returns a review, or ENOTFOUND.
 func (s *Store) GetReview(ctx context.Context, reviewID uuid.UUID) (*ugc.Review, error) {
+	ctx, cancel := s.op(ctx)
+	defer cancel()
 	r, err := reviewFromRow(s.rs.get(reviewByIDSQL).QueryRowContext(ctx, reviewID))
 	return r, wrap("get review", err)
 }
@@ -182,6 +184,8 @@ func (s *Store) DeleteReview(ctx context.Context, actorID, reviewID uuid.UUID) e
 
 // ListFilmReviews pages through filmID's reviews in the given order.
 func (s *Store) ListFilmReviews(ctx context.Context, filmID uuid.UUID, sort ugc.ReviewSort, page ugc.Page) (*ugc.List[*ugc.Review], error) {
+	ctx, cancel := s.op(ctx)
+	defer cancel()
 	l, ok := reviewListings[sort]
 	if !ok {
 		return nil, ugc.Errorf(ugc.EINVALID, "unknown review sort %q", string(sort))

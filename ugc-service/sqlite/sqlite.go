@@ -57,6 +57,7 @@ type Store struct {
 	summaries *summaryCache
 	walPath   string             // the write-ahead log beside the database
 	walLimit  int64              // WithWALLimit: size that forces a truncating checkpoint
+	opTimeout time.Duration      // WithOpTimeout
 	noEvents  bool               // WithoutEvents: the outbox stays empty
 	stop      context.CancelFunc // ends the background goroutine
 	done      chan struct{}      // closed when it has ended
@@ -81,6 +82,19 @@ const DefaultWALLimit = 256 << 20
 // WithWALLimit sets the write-ahead log size above which the writer
 // truncates it, writes waiting meanwhile (bytes, > 0).
 func WithWALLimit(bytes int64) Option { return func(s *Store) { s.walLimit = bytes } }
+
+// WithOpTimeout bounds each operation: a read's queries, a write's wait for
+// the writer and its statements. Default DefaultOpTimeout. A read served by
+// the summary cache takes no timer at all.
+func WithOpTimeout(d time.Duration) Option { return func(s *Store) { s.opTimeout = d } }
+
+// DefaultOpTimeout is the operation timeout without WithOpTimeout.
+const DefaultOpTimeout = 5 * time.Second
+
+// op bounds one operation of the store by its timeout.
+func (s *Store) op(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(ctx, s.opTimeout)
+}
 
 // WithoutEvents makes the store record no events in its outbox: for
 // deployments without analytics, where nothing would ever drain it.
@@ -146,7 +160,7 @@ func Open(ctx context.Context, dir string, opts ...Option) (*Store, error) {
 
 	s := &Store{
 		w: w, r: r, cp: cp, summaries: newSummaryCache(summaryCacheSize), done: make(chan struct{}),
-		walPath: path + "-wal", walLimit: DefaultWALLimit, walFull: make(chan struct{}, 1),
+		walPath: path + "-wal", walLimit: DefaultWALLimit, walFull: make(chan struct{}, 1), opTimeout: DefaultOpTimeout,
 		writes: make(chan writeReq), quit: make(chan struct{}), writerDone: make(chan struct{}),
 	}
 	for _, o := range opts {

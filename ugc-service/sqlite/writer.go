@@ -28,6 +28,8 @@ type writeReq struct {
 // paid once per batch instead of once per write. A caller returns only once
 // its change is committed or undone: never while the outcome is unknown.
 func (s *Store) write(ctx context.Context, fn func(t *tx) error) error {
+	ctx, cancel := s.op(ctx)
+	defer cancel()
 	req := writeReq{ctx: ctx, fn: fn, done: make(chan error, 1)}
 	select {
 	case s.writes <- req:

@@ -25,6 +25,7 @@ import (
 	ugc "github.com/ugcstack/ugcstack/ugc-service"
 	ugchttp "github.com/ugcstack/ugcstack/ugc-service/http"
 	"github.com/ugcstack/ugcstack/ugc-service/jwt"
+	"github.com/ugcstack/ugcstack/ugc-service/metrics"
 	"github.com/ugcstack/ugcstack/ugc-service/mongo"
 	"github.com/ugcstack/ugcstack/ugc-service/sqlite"
 )
@@ -116,7 +117,7 @@ func openStore(ctx context.Context, cfg config) (ugc.Store, error) {
 		}
 		s, err = mongo.Open(ctx, cfg.MongoURI, cfg.MongoDatabase, opts...)
 	} else {
-		opts := []sqlite.Option{sqlite.WithWALLimit(cfg.SQLiteWALLimit)}
+		opts := []sqlite.Option{sqlite.WithWALLimit(cfg.SQLiteWALLimit), sqlite.WithOpTimeout(cfg.StoreTimeout)}
 		if !cfg.Outbox {
 			opts = append(opts, sqlite.WithoutEvents())
 		}
@@ -192,7 +193,6 @@ func serve(ctx context.Context, cfg config, args []string, stdout io.Writer) err
 		Logger:         logger,
 		Metrics:        m,
 		Sentry:         cfg.SentryDSN != "",
-		StoreTimeout:   cfg.StoreTimeout,
 		TrustedProxies: cfg.TrustedProxies,
 		CORSOrigins:    cfg.CORSOrigins,
 		UserWriteLimit: cfg.UserWriteLimit,
@@ -242,7 +242,11 @@ func serve(ctx context.Context, cfg config, args []string, stdout io.Writer) err
 		return err
 	}
 	if err == nil {
-		api.SetStore(m.InstrumentStore(p.store, ugchttp.StoreBreadcrumb))
+		var observers []metrics.StoreObserver
+		if cfg.SentryDSN != "" {
+			observers = append(observers, ugchttp.StoreBreadcrumb)
+		}
+		api.SetStore(m.InstrumentStore(p.store, observers...))
 		if *withRelay {
 			p.startRelay(ctx)
 		}
