@@ -10,6 +10,7 @@ import (
 	"net"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -65,6 +66,17 @@ func endpoints(ds *dataset, rng *rand.Rand) []endpoint {
 		{"list_bookmarks", 200, func(r *rand.Rand, host string) []byte {
 			return get(host, "/api/v1/users/me/bookmarks?limit=20", tokens[pick(r, raters)])
 		}},
+		// A catalogue page: 24 films' summaries in one call.
+		{"get_summaries_24", 200, func(r *rand.Rand, host string) []byte {
+			var q strings.Builder
+			for i := range 24 {
+				if i > 0 {
+					q.WriteByte('&')
+				}
+				q.WriteString("film_id=" + pick(r, ds.films).String())
+			}
+			return get(host, "/api/v1/films/summaries?"+q.String(), "")
+		}},
 	}
 }
 
@@ -76,6 +88,18 @@ type result struct {
 }
 
 func (r *result) count() int { return len(r.latencies) }
+
+// merge adds o's requests to r (nil for none yet) and returns the sum.
+func (r *result) merge(o *result) *result {
+	if r == nil {
+		return o
+	}
+	r.latencies = append(r.latencies, o.latencies...)
+	slices.Sort(r.latencies)
+	r.elapsed += o.elapsed
+	r.errors += o.errors
+	return r
+}
 
 func (r *result) rps() float64 { return float64(len(r.latencies)) / r.elapsed.Seconds() }
 

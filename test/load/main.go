@@ -6,16 +6,22 @@
 //
 //	BENCH <name> rps=<n> p50_ms=<n> p99_ms=<n>
 //
-// Every loop is bounded by count and time, and all traffic goes to 127.0.0.1.
+// and a last line with the ratio of the API's summary read to a bare net/http
+// baseline (bare.go) measured in the same run. Every loop is bounded by count
+// and time, and all traffic goes to 127.0.0.1.
 package main
 
 import (
+	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"io/fs"
 	"math/rand/v2"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -25,6 +31,13 @@ import (
 )
 
 func main() {
+	if len(os.Args) == 3 && os.Args[1] == bareFlag {
+		if err := serveBare(os.Args[2]); err != nil {
+			fmt.Fprintln(os.Stderr, "load: baseline:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	var cfg config
 	flag.IntVar(&cfg.ratings, "ratings", 1_000_000, "ratings to preload")
 	flag.IntVar(&cfg.films, "films", 100_000, "films the ratings spread over")
@@ -85,15 +98,85 @@ func run(ctx context.Context, cfg config) error {
 	}
 	defer srv.stop()
 
-	for _, ep := range endpoints(ds, rng) {
-		res, err := drive(srv.addr, ep, cfg.conns, cfg.duration)
-		if err != nil {
-			return fmt.Errorf("%s: %w", ep.name, err)
-		}
-		fmt.Printf("BENCH %s rps=%.0f p50_ms=%.2f p99_ms=%.2f\n", ep.name, res.rps(), res.percentile(50), res.percentile(99))
-		if res.errors > 0 {
-			fmt.Printf("  %s: %d of %d responses were not the expected status\n", ep.name, res.errors, res.count())
+	eps := endpoints(ds, rng)
+	body, err := summaryBody(srv.addr, eps[0])
+	if err != nil {
+		return err
+	}
+	base, err := startBare(body, tmp)
+	if err != nil {
+		return err
+	}
+	defer base.stop()
+	// The baseline and the API's summary read take turns in short rounds,
+	// so that both see the machine in the same state even while other work
+	// on it comes and goes; each is reported over all its rounds.
+	baseline := eps[0]
+	baseline.name = "bare_summary"
+	pair := []target{{base.addr, baseline}, {srv.addr, eps[0]}}
+	var rounds [2]*result
+	for range ratioRounds {
+		for i, run := range pair {
+			res, err := drive(run.addr, run.ep, cfg.conns, cfg.duration/ratioRounds)
+			if err != nil {
+				return fmt.Errorf("%s: %w", run.ep.name, err)
+			}
+			rounds[i] = rounds[i].merge(res)
 		}
 	}
+	for i, run := range pair {
+		report(run.ep.name, rounds[i])
+	}
+	for _, run := range targets(srv.addr, eps[1:]) {
+		res, err := drive(run.addr, run.ep, cfg.conns, cfg.duration)
+		if err != nil {
+			return fmt.Errorf("%s: %w", run.ep.name, err)
+		}
+		report(run.ep.name, res)
+	}
+	fmt.Printf("BENCH ratio get_summary/bare_summary=%.2f (goal >= 0.75: the API with access logging against a bare net/http handler sending the same bytes)\n",
+		rounds[1].rps()/rounds[0].rps())
 	return nil
+}
+
+// ratioRounds is how many turns the baseline and the summary read take.
+const ratioRounds = 4
+
+func report(name string, res *result) {
+	fmt.Printf("BENCH %s rps=%.0f p50_ms=%.2f p99_ms=%.2f\n", name, res.rps(), res.percentile(50), res.percentile(99))
+	if res.errors > 0 {
+		fmt.Printf("  %s: %d of %d responses were not the expected status\n", name, res.errors, res.count())
+	}
+}
+
+// target is an endpoint on a server.
+type target struct {
+	addr string
+	ep   endpoint
+}
+
+func targets(addr string, eps []endpoint) []target {
+	out := make([]target, len(eps))
+	for i, ep := range eps {
+		out[i] = target{addr, ep}
+	}
+	return out
+}
+
+// summaryBody fetches one answer of the summary endpoint, for the baseline
+// to send.
+func summaryBody(addr string, ep endpoint) ([]byte, error) {
+	req, err := http.ReadRequest(bufio.NewReader(bytes.NewReader(ep.request(rand.New(rand.NewPCG(7, 8)), addr))))
+	if err != nil {
+		return nil, err
+	}
+	resp, err := http.Get("http://" + addr + req.URL.RequestURI())
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close() // read-only
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("summary for the baseline: status %d", resp.StatusCode)
+	}
+	return io.ReadAll(resp.Body)
 }
