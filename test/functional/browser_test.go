@@ -37,8 +37,10 @@ func TestCORS(t *testing.T) {
 	}
 
 	// The call itself carries the origin and exposes what scripts read.
-	resp := s.expect(t, 200, request{Method: "PUT", Path: rating, As: alice, Body: map[string]int{"score": 8},
-		Header: map[string]string{"Origin": frontend}})
+	resp := s.expect(t, 200, request{
+		Method: "PUT", Path: rating, As: alice, Body: map[string]int{"score": 8},
+		Header: map[string]string{"Origin": frontend},
+	})
 	if resp.Header.Get("Access-Control-Allow-Origin") != frontend ||
 		!strings.Contains(strings.ToLower(resp.Header.Get("Access-Control-Expose-Headers")), "etag") {
 		t.Fatalf("response CORS headers %v", resp.Header)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -25,7 +26,7 @@ const bareFlag = "-bare-body"
 // serveBare listens on a free loopback port, prints it, and answers every
 // request with body until stdin closes.
 func serveBare(bodyFile string) error {
-	body, err := os.ReadFile(bodyFile) //nolint:gosec // G304: a file this program wrote
+	body, err := os.ReadFile(bodyFile)
 	if err != nil {
 		return err
 	}
@@ -68,7 +69,7 @@ func startBare(body []byte, dir string) (*bare, error) {
 	if err != nil {
 		return nil, err
 	}
-	cmd := exec.Command(self, bareFlag, bodyFile) //nolint:gosec // G204: this very program
+	cmd := exec.Command(self, bareFlag, bodyFile)
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
 		return nil, err
@@ -85,7 +86,7 @@ func startBare(body []byte, dir string) (*bare, error) {
 	addr, ok := strings.CutPrefix(strings.TrimSpace(line), "BARE ")
 	if err != nil || !ok {
 		_ = cmd.Process.Kill()
-		return nil, fmt.Errorf("baseline server did not start: %q %v", line, err)
+		return nil, errors.Join(fmt.Errorf("baseline server did not start: it printed %q", line), err)
 	}
 	return &bare{cmd: cmd, stdin: stdin, addr: addr}, nil
 }

@@ -108,7 +108,7 @@ func newKeySet(rawURL string, opts JWKSOptions) (*keySet, error) {
 func (s *keySet) KeyRead(ctx context.Context, kid string) (jwkset.JWK, error) {
 	k, err := s.Storage.KeyRead(ctx, kid)
 	if errors.Is(err, jwkset.ErrKeyNotFound) && s.limiter.Allow() {
-		go func() { _, _ = s.refetcher.KeyRead(s.ctx, kid) }() //nolint:errcheck // failures reach RefreshErrorHandler
+		go func() { _, _ = s.refetcher.KeyRead(s.ctx, kid) }() // failures reach RefreshErrorHandler
 	}
 	return k, err
 }
