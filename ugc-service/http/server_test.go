@@ -1,15 +1,12 @@
 package http
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -17,48 +14,18 @@ import (
 
 	ugc "github.com/ugcstack/ugcstack/ugc-service"
 	"github.com/ugcstack/ugcstack/ugc-service/ecslog"
+	"github.com/ugcstack/ugcstack/ugc-service/ecslog/ecslogtest"
 	"github.com/ugcstack/ugcstack/ugc-service/jwt"
 	"github.com/ugcstack/ugcstack/ugc-service/metrics"
 	"github.com/ugcstack/ugcstack/ugc-service/sqlite"
 )
-
-// syncBuffer collects log lines written from the server's goroutines.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-// lines decodes the JSON log lines written so far.
-func (b *syncBuffer) lines(t *testing.T) []map[string]any {
-	t.Helper()
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	var out []map[string]any
-	for _, l := range strings.Split(strings.TrimSpace(b.buf.String()), "\n") {
-		if l == "" {
-			continue
-		}
-		var m map[string]any
-		if err := json.Unmarshal([]byte(l), &m); err != nil {
-			t.Fatalf("log line %q: %v", l, err)
-		}
-		out = append(out, m)
-	}
-	return out
-}
 
 // testServer is a Server over a real embedded store, with its logs and
 // metrics at hand.
 type testServer struct {
 	*Server
 	url     string
-	logs    *syncBuffer
+	logs    *ecslogtest.Buffer
 	metrics *metrics.Metrics
 }
 
@@ -69,7 +36,7 @@ func newTestServer(t *testing.T, store func(ugc.Store) ugc.Store, cfg Config) te
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = st.Close() })
-	logs := &syncBuffer{}
+	logs := &ecslogtest.Buffer{}
 	v, err := jwt.NewVerifier(jwt.Config{Secret: []byte(testSecret)})
 	if err != nil {
 		t.Fatal(err)
@@ -122,7 +89,7 @@ func TestStoreTimeoutIs503(t *testing.T) {
 	if resp.StatusCode != 503 || resp.Header.Get("Retry-After") == "" || p.Code != codeStoreTimeout {
 		t.Fatalf("got %d Retry-After=%q %+v; want 503 with Retry-After and code %s", resp.StatusCode, resp.Header.Get("Retry-After"), p, codeStoreTimeout)
 	}
-	for _, l := range s.logs.lines(t) {
+	for _, l := range s.logs.Lines(t) {
 		if l["message"] == "request failed" {
 			t.Fatalf("a store timeout was logged as a failed request: %v", l)
 		}
@@ -149,7 +116,7 @@ func TestClientAbortIs499(t *testing.T) {
 		if time.Now().After(deadline) {
 			t.Fatal("no access log line for the aborted request")
 		}
-		for _, l := range s.logs.lines(t) {
+		for _, l := range s.logs.Lines(t) {
 			if l["event.dataset"] == "ugc.access" {
 				access = l
 			}

@@ -1,7 +1,6 @@
 package relay_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"log/slog"
@@ -17,6 +16,7 @@ import (
 	ugc "github.com/ugcstack/ugcstack/ugc-service"
 	"github.com/ugcstack/ugcstack/ugc-service/clickhouse"
 	"github.com/ugcstack/ugcstack/ugc-service/clickhouse/chtest"
+	"github.com/ugcstack/ugcstack/ugc-service/ecslog/ecslogtest"
 	"github.com/ugcstack/ugcstack/ugc-service/relay"
 	"github.com/ugcstack/ugcstack/ugc-service/sqlite"
 )
@@ -118,7 +118,7 @@ func TestRelayAlertsWhenBacklogOutgrowsRetention(t *testing.T) {
 	}
 	time.Sleep(5 * time.Millisecond)
 
-	var logs syncBuffer
+	var logs ecslogtest.Buffer
 	alerts := make(chan error, 10)
 	cfg := fast
 	cfg.Retention = time.Millisecond
@@ -241,21 +241,4 @@ func equalCounts(a, b map[ugc.EventType]int64) bool {
 		}
 	}
 	return true
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

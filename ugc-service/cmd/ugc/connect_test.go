@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"io"
@@ -9,11 +8,12 @@ import (
 	"net/http"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/google/uuid"
+
+	"github.com/ugcstack/ugcstack/ugc-service/ecslog/ecslogtest"
 )
 
 // mongoPassword is in the URI of every test here; no log line may carry it.
@@ -34,27 +34,9 @@ func unreachableMongo(t *testing.T) string {
 	return "mongodb://ugc:" + mongoPassword + "@" + addr + "/?serverSelectionTimeoutMS=200&connectTimeoutMS=200"
 }
 
-// logBuffer collects a command's log, safe to read while it writes.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *logBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *logBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // command is `ugc <args>` running in this process, stopped by cancel.
 type command struct {
-	log    *logBuffer
+	log    *ecslogtest.Buffer
 	done   chan struct{} // closed when run has returned
 	err    error         // run's result, once done
 	cancel context.CancelFunc
@@ -63,7 +45,7 @@ type command struct {
 func runCommand(t *testing.T, vars map[string]string, args ...string) *command {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	c := &command{log: &logBuffer{}, done: make(chan struct{}), cancel: cancel}
+	c := &command{log: &ecslogtest.Buffer{}, done: make(chan struct{}), cancel: cancel}
 	go func() {
 		c.err = run(ctx, args, env(vars), c.log)
 		close(c.done)
