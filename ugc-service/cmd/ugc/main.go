@@ -51,6 +51,7 @@ Configuration comes from UGC_* environment variables; see README.md.`
 var errNoCommand = fmt.Errorf("no command given\n%s", usage)
 
 func main() {
+	tuneGC(os.Getenv)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := run(ctx, os.Args[1:], os.Getenv, os.Stdout)
 	stop()
