@@ -191,3 +191,32 @@ func BenchmarkAccessLine(b *testing.B) {
 		})
 	}
 }
+
+// fields is an ecslog.Fields of two pairs.
+type fields struct{ route string }
+
+func (f *fields) AppendFields(b []byte) []byte {
+	b = ecslog.AppendString(b, "http.route", f.route)
+	return ecslog.AppendInt(b, "http.response.status_code", 200)
+}
+
+func TestFieldsAreWrittenAtTopLevel(t *testing.T) {
+	var buf bytes.Buffer
+	ecslog.New(&buf, slog.LevelInfo).Info("m", slog.Any("", &fields{`/a"b`}), slog.String("after", "x"))
+	var line map[string]any
+	if err := json.Unmarshal(buf.Bytes(), &line); err != nil {
+		t.Fatalf("%q: %v", buf.String(), err)
+	}
+	if line["http.route"] != `/a"b` || line["http.response.status_code"] != 200.0 || line["after"] != "x" {
+		t.Fatalf("line %s", buf.String())
+	}
+}
+
+func BenchmarkAccessLineFields(b *testing.B) {
+	log := ecslog.New(io.Discard, slog.LevelInfo)
+	f := &fields{"/api/v1/films/:film_id/summary"}
+	b.ReportAllocs()
+	for b.Loop() {
+		log.LogAttrs(b.Context(), slog.LevelInfo, "GET /api/v1/films/:film_id/summary", slog.Any("", f))
+	}
+}

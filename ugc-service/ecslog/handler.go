@@ -21,15 +21,21 @@ import (
 // cached summary. Groups are written as dotted keys ("a.b"), which is how
 // ECS spells nesting and how Elasticsearch reads it either way.
 type handler struct {
-	w     io.Writer
-	mu    *sync.Mutex // one Write per line, lines never interleaved
+	w io.Writer
+	// mu makes each line one Write that no other line interleaves with;
+	// nil for a BufferedWriter, whose Write is already atomic.
+	mu    *sync.Mutex
 	level slog.Leveler
 	attrs []byte // `,"k":v` of the attributes added by WithAttrs
 	group string // key prefix from WithGroup, "" or ending in "."
 }
 
 func newHandler(w io.Writer, level slog.Leveler) *handler {
-	return &handler{w: w, mu: &sync.Mutex{}, level: level}
+	h := &handler{w: w, level: level}
+	if _, ok := w.(*BufferedWriter); !ok {
+		h.mu = &sync.Mutex{}
+	}
+	return h
 }
 
 // buffers recycles line buffers; lines over maxPooled are not kept.
@@ -49,7 +55,7 @@ func (h *handler) Handle(_ context.Context, r slog.Record) error {
 		b = append(b, `",`...)
 	}
 	b = append(b, `"log.level":`...)
-	b = appendString(b, strings.ToLower(r.Level.String()))
+	b = appendString(b, levelName(r.Level))
 	b = append(b, `,"message":`...)
 	b = appendString(b, r.Message)
 	b = append(b, h.attrs...)
@@ -59,14 +65,34 @@ func (h *handler) Handle(_ context.Context, r slog.Record) error {
 	})
 	b = append(b, '}', '\n')
 
-	h.mu.Lock()
+	if h.mu != nil {
+		h.mu.Lock()
+	}
 	_, err := h.w.Write(b)
-	h.mu.Unlock()
+	if h.mu != nil {
+		h.mu.Unlock()
+	}
 	if cap(b) <= maxPooled {
 		*bp = b
 		buffers.Put(bp)
 	}
 	return err
+}
+
+// levelName is ECS's lower-case spelling of l, without lowering a string
+// on every line for the four levels the service uses.
+func levelName(l slog.Level) string {
+	switch l {
+	case slog.LevelDebug:
+		return "debug"
+	case slog.LevelInfo:
+		return "info"
+	case slog.LevelWarn:
+		return "warn"
+	case slog.LevelError:
+		return "error"
+	}
+	return strings.ToLower(l.String())
 }
 
 func (h *handler) WithAttrs(attrs []slog.Attr) slog.Handler {
@@ -120,8 +146,11 @@ func appendAttr(b []byte, prefix string, a slog.Attr) []byte {
 	if a.Equal(slog.Attr{}) {
 		return b
 	}
-	if f, ok := a.Value.Any().(Fields); ok && a.Key == "" && a.Value.Kind() == slog.KindAny {
-		return f.AppendFields(b)
+	// Kind first: Any boxes the other kinds' values, an allocation each.
+	if a.Key == "" && a.Value.Kind() == slog.KindAny {
+		if f, ok := a.Value.Any().(Fields); ok {
+			return f.AppendFields(b)
+		}
 	}
 	if a.Value.Kind() == slog.KindGroup {
 		if a.Key != "" {

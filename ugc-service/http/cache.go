@@ -2,7 +2,6 @@ package http
 
 import (
 	"net/http"
-	"strconv"
 	"strings"
 
 	"github.com/cespare/xxhash/v2"
@@ -14,35 +13,36 @@ import (
 // serve it a little stale while it revalidates, which turns a premiere's
 // thousands of identical reads a second into one per edge per few seconds.
 // Reviews change only when their author edits them or votes arrive.
-const (
-	cacheSummary = "public, max-age=5, stale-while-revalidate=30"
-	cacheReview  = "public, max-age=30, stale-while-revalidate=60"
-	cacheListing = "public, max-age=10, stale-while-revalidate=30"
+var (
+	cacheSummary = []string{"public, max-age=5, stale-while-revalidate=30"}
+	cacheReview  = []string{"public, max-age=30, stale-while-revalidate=60"}
+	cacheListing = []string{"public, max-age=10, stale-while-revalidate=30"}
+	varyOrigin   = []string{"Origin"}
 )
 
 // replyCacheable writes v as a public, cacheable 200 with a strong ETag (a
 // hash of the exact bytes), or 304 Not Modified without a body when the
 // client's If-None-Match already names that ETag.
-func (s *Server) replyCacheable(c *gin.Context, cacheControl string, v any, err error) error {
+func (s *Server) replyCacheable(c *gin.Context, cacheControl []string, v any, err error) error {
 	if err != nil {
 		return err
 	}
 	body := marshal(v)
 	etag := etagOf(body)
 	h := c.Writer.Header()
-	h.Set("ETag", etag)
-	h.Set("Cache-Control", cacheControl)
-	if s.cors {
+	h["Etag"] = []string{etag}
+	h["Cache-Control"] = cacheControl
+	if s.cors && len(h["Vary"]) == 0 {
 		// A response cached for one origin must not be served to another:
-		// the CORS headers differ.
-		h.Add("Vary", "Origin")
+		// the CORS headers differ. (The CORS middleware sets it on CORS
+		// requests.)
+		h["Vary"] = varyOrigin
 	}
-	if etagMatches(c.GetHeader("If-None-Match"), etag) {
+	if inm := c.GetHeader("If-None-Match"); inm != "" && etagMatches(inm, etag) {
 		c.Status(http.StatusNotModified)
 		return nil
 	}
-	h.Set("Content-Length", strconv.Itoa(len(body)))
-	c.Data(http.StatusOK, "application/json; charset=utf-8", body)
+	writeBody(c, http.StatusOK, contentJSON, body)
 	return nil
 }
 

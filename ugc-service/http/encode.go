@@ -1,9 +1,12 @@
 package http
 
 import (
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"strconv"
+
+	"github.com/google/uuid"
 
 	ugc "github.com/ugcstack/ugcstack/ugc-service"
 )
@@ -37,9 +40,25 @@ func marshal(v any) []byte {
 	return body
 }
 
+// appendUUID appends id in its canonical form, as UUID.String would, without
+// allocating the string.
+func appendUUID(b []byte, id uuid.UUID) []byte {
+	var buf [36]byte
+	hex.Encode(buf[0:8], id[0:4])
+	buf[8] = '-'
+	hex.Encode(buf[9:13], id[4:6])
+	buf[13] = '-'
+	hex.Encode(buf[14:18], id[6:8])
+	buf[18] = '-'
+	hex.Encode(buf[19:23], id[8:10])
+	buf[23] = '-'
+	hex.Encode(buf[24:], id[10:])
+	return append(b, buf[:]...)
+}
+
 func appendSummary(b []byte, s *ugc.FilmSummary) []byte {
 	b = append(b, `{"film_id":"`...)
-	b = append(b, s.FilmID.String()...)
+	b = appendUUID(b, s.FilmID)
 	b = append(b, `","count":`...)
 	b = strconv.AppendInt(b, s.Count, 10)
 	b = append(b, `,"average":`...)

@@ -6,9 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"runtime/debug"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -97,7 +99,8 @@ func (s *Server) limitHeaders(c *gin.Context) {
 func (s *Server) accessLog(c *gin.Context) {
 	start := time.Now()
 	c.Next()
-	d := time.Since(start)
+	end := time.Now()
+	d := end.Sub(start)
 	route := c.FullPath()
 	if route == "" {
 		route = "unmatched" // keeps raw paths out of metric labels
@@ -112,15 +115,45 @@ func (s *Server) accessLog(c *gin.Context) {
 	if !s.logger.Enabled(c.Request.Context(), level) {
 		return
 	}
-	f := &accessFields{
+	f := accessLines.Get().(*accessFields)
+	*f = accessFields{
 		method: c.Request.Method, path: c.Request.URL.Path, route: route, status: status,
-		bytes: c.Writer.Size(), duration: d, clientIP: c.ClientIP(), userAgent: c.Request.UserAgent(),
+		bytes: c.Writer.Size(), duration: d, clientIP: s.clientIP(c), userAgent: c.Request.UserAgent(),
 		requestID: requestID(c),
 	}
 	if id, ok := c.Get(keyUserID); ok {
 		f.userID = id.(uuid.UUID).String()
 	}
-	s.logger.LogAttrs(c.Request.Context(), level, c.Request.Method+" "+route, slog.Any("", f))
+	// The record is built here, not by LogAttrs, to reuse end as its time.
+	r := slog.NewRecord(end, level, s.accessMessage(c.Request.Method, route), 0)
+	r.AddAttrs(slog.Any("", f))
+	_ = s.logger.Handler().Handle(c.Request.Context(), r) // a failed log write has nowhere to go
+	accessLines.Put(f)                                    // the handler has written the line
+}
+
+// accessMessage is an access line's message, "METHOD /route", from the
+// table NewServer made of every route, so that it is not built per request.
+func (s *Server) accessMessage(method, route string) string {
+	if m, ok := s.messages[method][route]; ok {
+		return m
+	}
+	return method + " " + route
+}
+
+// accessLines recycles access-line fields: one per request otherwise.
+var accessLines = sync.Pool{New: func() any { return new(accessFields) }}
+
+// clientIP is the request's client: the peer's address, unless the peer is
+// a trusted proxy that names the client.
+func (s *Server) clientIP(c *gin.Context) string {
+	if !s.proxies {
+		// Gin's ClientIP would parse and reformat the same address.
+		host, _, err := net.SplitHostPort(c.Request.RemoteAddr)
+		if err == nil {
+			return host
+		}
+	}
+	return c.ClientIP()
 }
 
 // accessFields are the ECS fields of one access line, encoded by the log

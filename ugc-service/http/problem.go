@@ -126,10 +126,12 @@ func (s *Server) fail(c *gin.Context, err error) {
 	writeProblem(c, p)
 }
 
+var noStore = []string{"no-store"}
+
 func writeProblem(c *gin.Context, p Problem) {
-	c.Header("Cache-Control", "no-store")
+	c.Writer.Header()["Cache-Control"] = noStore
 	c.Abort()
-	writeJSON(c, p.Status, "application/problem+json", p)
+	writeJSON(c, p.Status, contentProblem, p)
 }
 
 // report sends err to Sentry when the Sentry middleware is installed; the

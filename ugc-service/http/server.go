@@ -49,7 +49,11 @@ type Server struct {
 	metrics      *metrics.Metrics
 	writeLimiter *userLimiter // nil: writes are not limited
 	cors         bool         // CORSOrigins were given
-	engine       *gin.Engine
+	// messages holds each route's access-line message, by method and
+	// route; written by NewServer only.
+	messages map[string]map[string]string
+	proxies  bool // TrustedProxies were given
+	engine   *gin.Engine
 }
 
 //go:embed openapi.yaml
@@ -86,6 +90,7 @@ func NewServer(cfg Config) (*Server, error) {
 	if err := e.SetTrustedProxies(cfg.TrustedProxies); err != nil {
 		return nil, fmt.Errorf("trusted proxies: %w", err)
 	}
+	s.proxies = len(cfg.TrustedProxies) > 0
 	e.Use(withRequestID, s.accessLog, s.recovery, s.limitHeaders)
 	if len(cfg.CORSOrigins) > 0 {
 		s.cors = true
@@ -126,6 +131,13 @@ func NewServer(cfg Config) (*Server, error) {
 	write.DELETE("/reviews/:review_id/vote", s.h(s.deleteVote))
 	write.PUT("/users/me/bookmarks/:film_id", s.h(s.putBookmark))
 	write.DELETE("/users/me/bookmarks/:film_id", s.h(s.deleteBookmark))
+	s.messages = map[string]map[string]string{}
+	for _, r := range e.Routes() {
+		if s.messages[r.Method] == nil {
+			s.messages[r.Method] = map[string]string{}
+		}
+		s.messages[r.Method][r.Path] = r.Method + " " + r.Path
+	}
 	return s, nil
 }
 
