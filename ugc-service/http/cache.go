@@ -27,7 +27,14 @@ func (s *Server) replyCacheable(c *gin.Context, cacheControl []string, v any, er
 	if err != nil {
 		return err
 	}
-	body := marshal(v)
+	bp := bodies.Get().(*[]byte)
+	body := appendBody((*bp)[:0], v)
+	defer func() {
+		if cap(body) <= maxPooledBody {
+			*bp = body[:0]
+			bodies.Put(bp)
+		}
+	}()
 	etag := etagOf(body)
 	h := c.Writer.Header()
 	h["Etag"] = []string{etag}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
+	"sync"
 
 	"github.com/google/uuid"
 
@@ -17,12 +18,14 @@ import (
 // what encoding/json writes (TestSummaryEncodingMatchesEncodingJSON).
 
 // marshal encodes a response body.
-func marshal(v any) []byte {
+func marshal(v any) []byte { return appendBody(nil, v) }
+
+// appendBody appends the encoding of a response body to b.
+func appendBody(b []byte, v any) []byte {
 	switch v := v.(type) {
 	case *ugc.FilmSummary:
-		return appendSummary(make([]byte, 0, 256), v)
+		return appendSummary(b, v)
 	case summariesBody:
-		b := make([]byte, 0, 16+230*len(v.Items))
 		b = append(b, `{"items":[`...)
 		for i, s := range v.Items {
 			if i > 0 {
@@ -37,8 +40,15 @@ func marshal(v any) []byte {
 		// Only a programming error (an unencodable type) gets here.
 		panic(fmt.Sprintf("encode response: %v", err))
 	}
-	return body
+	return append(b, body...)
 }
+
+// bodies recycles the buffers of cacheable answers, which net/http has
+// copied into the connection's buffer by the time Write returns.
+var bodies = sync.Pool{New: func() any { b := make([]byte, 0, 4<<10); return &b }}
+
+// maxPooledBody keeps a rare huge listing's buffer out of the pool.
+const maxPooledBody = 64 << 10
 
 // appendUUID appends id in its canonical form, as UUID.String would, without
 // allocating the string.
