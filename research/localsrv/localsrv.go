@@ -13,6 +13,7 @@ import (
 	"os/user"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -43,6 +44,19 @@ func (s *Server) Stop() {
 		<-done
 	}
 	_ = os.RemoveAll(s.Dir)
+}
+
+// withFreshPorts runs start again, up to five times, while the server fails
+// because another socket took its port between FreePort and the server's
+// bind: the port comes from the ephemeral range, where any test's outgoing
+// connection can land.
+func withFreshPorts(start func() (*Server, error)) (*Server, error) {
+	for attempt := 1; ; attempt++ {
+		s, err := start()
+		if err == nil || attempt == 5 || !strings.Contains(err.Error(), "already in use") {
+			return s, err
+		}
+	}
 }
 
 // FreePort asks the kernel for an unused TCP port on 127.0.0.1.
@@ -136,6 +150,10 @@ var PostgresBin = "/usr/lib/postgresql/15/bin"
 // Postgres initialises a cluster in a temp dir (trust auth, user postgres)
 // and starts it. durable=false turns fsync off (tests only).
 func Postgres(durable bool) (*Server, error) {
+	return withFreshPorts(func() (*Server, error) { return postgres(durable) })
+}
+
+func postgres(durable bool) (*Server, error) {
 	port, err := FreePort()
 	if err != nil {
 		return nil, err
@@ -161,7 +179,9 @@ func Postgres(durable bool) (*Server, error) {
 }
 
 // Redis starts redis-server without persistence.
-func Redis() (*Server, error) {
+func Redis() (*Server, error) { return withFreshPorts(redis) }
+
+func redis() (*Server, error) {
 	port, err := FreePort()
 	if err != nil {
 		return nil, err
@@ -178,7 +198,9 @@ func Redis() (*Server, error) {
 
 // ClickHouse writes a config with its own ports and paths and starts
 // Debian's clickhouse-server as the clickhouse user.
-func ClickHouse() (*Server, error) {
+func ClickHouse() (*Server, error) { return withFreshPorts(clickHouse) }
+
+func clickHouse() (*Server, error) {
 	port, err := FreePort()
 	if err != nil {
 		return nil, err

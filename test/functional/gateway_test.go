@@ -37,6 +37,24 @@ func startGateway(t *testing.T, api *server, rate, burst int) *gateway {
 			t.Fatal("nginx is not installed: run `make deps` (Debian package nginx-light)")
 		}
 	}
+	// The port is picked free and then bound by nginx, so another socket
+	// (any test's outgoing connection draws from the same range) can take
+	// it in between: then nginx exits and gets a fresh port.
+	for attempt := 1; ; attempt++ {
+		g, stderr := tryGateway(t, bin, api, rate, burst)
+		if g != nil {
+			return g
+		}
+		if !strings.Contains(stderr, "Address already in use") || attempt == 5 {
+			t.Fatalf("nginx did not start: %s", stderr)
+		}
+	}
+}
+
+// tryGateway starts nginx on a free port; it returns nil and nginx's
+// stderr when nginx exits before listening.
+func tryGateway(t *testing.T, bin string, api *server, rate, burst int) (*gateway, string) {
+	t.Helper()
 	dir := t.TempDir()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -86,11 +104,12 @@ func startGateway(t *testing.T, api *server, rate, burst int) *gateway {
 	for deadline := time.Now().Add(10 * time.Second); ; {
 		if c, err := net.Dial("tcp", addr); err == nil {
 			_ = c.Close()
-			return &gateway{URL: "http://" + addr, accessLog: p.AccessLog}
+			return &gateway{URL: "http://" + addr, accessLog: p.AccessLog}, ""
 		}
 		select {
 		case err := <-exited:
-			t.Fatalf("nginx exited: %v\n%s", err, stderr.String())
+			exited <- err // for the clean-up
+			return nil, fmt.Sprintf("%v\n%s", err, stderr.String())
 		default:
 		}
 		if time.Now().After(deadline) {

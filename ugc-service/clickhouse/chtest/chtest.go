@@ -13,6 +13,7 @@ import (
 	"os/user"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -57,11 +58,37 @@ func New() (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := s.launch(""); err != nil {
+	err = retryPorts(func() error { return s.launch("") }, s)
+	if err != nil {
 		s.Close()
 		return nil, err
 	}
 	return s, nil
+}
+
+// errPortTaken is a start that failed because another socket took a port
+// between freePort closing it and the server binding it: the ports come
+// from the ephemeral range, where any test's outgoing connection can land.
+var errPortTaken = errors.New("a port was taken before the server bound it")
+
+// portAttempts bounds the starts tried with fresh ports.
+const portAttempts = 5
+
+// retryPorts runs start, giving servers fresh ports and trying again while
+// it fails on a taken port.
+func retryPorts(start func() error, servers ...*Server) error {
+	for attempt := 1; ; attempt++ {
+		err := start()
+		if err == nil || !errors.Is(err, errPortTaken) || attempt == portAttempts {
+			return err
+		}
+		for _, s := range servers {
+			s.Stop()
+			if err := s.pickPorts(); err != nil {
+				return err
+			}
+		}
+	}
 }
 
 // prepare makes the data directory, owned by the server's account, and
@@ -79,15 +106,21 @@ func prepare() (*Server, error) {
 		s.Close()
 		return nil, err
 	}
-	if s.tcp, err = freePort(); err == nil {
-		s.http, err = freePort()
-	}
-	if err != nil {
+	if err := s.pickPorts(); err != nil {
 		s.Close()
 		return nil, err
 	}
-	s.Addr = net.JoinHostPort("127.0.0.1", strconv.Itoa(s.tcp))
 	return s, nil
+}
+
+// pickPorts chooses free native and HTTP ports.
+func (s *Server) pickPorts() error {
+	var err error
+	if s.tcp, err = freePort(); err == nil {
+		s.http, err = freePort()
+	}
+	s.Addr = net.JoinHostPort("127.0.0.1", strconv.Itoa(s.tcp))
+	return err
 }
 
 // launch writes the configuration, with extra XML inside the root element,
@@ -155,7 +188,11 @@ func (s *Server) Restart() error {
 		select {
 		case <-s.exited:
 			s.cmd = nil
-			return fmt.Errorf("clickhouse-server exited at start:\n%s", s.logTail())
+			tail := s.logTail()
+			if strings.Contains(tail, "Address already in use") {
+				return fmt.Errorf("clickhouse-server exited at start: %w:\n%s", errPortTaken, tail)
+			}
+			return fmt.Errorf("clickhouse-server exited at start:\n%s", tail)
 		case <-ctx.Done():
 			s.Stop()
 			return fmt.Errorf("clickhouse-server did not answer within a minute: %w\n%s", err, s.logTail())

@@ -40,18 +40,26 @@ func StartCluster(t testing.TB, shards int) *Cluster {
 		t.Cleanup(s.Close)
 		c.Shards = append(c.Shards, s)
 	}
-	var remote strings.Builder
-	for _, s := range c.Shards {
-		fmt.Fprintf(&remote, "<shard><replica><host>127.0.0.1</host><port>%d</port></replica></shard>", s.tcp)
-	}
-	for i, s := range c.Shards {
-		extra := fmt.Sprintf(`  <zookeeper><node><host>127.0.0.1</host><port>%[1]d</port></node></zookeeper>
+	// Every server lists every shard's port, so a taken port means new
+	// ports, and a new configuration, for all of them.
+	err := retryPorts(func() error {
+		var remote strings.Builder
+		for _, s := range c.Shards {
+			fmt.Fprintf(&remote, "<shard><replica><host>127.0.0.1</host><port>%d</port></replica></shard>", s.tcp)
+		}
+		for i, s := range c.Shards {
+			extra := fmt.Sprintf(`  <zookeeper><node><host>127.0.0.1</host><port>%[1]d</port></node></zookeeper>
   <remote_servers><%[2]s>%[3]s</%[2]s></remote_servers>
   <macros><shard>%[4]d</shard><replica>r1</replica></macros>
   <distributed_ddl><path>/clickhouse/task_queue/ddl</path></distributed_ddl>`, zk, c.Name, remote.String(), i+1)
-		if err := s.launch(extra); err != nil {
-			t.Fatal(err)
+			if err := s.launch(extra); err != nil {
+				return err
+			}
 		}
+		return nil
+	}, c.Shards...)
+	if err != nil {
+		t.Fatal(err)
 	}
 	return c
 }
@@ -66,12 +74,28 @@ func (c *Cluster) Addrs() []string {
 }
 
 // startZooKeeper runs a standalone ZooKeeper on a free loopback port until
-// the test ends and returns the port.
+// the test ends and returns the port. Like the servers, it gets a fresh port
+// when another socket took its own before it bound it.
 func startZooKeeper(t testing.TB) int {
 	t.Helper()
 	if _, err := os.Stat(ZooKeeperScript); err != nil {
 		t.Fatalf("%s is missing: run `make analytics-deps` (Debian's zookeeper)", ZooKeeperScript)
 	}
+	for attempt := 1; ; attempt++ {
+		port, out := tryZooKeeper(t)
+		if port != 0 {
+			return port
+		}
+		if !strings.Contains(out, "Address already in use") || attempt == portAttempts {
+			t.Fatalf("zookeeper exited at start:\n%s", out)
+		}
+	}
+}
+
+// tryZooKeeper starts ZooKeeper on a free port; it returns 0 and its output
+// when it exits before answering.
+func tryZooKeeper(t testing.TB) (int, string) {
+	t.Helper()
 	dir := t.TempDir()
 	port, err := freePort()
 	if err != nil {
@@ -115,14 +139,14 @@ admin.enableServer=false
 		select {
 		case <-exited:
 			b, _ := os.ReadFile(filepath.Join(dir, "zookeeper.out"))
-			t.Fatalf("zookeeper exited at start:\n%s", b)
+			return 0, string(b)
 		case <-time.After(200 * time.Millisecond):
 		}
 		if time.Now().After(deadline) {
 			t.Fatal("zookeeper did not answer within a minute")
 		}
 	}
-	return port
+	return port, ""
 }
 
 // zkOK asks ZooKeeper's four-letter health command.
