@@ -125,18 +125,19 @@ type Fields interface {
 
 // AppendString appends `,"key":"value"`.
 func AppendString(b []byte, key, value string) []byte {
-	b = append(b, ',')
-	b = appendString(b, key)
-	b = append(b, ':')
-	return appendString(b, value)
+	return appendString(appendKey(b, key), value)
 }
 
 // AppendInt appends `,"key":value`.
 func AppendInt(b []byte, key string, value int64) []byte {
+	return strconv.AppendInt(appendKey(b, key), value, 10)
+}
+
+// appendKey appends `,"key":`, the start of every pair after the first.
+func appendKey(b []byte, key string) []byte {
 	b = append(b, ',')
 	b = appendString(b, key)
-	b = append(b, ':')
-	return strconv.AppendInt(b, value, 10)
+	return append(b, ':')
 }
 
 // appendAttr appends `,"prefix+key":value`, flattening groups; empty
@@ -161,10 +162,7 @@ func appendAttr(b []byte, prefix string, a slog.Attr) []byte {
 		}
 		return b
 	}
-	b = append(b, ',')
-	b = appendString(b, prefix+a.Key)
-	b = append(b, ':')
-	return appendValue(b, a.Value)
+	return appendValue(appendKey(b, prefix+a.Key), a.Value)
 }
 
 func appendValue(b []byte, v slog.Value) []byte {
