@@ -71,11 +71,20 @@ func New() (*Server, error) {
 // from the ephemeral range, where any test's outgoing connection can land.
 var errPortTaken = errors.New("a port was taken before the server bound it")
 
+// exitedAtStart is the error of a server that exited before answering,
+// with its output: errPortTaken when it could not bind its port.
+func exitedAtStart(name, output string) error {
+	if strings.Contains(output, "Address already in use") {
+		return fmt.Errorf("%s exited at start: %w:\n%s", name, errPortTaken, output)
+	}
+	return fmt.Errorf("%s exited at start:\n%s", name, output)
+}
+
 // portAttempts bounds the starts tried with fresh ports.
 const portAttempts = 5
 
 // retryPorts runs start, giving servers fresh ports and trying again while
-// it fails on a taken port.
+// it fails on a taken port. A start for no servers picks its own ports.
 func retryPorts(start func() error, servers ...*Server) error {
 	for attempt := 1; ; attempt++ {
 		err := start()
@@ -188,11 +197,7 @@ func (s *Server) Restart() error {
 		select {
 		case <-s.exited:
 			s.cmd = nil
-			tail := s.logTail()
-			if strings.Contains(tail, "Address already in use") {
-				return fmt.Errorf("clickhouse-server exited at start: %w:\n%s", errPortTaken, tail)
-			}
-			return fmt.Errorf("clickhouse-server exited at start:\n%s", tail)
+			return exitedAtStart("clickhouse-server", s.logTail())
 		case <-ctx.Done():
 			s.Stop()
 			return fmt.Errorf("clickhouse-server did not answer within a minute: %w\n%s", err, s.logTail())

@@ -81,20 +81,20 @@ func startZooKeeper(t testing.TB) int {
 	if _, err := os.Stat(ZooKeeperScript); err != nil {
 		t.Fatalf("%s is missing: run `make analytics-deps` (Debian's zookeeper)", ZooKeeperScript)
 	}
-	for attempt := 1; ; attempt++ {
-		port, out := tryZooKeeper(t)
-		if port != 0 {
-			return port
-		}
-		if !strings.Contains(out, "Address already in use") || attempt == portAttempts {
-			t.Fatalf("zookeeper exited at start:\n%s", out)
-		}
+	var port int
+	err := retryPorts(func() (err error) {
+		port, err = tryZooKeeper(t)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
+	return port
 }
 
-// tryZooKeeper starts ZooKeeper on a free port; it returns 0 and its output
-// when it exits before answering.
-func tryZooKeeper(t testing.TB) (int, string) {
+// tryZooKeeper starts ZooKeeper on a free port and returns the port, or why
+// it exited before answering.
+func tryZooKeeper(t testing.TB) (int, error) {
 	t.Helper()
 	dir := t.TempDir()
 	port, err := freePort()
@@ -139,14 +139,14 @@ admin.enableServer=false
 		select {
 		case <-exited:
 			b, _ := os.ReadFile(filepath.Join(dir, "zookeeper.out"))
-			return 0, string(b)
+			return 0, exitedAtStart("zookeeper", string(b))
 		case <-time.After(200 * time.Millisecond):
 		}
 		if time.Now().After(deadline) {
 			t.Fatal("zookeeper did not answer within a minute")
 		}
 	}
-	return port, ""
+	return port, nil
 }
 
 // zkOK asks ZooKeeper's four-letter health command.
