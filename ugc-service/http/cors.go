@@ -15,7 +15,7 @@ const corsMaxAge = 10 * time.Minute
 // errOriginNotAllowed answers a request from a browser origin that is not
 // configured.
 var errOriginNotAllowed = &statusError{
-	status: http.StatusForbidden, code: "origin_not_allowed",
+	status: http.StatusForbidden, code: codeOriginNotAllowed,
 	detail: "requests from this origin are not allowed; see UGC_CORS_ORIGINS",
 }
 

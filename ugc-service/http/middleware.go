@@ -73,7 +73,7 @@ func requestID(c *gin.Context) string { return c.Writer.Header().Get(HeaderReque
 const MaxHeaderBytes = 32 << 10
 
 var errHeaderTooLarge = &statusError{
-	status: http.StatusRequestHeaderFieldsTooLarge, code: "header_too_large",
+	status: http.StatusRequestHeaderFieldsTooLarge, code: codeHeaderTooLarge,
 	detail: fmt.Sprintf("request line and headers must be at most %d bytes", MaxHeaderBytes),
 }
 

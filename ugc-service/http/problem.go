@@ -35,6 +35,9 @@ const (
 	codeMethodNotAllowed  = "method_not_allowed"
 	codeStoreNotConnected = "store_not_connected"
 	codeStoreTimeout      = "store_timeout"
+	codeRateLimited       = "rate_limited"
+	codeHeaderTooLarge    = "header_too_large"
+	codeOriginNotAllowed  = "origin_not_allowed"
 )
 
 // statusClientClosedRequest is nginx's status for a request whose client hung

@@ -24,9 +24,6 @@ type UserWriteLimit struct {
 // bookmark, a review a minute) and stops a script filling the store.
 var DefaultUserWriteLimit = UserWriteLimit{PerSecond: 5, Burst: 20}
 
-// codeRateLimited is the problem code of a 429.
-const codeRateLimited = "rate_limited"
-
 // userLimiter keeps one bucket per user that wrote recently.
 type userLimiter struct {
 	limit rate.Limit
