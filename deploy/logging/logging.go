@@ -25,9 +25,15 @@ func read(name string) []byte {
 	return b
 }
 
-// Names of the pipeline's Elasticsearch objects.
+// Names of the pipeline's Elasticsearch objects. Logstash writes the data
+// stream logs-ugc-default (Elastic's logs-<dataset>-<namespace> naming):
+// the user ECK creates for a Logstash's elasticsearchRefs has only
+// eck_logstash_user_role, whose index privileges cover logs-* among a few
+// Elastic patterns and nothing else of ours (cloud-on-k8s v3.5.0
+// pkg/controller/elasticsearch/user/roles.go).
 const (
-	IndexPattern   = "ugc-logs-*"
+	DataStream     = "logs-ugc-default"
+	IndexPattern   = "logs-ugc-*"
 	TemplateName   = "ugc-logs"
 	ILMPolicyName  = "ugc-logs"
 	LogstashPort   = 5044
@@ -48,7 +54,8 @@ func FilebeatConfig() map[string]any {
 // LogstashPipeline returns the pipeline definition (logstash.conf).
 func LogstashPipeline() string { return string(read("logstash.conf")) }
 
-// IndexTemplate returns the composable index template for IndexPattern.
+// IndexTemplate returns the composable index template that makes
+// IndexPattern data streams.
 func IndexTemplate() []byte { return read("index-template.json") }
 
 // ILMPolicy returns the lifecycle policy the template names.

@@ -37,7 +37,7 @@ func TestFilebeatDecodesJSONLinesIntoECS(t *testing.T) {
 func TestLogstashPipeline(t *testing.T) {
 	p := LogstashPipeline()
 	for _, want := range []string{
-		"beats {", "port => 5044", `index => "ugc-logs-%{+YYYY.MM.dd}"`, `"/healthz", "/readyz"`, "drop { }", "[http][request][id]",
+		"beats {", "port => 5044", `"/healthz", "/readyz"`, "drop { }", "[http][request][id]",
 	} {
 		if !strings.Contains(p, want) {
 			t.Errorf("pipeline lacks %q", want)
