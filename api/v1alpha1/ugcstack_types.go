@@ -329,13 +329,26 @@ type UGCStackStatus struct {
 	MongoDBFeatureCompatibilityVersion string `json:"mongodbFeatureCompatibilityVersion,omitempty"`
 	// LoggingSetupHash identifies the logging configuration (index
 	// template, ILM policy, Kibana saved objects) a setup Job last loaded
-	// successfully; a different configuration runs the Job again.
+	// successfully, and the Elasticsearch (by UID) it loaded it into; a
+	// different configuration, or an Elasticsearch created anew, runs the
+	// Job again.
 	// +optional
 	LoggingSetupHash string `json:"loggingSetupHash,omitempty"`
 }
 
+// MaxNameLength bounds a stack's name so that every child's name is one its
+// consumer accepts: ECK refuses resource names over 36 characters
+// (cloud-on-k8s pkg/controller/common/name/name.go, MaxResourceNameLength,
+// enforced by pkg/apis/common/v1/validations.go) and the stack's
+// Elasticsearch is <name>-logs; a StatefulSet name over 52 characters makes
+// its controller-revision-hash label longer than 63
+// (kubernetes pkg/controller/history), and <name>-clickhouse-keeper is the
+// longest. The CEL rule on UGCStack states the same number.
+const MaxNameLength = 31
+
 // UGCStack is one UGC platform.
 // +kubebuilder:object:root=true
+// +kubebuilder:validation:XValidation:rule="size(self.metadata.name) <= 31",message="metadata.name must be at most 31 characters: the stack's Elasticsearch is <name>-logs and ECK refuses names over 36"
 // +kubebuilder:subresource:status
 // +kubebuilder:resource:shortName=ugc
 // +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
