@@ -26,7 +26,7 @@ func TestGolden(t *testing.T) {
 				for _, o := range ECKObjects(s) {
 					objs = append(objs, o)
 				}
-				objs = append(objs, SetupJob(s))
+				objs = append(objs, SetupJob(s, "es-uid"))
 			}
 			commontest.Golden(t, name, objs)
 		})
@@ -57,19 +57,25 @@ func TestUsesTheShippedConfigs(t *testing.T) {
 	}
 }
 
-// TestSetupJobNameFollowsItsInputs: a different configuration gets a
-// different Job, so it runs again; the same one keeps its Job.
+// TestSetupJobNameFollowsItsInputs: a different configuration, or another
+// Elasticsearch, gets a different Job, so it runs again; the same one keeps
+// its Job.
 func TestSetupJobNameFollowsItsInputs(t *testing.T) {
 	s := commontest.Production()
-	first := SetupJob(s).Name
-	if again := SetupJob(s).Name; again != first {
+	first := SetupJob(s, "es-1").Name
+	if again := SetupJob(s, "es-1").Name; again != first {
 		t.Fatalf("name not stable: %s, then %s", first, again)
 	}
-	if !strings.HasPrefix(first, "prod-logs-setup-") || !strings.HasSuffix(first, SetupHash(s)[:10]) {
+	if !strings.HasPrefix(first, "prod-logs-setup-") || !strings.HasSuffix(first, SetupHash(s, "es-1")[:10]) {
 		t.Errorf("name %s does not carry the configuration hash", first)
 	}
+	// ECK deletes an Elasticsearch's volumes with it: one created anew is
+	// empty and must be set up again.
+	if SetupJob(s, "es-2").Name == first {
+		t.Error("a new Elasticsearch (another UID) kept the Job name")
+	}
 	s.Spec.Logging.Kibana = false
-	if SetupJob(s).Name == first {
+	if SetupJob(s, "es-1").Name == first {
 		t.Error("dropping Kibana (no saved objects to load) kept the Job name")
 	}
 }

@@ -3,6 +3,7 @@ package logging
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	batchv1 "k8s.io/api/batch/v1"
@@ -11,14 +12,16 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	ugcv1 "github.com/ugcstack/ugcstack/api/v1alpha1"
 	"github.com/ugcstack/ugcstack/controllers/common"
 )
 
-const loadedMsg = "Elasticsearch and Kibana are healthy; index template, ILM policy and saved objects loaded"
+const loadedMsg = "Elasticsearch, Kibana, Logstash and Filebeat are healthy; index template, ILM policy and saved objects loaded"
 
 // Component reconciles the logging stack. WatchECK starts watching the ECK
 // kinds; it is called by every reconcile that finds them served, and must
@@ -87,10 +90,10 @@ func (c Component) Reconcile(ctx context.Context, d common.Deps, s *ugcv1.UGCSta
 		}
 		keep = append(keep, o)
 	}
-	res := health(ctx, d, s, eck)
+	res, esUID := health(ctx, d, s, eck)
 	if res.IsReady() {
 		var job client.Object
-		res, job = setup(ctx, d, s)
+		res, job = setup(ctx, d, s, esUID)
 		if job != nil {
 			keep = append(keep, job)
 		}
@@ -101,35 +104,105 @@ func (c Component) Reconcile(ctx context.Context, d common.Deps, s *ugcv1.UGCSta
 	return res
 }
 
-// health waits for Elasticsearch and Kibana to report green, or yellow
-// for a one-node Elasticsearch, which can hold no replica of any index.
-// The ECK objects are watched, so no periodic requeue is needed.
-func health(ctx context.Context, d common.Deps, s *ugcv1.UGCStack, eck []*unstructured.Unstructured) common.Result {
+// eckStatus is what ECK writes in the status of the kinds the stack
+// renders, by the JSON names of its API types (cloud-on-k8s v3.5.0
+// pkg/apis: ElasticsearchStatus, KibanaStatus, LogstashStatus,
+// BeatStatus). A field a kind lacks stays zero.
+type eckStatus struct {
+	Health             string `json:"health"`
+	AvailableNodes     int32  `json:"availableNodes"`
+	ExpectedNodes      int32  `json:"expectedNodes"` // Logstash, Beat
+	ObservedGeneration int64  `json:"observedGeneration"`
+	// Kibana's association with its elasticsearchRef.
+	ElasticsearchAssociationStatus string `json:"elasticsearchAssociationStatus"`
+	// Logstash's, one per elasticsearchRefs entry.
+	ElasticsearchAssociationsStatus map[string]string `json:"elasticsearchAssociationsStatus"`
+}
+
+// associationEstablished is ECK's AssociationEstablished.
+const associationEstablished = "Established"
+
+// health reads what ECK reports of every object it runs for the stack and
+// names each one that is not serving, with why. Elasticsearch may be
+// yellow when it has one node, which can hold no replica of any index;
+// everything else must be green, at the generation applied, with every
+// node available and its association to Elasticsearch established. The
+// ECK objects are watched, so no periodic requeue is needed. It also
+// returns the Elasticsearch's UID, which the setup is tied to.
+func health(ctx context.Context, d common.Deps, s *ugcv1.UGCStack, eck []*unstructured.Unstructured) (common.Result, types.UID) {
+	var problems []string
+	var esUID types.UID
 	for _, want := range eck {
-		if k := want.GetKind(); k != Elasticsearch.Kind && k != Kibana.Kind {
-			continue
-		}
 		got := &unstructured.Unstructured{}
 		got.SetGroupVersionKind(want.GroupVersionKind())
 		if err := d.Client.Get(ctx, client.ObjectKeyFromObject(want), got); err != nil {
-			return common.Failed(ugcv1.ReasonProgressing, err)
+			return common.Failed(ugcv1.ReasonProgressing, err), ""
 		}
-		h, _, _ := unstructured.NestedString(got.Object, "status", "health")
-		oneNode := want.GetKind() == Elasticsearch.Kind && s.Spec.Logging.ElasticsearchNodes == 1
-		if h != "green" && (h != "yellow" || !oneNode) {
-			return common.Waiting(ugcv1.ReasonProgressing, fmt.Sprintf("%s %s health is %q, waiting for green", want.GetKind(), want.GetName(), h))
+		if got.GetKind() == Elasticsearch.Kind {
+			esUID = got.GetUID()
+		}
+		if p := unhealthy(s, got); p != "" {
+			problems = append(problems, fmt.Sprintf("%s %s %s", got.GetKind(), got.GetName(), p))
 		}
 	}
-	return common.Ready(ugcv1.ReasonAvailable, "Elasticsearch and Kibana are healthy")
+	if len(problems) > 0 {
+		return common.Waiting(ugcv1.ReasonProgressing, strings.Join(problems, "; ")), esUID
+	}
+	return common.Ready(ugcv1.ReasonAvailable, "Elasticsearch, Kibana, Logstash and Filebeat are healthy"), esUID
+}
+
+// unhealthy says what keeps one ECK object from serving, "" when nothing.
+func unhealthy(s *ugcv1.UGCStack, o *unstructured.Unstructured) string {
+	raw, _, _ := unstructured.NestedMap(o.Object, "status")
+	var st eckStatus
+	if err := runtime.DefaultUnstructuredConverter.FromUnstructured(raw, &st); err != nil {
+		return fmt.Sprintf("has a status ECK would not write: %v", err)
+	}
+	if st.ObservedGeneration < o.GetGeneration() {
+		return fmt.Sprintf("generation %d is not yet observed by ECK (status is of %d)", o.GetGeneration(), st.ObservedGeneration)
+	}
+	l := s.Spec.Logging
+	expected := st.ExpectedNodes
+	switch o.GetKind() {
+	case Elasticsearch.Kind:
+		expected = l.ElasticsearchNodes
+	case Kibana.Kind:
+		expected = 1
+	}
+	healthy := st.Health == "green" || (st.Health == "yellow" && o.GetKind() == Elasticsearch.Kind && l.ElasticsearchNodes == 1)
+	switch {
+	case !healthy:
+		return fmt.Sprintf("health is %q with %d/%d nodes available, waiting for green", st.Health, st.AvailableNodes, expected)
+	case st.AvailableNodes < expected:
+		return fmt.Sprintf("has %d/%d nodes available", st.AvailableNodes, expected)
+	}
+	switch o.GetKind() {
+	case Kibana.Kind:
+		if st.ElasticsearchAssociationStatus != associationEstablished {
+			return fmt.Sprintf("association to Elasticsearch is %q, not %s", st.ElasticsearchAssociationStatus, associationEstablished)
+		}
+	case Logstash.Kind:
+		if len(st.ElasticsearchAssociationsStatus) == 0 {
+			return "has no association to Elasticsearch yet"
+		}
+		for ref, a := range st.ElasticsearchAssociationsStatus {
+			if a != associationEstablished {
+				return fmt.Sprintf("association to Elasticsearch %s is %q, not %s", ref, a, associationEstablished)
+			}
+		}
+	}
+	return ""
 }
 
 // setup runs the Job that loads the ILM policy, index template and Kibana
-// saved objects, once per configuration: status.loggingSetupHash remembers
-// the configuration loaded, so a Job removed by its TTL is not run again.
-// It returns the Job to keep, if one exists.
-func setup(ctx context.Context, d common.Deps, s *ugcv1.UGCStack) (common.Result, client.Object) {
-	want := SetupJob(s)
-	hash := SetupHash(s)
+// saved objects into the Elasticsearch whose UID is esUID, once per
+// configuration and Elasticsearch: status.loggingSetupHash remembers what
+// was loaded where, so a Job removed by its TTL is not run again, and an
+// Elasticsearch created anew is set up again. It returns the Job to keep,
+// if one exists.
+func setup(ctx context.Context, d common.Deps, s *ugcv1.UGCStack, esUID types.UID) (common.Result, client.Object) {
+	want := SetupJob(s, esUID)
+	hash := SetupHash(s, esUID)
 	var job batchv1.Job
 	err := d.Client.Get(ctx, client.ObjectKeyFromObject(want), &job)
 	switch {
@@ -138,7 +211,7 @@ func setup(ctx context.Context, d common.Deps, s *ugcv1.UGCStack) (common.Result
 	case !apierrors.IsNotFound(err):
 		return common.Failed(ugcv1.ReasonProgressing, err), nil
 	}
-	loaded, err := loadedHash(ctx, d, s)
+	loaded, err := loadedHash(ctx, d, s, hash)
 	if err != nil {
 		return common.Failed(ugcv1.ReasonProgressing, err), nil
 	}
@@ -157,8 +230,8 @@ func setup(ctx context.Context, d common.Deps, s *ugcv1.UGCStack) (common.Result
 // patch that recorded a completed Job; creating a Job on that stale view
 // would load everything again, so an unrecorded hash is read again from the
 // API server.
-func loadedHash(ctx context.Context, d common.Deps, s *ugcv1.UGCStack) (string, error) {
-	if s.Status.LoggingSetupHash == SetupHash(s) {
+func loadedHash(ctx context.Context, d common.Deps, s *ugcv1.UGCStack, hash string) (string, error) {
+	if s.Status.LoggingSetupHash == hash {
 		return s.Status.LoggingSetupHash, nil
 	}
 	var fresh ugcv1.UGCStack

@@ -8,6 +8,7 @@ import (
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/utils/ptr"
 
 	ugcv1 "github.com/ugcstack/ugcstack/api/v1alpha1"
@@ -29,22 +30,26 @@ func KibanaURL(s *ugcv1.UGCStack) string {
 	return fmt.Sprintf("https://%s-kb-http.%s.svc:5601", Name(s), s.Namespace)
 }
 
-// SetupHash identifies what the setup Job loads: the embedded
-// configuration files, and whether Kibana is there to take the saved
-// objects. It names the Job, so a change runs a new one.
-func SetupHash(s *ugcv1.UGCStack) string {
+// SetupHash identifies what the setup Job loads and where: the embedded
+// configuration files, whether Kibana is there to take the saved objects,
+// and the UID of the Elasticsearch they go into. It names the Job, so a
+// change runs a new one; so does an Elasticsearch created anew (logging
+// turned off and on again), whose volumes ECK made empty.
+func SetupHash(s *ugcv1.UGCStack, esUID types.UID) string {
 	return common.HashData(map[string]string{
 		"ilm-policy.json":             string(logging.ILMPolicy()),
 		"index-template.json":         string(logging.IndexTemplate()),
 		"kibana-saved-objects.ndjson": string(logging.KibanaSavedObjects()),
 		"kibana":                      strconv.FormatBool(s.Spec.Logging.Kibana),
+		"elasticsearch-uid":           string(esUID),
 	})
 }
 
 // SetupJob runs `ugc logging-setup` from the API image against this stack's
 // Elasticsearch (and Kibana), as the ECK-generated elastic user, trusting
-// the CAs ECK publishes for their HTTP endpoints.
-func SetupJob(s *ugcv1.UGCStack) *batchv1.Job {
+// the CAs ECK publishes for their HTTP endpoints, into the Elasticsearch
+// whose UID is esUID.
+func SetupJob(s *ugcv1.UGCStack, esUID types.UID) *batchv1.Job {
 	es := Name(s)
 	volumes, mounts, env := common.SecretFiles(common.SecretFile{Env: "UGC_LOGGING_PASSWORD", Ref: &ugcv1.SecretKeyRef{Name: es + "-es-elastic-user", Key: "elastic"}})
 	env = append(env,
@@ -61,7 +66,7 @@ func SetupJob(s *ugcv1.UGCStack) *batchv1.Job {
 	env = append(env, corev1.EnvVar{Name: "UGC_LOGGING_CA_FILES", Value: strings.Join(caFiles, ",")})
 	return &batchv1.Job{
 		TypeMeta:   metav1.TypeMeta{APIVersion: "batch/v1", Kind: "Job"},
-		ObjectMeta: common.ObjectMeta(s, es+"-setup-"+SetupHash(s)[:10], common.ComponentLogging),
+		ObjectMeta: common.ObjectMeta(s, es+"-setup-"+SetupHash(s, esUID)[:10], common.ComponentLogging),
 		Spec: batchv1.JobSpec{
 			BackoffLimit:          ptr.To(int32(6)),
 			ActiveDeadlineSeconds: ptr.To(int64(900)),

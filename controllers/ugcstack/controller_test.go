@@ -3,6 +3,7 @@ package ugcstack
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
@@ -183,47 +184,55 @@ var _ = Describe("UGCStack controller", func() {
 		Expect(k8s.Get(ctx, client.ObjectKey{Namespace: ns, Name: "logs-api"}, &appsv1.Deployment{})).To(Succeed())
 	})
 
-	It("creates ECK objects once their CRDs are served", func() {
-		for _, k := range logging.ECKKinds {
-			crd := loggingtest.StandInCRD(k)
-			Expect(k8s.Create(ctx, crd)).To(Succeed())
-			// Served only once Established: a stack created earlier finds
-			// ECK missing and looks again a minute later.
-			Eventually(func() bool {
-				_ = k8s.Get(ctx, client.ObjectKeyFromObject(crd), crd)
-				return loggingtest.Established(crd)
-			}).Should(BeTrue(), crd.Name)
-		}
+	It("creates ECK objects once ECK's CRDs are served, and follows the health ECK writes", func() {
+		// ECK's own CRDs: the API server validates and prunes our objects
+		// and the status below by ECK's schemas. Served only once
+		// Established: a stack created earlier finds ECK missing and looks
+		// again a minute later.
+		Expect(loggingtest.Install(ctx, k8s)).To(Succeed())
 		ns := namespace(ctx)
 		s := newStack(ns, "eck")
 		s.Spec.Logging.Enabled = true
 		Expect(k8s.Create(ctx, s)).To(Succeed())
-		for _, k := range logging.ECKKinds {
+		eckObject := func(k schema.GroupVersionKind) *unstructured.Unstructured {
 			u := &unstructured.Unstructured{}
 			u.SetGroupVersionKind(k)
 			Eventually(func() error { return k8s.Get(ctx, client.ObjectKey{Namespace: ns, Name: "eck-logs"}, u) }).Should(Succeed(), k.Kind)
+			return u
+		}
+		for _, k := range logging.ECKKinds {
+			eckObject(k)
 		}
 		Eventually(condition(ctx, s, ugcv1.ConditionLoggingReady)).Should(haveStatus(metav1.ConditionFalse, ugcv1.ReasonProgressing))
 
-		By("the setup Job waits for Elasticsearch and Kibana to be green")
+		By("the setup Job waits for every ECK object to serve")
 		setupJobs := func() []batchv1.Job {
 			var jobs batchv1.JobList
 			Expect(k8s.List(ctx, &jobs, client.InNamespace(ns))).To(Succeed())
 			return jobs.Items
 		}
-		setHealth := func(k schema.GroupVersionKind, health string) {
-			Expect(loggingtest.SetHealth(ctx, k8s, k, ns, "eck-logs", health)).To(Succeed())
+		healthy := func(k schema.GroupVersionKind, nodes int64) {
+			Expect(loggingtest.SetHealthy(ctx, k8s, k, ns, "eck-logs", nodes)).To(Succeed())
 		}
+		setHealth := func(k schema.GroupVersionKind, health string) {
+			Expect(loggingtest.SetStatus(ctx, k8s, k, ns, "eck-logs", func(_ *unstructured.Unstructured, st map[string]any) { st["health"] = health })).To(Succeed())
+		}
+		message := func() string { return condition(ctx, s, ugcv1.ConditionLoggingReady)().Message }
+		healthy(logging.Elasticsearch, 1)
 		// One node holds no replica: yellow is as good as it gets.
 		setHealth(logging.Elasticsearch, "yellow")
-		Eventually(condition(ctx, s, ugcv1.ConditionLoggingReady)).Should(WithTransform(func(c *metav1.Condition) string { return c.Message }, ContainSubstring("Kibana eck-logs health")))
+		healthy(logging.Kibana, 1)
+		healthy(logging.Logstash, 1)
+		// ECK has not yet written the Beat's status.
+		Eventually(message).Should(And(ContainSubstring("Beat eck-logs generation 1 is not yet observed by ECK"), Not(ContainSubstring("Logstash"))))
 		Consistently(setupJobs, "1s").Should(BeEmpty())
-		// Well inside every periodic requeue: only the Kibana watch can
+		// Well inside every periodic requeue: only the Beat watch can
 		// bring this change in time.
-		setHealth(logging.Kibana, "green")
+		healthy(logging.Beat, 2)
 		Eventually(setupJobs, "10s").Should(HaveLen(1))
 		job := setupJobs()[0]
-		Expect(job.Name).To(Equal("eck-logs-setup-" + logging.SetupHash(s)[:10]))
+		es := eckObject(logging.Elasticsearch)
+		Expect(job.Name).To(Equal("eck-logs-setup-" + logging.SetupHash(s, es.GetUID())[:10]))
 		Expect(job.Spec.Template.Spec.Containers[0].Args).To(Equal([]string{"logging-setup"}))
 		Expect(job.Spec.Template.Spec.Containers[0].Image).To(Equal("ugc:1"))
 		Expect(job.OwnerReferences).To(ContainElement(HaveField("Name", "eck")))
@@ -239,22 +248,27 @@ var _ = Describe("UGCStack controller", func() {
 		Eventually(condition(ctx, s, ugcv1.ConditionLoggingReady)).Should(haveStatus(metav1.ConditionFalse, ugcv1.ReasonLoggingSetupFailed))
 		// as the TTL controller would; the next Job then completes
 		Expect(k8s.Delete(ctx, &job, client.PropagationPolicy(metav1.DeletePropagationBackground))).To(Succeed())
-		Eventually(func() types.UID {
-			if jobs := setupJobs(); len(jobs) == 1 {
-				job = jobs[0]
-				return job.UID
-			}
-			return ""
-		}).ShouldNot(Or(BeEmpty(), Equal(job.UID)))
-		job.Status = batchv1.JobStatus{StartTime: &now, CompletionTime: &now, Succeeded: 1, Conditions: []batchv1.JobCondition{
-			{Type: batchv1.JobSuccessCriteriaMet, Status: corev1.ConditionTrue, LastTransitionTime: now},
-			{Type: batchv1.JobComplete, Status: corev1.ConditionTrue, LastTransitionTime: now},
-		}}
-		Expect(k8s.Status().Update(ctx, &job)).To(Succeed())
+		completeNextJob := func(previous types.UID) {
+			var next batchv1.Job
+			Eventually(func() types.UID {
+				if jobs := setupJobs(); len(jobs) == 1 {
+					next = jobs[0]
+					return next.UID
+				}
+				return ""
+			}).ShouldNot(Or(BeEmpty(), Equal(previous)))
+			next.Status = batchv1.JobStatus{StartTime: &now, CompletionTime: &now, Succeeded: 1, Conditions: []batchv1.JobCondition{
+				{Type: batchv1.JobSuccessCriteriaMet, Status: corev1.ConditionTrue, LastTransitionTime: now},
+				{Type: batchv1.JobComplete, Status: corev1.ConditionTrue, LastTransitionTime: now},
+			}}
+			Expect(k8s.Status().Update(ctx, &next)).To(Succeed())
+			job = next
+		}
+		completeNextJob(job.UID)
 		Eventually(condition(ctx, s, ugcv1.ConditionLoggingReady)).Should(haveStatus(metav1.ConditionTrue, ugcv1.ReasonAvailable))
 		var got ugcv1.UGCStack
 		Expect(k8s.Get(ctx, client.ObjectKeyFromObject(s), &got)).To(Succeed())
-		Expect(got.Status.LoggingSetupHash).To(Equal(logging.SetupHash(s)))
+		Expect(got.Status.LoggingSetupHash).To(Equal(logging.SetupHash(s, es.GetUID())))
 
 		By("removed by its TTL, a completed Job is not run again")
 		Expect(k8s.Delete(ctx, &job, client.PropagationPolicy(metav1.DeletePropagationBackground))).To(Succeed())
@@ -273,6 +287,14 @@ var _ = Describe("UGCStack controller", func() {
 		Expect(res.Condition.Reason).To(Equal(ugcv1.ReasonAvailable), res.Condition.Message)
 		Expect(setupJobs()).To(BeEmpty())
 
+		By("a Filebeat that stops serving turns LoggingReady False, naming it")
+		Expect(loggingtest.SetStatus(ctx, k8s, logging.Beat, ns, "eck-logs", func(_ *unstructured.Unstructured, st map[string]any) {
+			st["health"], st["availableNodes"] = "red", int64(0)
+		})).To(Succeed())
+		Eventually(message).Should(ContainSubstring(`Beat eck-logs health is "red" with 0/2 nodes available`))
+		healthy(logging.Beat, 2)
+		Eventually(condition(ctx, s, ugcv1.ConditionLoggingReady)).Should(haveStatus(metav1.ConditionTrue, ugcv1.ReasonAvailable))
+
 		By("logging disabled: the ECK objects go")
 		updateStack(ctx, s, func(s *ugcv1.UGCStack) { s.Spec.Logging.Enabled = false })
 		for _, k := range logging.ECKKinds {
@@ -281,6 +303,20 @@ var _ = Describe("UGCStack controller", func() {
 			Eventually(exists(ctx, ns, "eck-logs", u)).Should(BeFalse(), k.Kind)
 		}
 		Eventually(condition(ctx, s, ugcv1.ConditionLoggingReady)).Should(haveStatus(metav1.ConditionTrue, ugcv1.ReasonDisabled))
+
+		By("enabled again: a new, empty Elasticsearch (ECK deleted the old volumes) is set up again")
+		updateStack(ctx, s, func(s *ugcv1.UGCStack) { s.Spec.Logging.Enabled = true })
+		again := eckObject(logging.Elasticsearch)
+		Expect(again.GetUID()).NotTo(Equal(es.GetUID()))
+		for k, nodes := range map[schema.GroupVersionKind]int64{logging.Elasticsearch: 1, logging.Kibana: 1, logging.Logstash: 1, logging.Beat: 2} {
+			eckObject(k)
+			healthy(k, nodes)
+		}
+		Eventually(setupJobs, "10s").Should(HaveLen(1))
+		Expect(setupJobs()[0].Name).To(Equal("eck-logs-setup-" + logging.SetupHash(s, again.GetUID())[:10]))
+		Eventually(condition(ctx, s, ugcv1.ConditionLoggingReady)).Should(haveStatus(metav1.ConditionFalse, ugcv1.ReasonLoggingSetupPending))
+		completeNextJob("")
+		Eventually(condition(ctx, s, ugcv1.ConditionLoggingReady)).Should(haveStatus(metav1.ConditionTrue, ugcv1.ReasonAvailable))
 	})
 
 	DescribeTable("rejects invalid specs with a clear message",
@@ -303,5 +339,7 @@ var _ = Describe("UGCStack controller", func() {
 			s.Spec.MongoDB.External = &ugcv1.ExternalMongoDB{URISecretRef: ugcv1.SecretKeyRef{Name: "m", Key: "uri"}}
 		}, "cannot be set together"),
 		Entry("missing image", func(s *ugcv1.UGCStack) { s.Spec.API.Image = "" }, "spec.api.image"),
+		Entry("a name ECK would refuse for its Elasticsearch", func(s *ugcv1.UGCStack) { s.Name = strings.Repeat("n", ugcv1.MaxNameLength+1) },
+			"metadata.name must be at most 31 characters"),
 	)
 })

@@ -22,7 +22,7 @@ import (
 // the password from_env.
 func TestSecretsReachContainersAsFiles(t *testing.T) {
 	for name, s := range commontest.Samples() {
-		objs := append(api.Objects(s), members.StatefulSet(s, 1), logging.SetupJob(s))
+		objs := append(api.Objects(s), members.StatefulSet(s, 1), logging.SetupJob(s, "es-uid"))
 		if d := relay.Deployment(s); d != nil {
 			objs = append(objs, d)
 		}

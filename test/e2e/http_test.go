@@ -13,6 +13,8 @@ import (
 	"time"
 
 	. "github.com/onsi/gomega"
+
+	"github.com/ugcstack/ugcstack/deploy/logging"
 	corev1 "k8s.io/api/core/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 )
@@ -125,7 +127,8 @@ func (h hit) first(field string) string {
 	return ""
 }
 
-// accessLines returns the documents of ugc-logs-* with the request id.
+// accessLines returns the documents of the pipeline's data stream with the
+// request id.
 func (c *esClient) accessLines(ctx context.Context, requestID string) ([]hit, error) {
 	q, err := json.Marshal(map[string]any{
 		"query":   map[string]any{"term": map[string]any{"http.request.id": requestID}},
@@ -135,7 +138,7 @@ func (c *esClient) accessLines(ctx context.Context, requestID string) ([]hit, er
 	if err != nil {
 		return nil, err
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.base+"/ugc-logs-*/_search", bytes.NewReader(q))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.base+"/"+logging.DataStream+"/_search", bytes.NewReader(q))
 	if err != nil {
 		return nil, err
 	}
@@ -168,4 +171,37 @@ func (c *esClient) accessLines(ctx context.Context, requestID string) ([]hit, er
 		out = append(out, h.Fields)
 	}
 	return out, nil
+}
+
+// dataStream reports what Elasticsearch says of the pipeline's data
+// stream: the index template that made it and the ILM policy its backing
+// indices follow.
+func (c *esClient) dataStream(ctx context.Context) (template, policy string, err error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.base+"/_data_stream/"+logging.DataStream, nil)
+	if err != nil {
+		return "", "", err
+	}
+	req.SetBasicAuth("elastic", c.password)
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return "", "", err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return "", "", err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return "", "", fmt.Errorf("data stream %s: %s: %s", logging.DataStream, resp.Status, b)
+	}
+	var res struct {
+		DataStreams []struct {
+			Template  string `json:"template"`
+			ILMPolicy string `json:"ilm_policy"`
+		} `json:"data_streams"`
+	}
+	if err := json.Unmarshal(b, &res); err != nil || len(res.DataStreams) != 1 {
+		return "", "", fmt.Errorf("data stream %s: %v: %s", logging.DataStream, err, b)
+	}
+	return res.DataStreams[0].Template, res.DataStreams[0].ILMPolicy, nil
 }

@@ -24,6 +24,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	ugcv1 "github.com/ugcstack/ugcstack/api/v1alpha1"
+	"github.com/ugcstack/ugcstack/deploy/logging"
 	ugc "github.com/ugcstack/ugcstack/ugc-service"
 	"github.com/ugcstack/ugcstack/ugc-service/clickhouse"
 	"github.com/ugcstack/ugcstack/ugc-service/jwt"
@@ -117,6 +118,8 @@ var _ = Describe("A UGCStack", Ordered, func() {
 		Expect(err).NotTo(HaveOccurred())
 		if os.Getenv("UGC_E2E_LOGGING") == "0" {
 			withECK = false
+		} else if !withECK && os.Getenv("CI") == "true" {
+			Fail("ECK is not installed in the cluster (no elasticsearch.k8s.elastic.co/v1): CI must prove logging end to end; install ECK, or set UGC_E2E_LOGGING=0 to opt out explicitly")
 		}
 		GinkgoWriter.Printf("ECK installed and used: %v; API image %s\n", withECK, apiImage)
 
@@ -265,7 +268,7 @@ var _ = Describe("A UGCStack", Ordered, func() {
 		}))
 	}, SpecTimeout(5*time.Minute))
 
-	It("ships the API's and the gateway's JSON access lines, one request id, to Elasticsearch (ugc-logs-*)", func(ctx SpecContext) {
+	It("ships the API's and the gateway's JSON access lines, one request id, to Elasticsearch's logs-ugc-default data stream", func(ctx SpecContext) {
 		if !withECK {
 			Skip("ECK is not installed in the cluster (no elasticsearch.k8s.elastic.co/v1), so the stack runs without logging")
 		}
@@ -281,7 +284,7 @@ var _ = Describe("A UGCStack", Ordered, func() {
 		Eventually(func(g Gomega) {
 			hits, err := c.accessLines(ctx, loggedRequestID)
 			g.Expect(err).NotTo(HaveOccurred())
-			g.Expect(hits).NotTo(BeEmpty(), "no document with http.request.id %s in ugc-logs-* yet", loggedRequestID)
+			g.Expect(hits).NotTo(BeEmpty(), "no document with http.request.id %s in %s yet", loggedRequestID, logging.DataStream)
 			var datasets []string
 			for _, h := range hits {
 				datasets = append(datasets, h.first("event.dataset"))
@@ -293,6 +296,10 @@ var _ = Describe("A UGCStack", Ordered, func() {
 			}
 			g.Expect(datasets).To(ContainElements("ugc.access", "nginx.access"), "the API's and nginx's lines for request %s", loggedRequestID)
 		}).WithContext(ctx).WithTimeout(8 * time.Minute).WithPolling(10 * time.Second).Should(Succeed())
+		template, policy, err := c.dataStream(ctx)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(template).To(Equal(logging.TemplateName), "the setup Job's index template made the data stream")
+		Expect(policy).To(Equal(logging.ILMPolicyName), "its backing indices follow the setup Job's ILM policy")
 	}, SpecTimeout(10*time.Minute))
 
 	It("takes its children along when deleted, and its MongoDB volumes only with deletePolicy Delete", func(ctx SpecContext) {
