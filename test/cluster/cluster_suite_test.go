@@ -30,6 +30,7 @@ import (
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	ugcv1 "github.com/ugcstack/ugcstack/api/v1alpha1"
+	"github.com/ugcstack/ugcstack/controllers/logging/loggingtest"
 	"github.com/ugcstack/ugcstack/controllers/mongodb/replset/replsettest"
 	"github.com/ugcstack/ugcstack/controllers/ugcstack"
 )
@@ -57,6 +58,11 @@ func TestCluster(t *testing.T) {
 	for _, f := range []string{"kube-apiserver", "etcd", "kube-controller-manager", "kube-scheduler", "kwok", "kwok-stages.yaml"} {
 		if _, err := os.Stat(filepath.Join(assets, f)); assets == "" || err != nil {
 			t.Skipf("%s not in KUBEBUILDER_ASSETS (%q): `make test-cluster` builds the simulated cluster's binaries and runs this suite", f, assets)
+		}
+	}
+	for _, f := range []string{"crds.yaml", "webhooks.yaml", "elastic-operator", "eck-webhook"} {
+		if _, err := loggingtest.Asset(f); err != nil {
+			t.Skip(err.Error())
 		}
 	}
 	if os.Getenv("UGC_HELM") == "" {
@@ -92,6 +98,7 @@ var _ = BeforeSuite(func(ctx SpecContext) {
 	addNode(ctx, "kwok-node-0")
 	addVolumes(ctx, 80)
 	chart.installRBAC(ctx)
+	startECK(ctx)
 	startManager(impersonating(cfg, chart.serviceAccount()))
 }, NodeTimeout(5*time.Minute))
 

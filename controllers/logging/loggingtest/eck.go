@@ -106,10 +106,12 @@ func established(crd *apiextensionsv1.CustomResourceDefinition) bool {
 // Healthy is the status ECK writes for o when everything it runs serves,
 // with the field names of ECK's API types (cloud-on-k8s v3.5.0
 // pkg/apis/{elasticsearch,kibana,logstash,beat}): health green, every node
-// available, the current generation observed, associations Established.
+// available, the current generation observed, the spec's version running
+// (ECK's associations compare versions with it), associations Established.
 // nodes is the node count (Elasticsearch's node set, Beat's daemon pods).
 func Healthy(o *unstructured.Unstructured, nodes int64) map[string]any {
-	st := map[string]any{"health": "green", "availableNodes": nodes, "observedGeneration": o.GetGeneration()}
+	version, _, _ := unstructured.NestedString(o.Object, "spec", "version")
+	st := map[string]any{"health": "green", "availableNodes": nodes, "observedGeneration": o.GetGeneration(), "version": version}
 	ref := o.GetNamespace() + "/" + o.GetName()
 	switch o.GetKind() {
 	case "Elasticsearch":

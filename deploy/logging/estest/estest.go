@@ -23,17 +23,32 @@ import (
 	"sigs.k8s.io/yaml"
 )
 
-// Role is one entry of roles.yml, as Elasticsearch's file realm reads it.
+// Role is one entry of roles.yml, with the fields of Elasticsearch's role
+// descriptor (its security API reference, "Role descriptor"). Only cluster
+// and index privileges are enforced; the others parse, so that a role ECK
+// writes (its built-in roles grant Kibana application privileges) is
+// valid, and a field Elasticsearch does not know is refused.
 type Role struct {
-	Cluster []string    `json:"cluster"`
-	Indices []IndexRole `json:"indices"`
+	Cluster           []string          `json:"cluster"`
+	Indices           []IndexRole       `json:"indices"`
+	Applications      []json.RawMessage `json:"applications,omitempty"`
+	RunAs             []string          `json:"run_as,omitempty"`
+	Metadata          map[string]any    `json:"metadata,omitempty"`
+	TransientMetadata map[string]any    `json:"transient_metadata,omitempty"`
+	Global            map[string]any    `json:"global,omitempty"`
+	RemoteIndices     []json.RawMessage `json:"remote_indices,omitempty"`
+	RemoteCluster     []json.RawMessage `json:"remote_cluster,omitempty"`
+	Description       string            `json:"description,omitempty"`
 }
 
 // IndexRole grants privileges on the indices its names (wildcards allowed)
 // match.
 type IndexRole struct {
-	Names      []string `json:"names"`
-	Privileges []string `json:"privileges"`
+	Names                  []string       `json:"names"`
+	Privileges             []string       `json:"privileges"`
+	FieldSecurity          map[string]any `json:"field_security,omitempty"`
+	Query                  any            `json:"query,omitempty"`
+	AllowRestrictedIndices bool           `json:"allow_restricted_indices,omitempty"`
 }
 
 // Realm is a file realm: the three files ECK writes into the
