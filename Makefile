@@ -11,6 +11,13 @@ FUZZTIME  ?= 10s
 
 export UGC_JWT_SECRET ?= $(DEV_JWT_SECRET)
 
+# COVERAGE=1 makes the unit and envtest targets write a coverage profile
+# each into coverage/ as they run (CI uploads them): the tests run once.
+cover = $(if $(COVERAGE),-coverprofile=$(CURDIR)/coverage/$(1).out)
+ifneq ($(COVERAGE),)
+$(shell mkdir -p coverage)
+endif
+
 # Each area of the repository keeps its targets in mk/<area>.mk and adds its
 # test targets to EXTRA_TEST_TARGETS, which `make test` runs after the API's.
 EXTRA_TEST_TARGETS :=
@@ -48,13 +55,13 @@ vet: ## go vet every package.
 	$(GO) vet ./...
 
 .PHONY: deps
-deps: ## Install the Debian packages the API's tests run for real (nginx); idempotent.
+deps: ## Install the Debian packages the API's tests run for real (nginx), through sudo when not root; idempotent.
 	@command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || \
-		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light; }
+		./hack/apt-install.sh nginx-light
 
 .PHONY: test-unit
 test-unit: deps ## Unit, store-suite (SQLite) and functional HTTP tests, the gateway ones through a real nginx.
-	$(GO) test -count=1 ./...
+	$(GO) test -count=1 $(call cover,unit) ./...
 
 .PHONY: test-race
 test-race: ## The same tests under the race detector.

@@ -3,7 +3,7 @@
 .PHONY: analytics-deps
 analytics-deps: ## Install Debian's clickhouse-server and zookeeper (for the cluster test), which the tests start on 127.0.0.1; idempotent.
 	@[ -x /usr/sbin/clickhouse-server ] && [ -x /usr/share/zookeeper/bin/zkServer.sh ] || \
-		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq clickhouse-server zookeeper; }
+		./hack/apt-install.sh clickhouse-server zookeeper
 
 # The API's functional tests include the analytics fault tests, so the
 # unit target needs the server too.

@@ -20,16 +20,12 @@ EXTRA_TEST_TARGETS += test-research
 ##@ Storage research
 
 .PHONY: research-deps
-research-deps: ## Install PostgreSQL 15, Redis and ClickHouse with apt-get when missing (idempotent; root).
+research-deps: ## Install the distribution's PostgreSQL, Redis and ClickHouse when missing (through sudo when not root; idempotent).
 	@missing=""; \
-	  [ -x /usr/lib/postgresql/15/bin/postgres ] || missing="$$missing postgresql-15"; \
-	  command -v redis-server >/dev/null || missing="$$missing redis-server"; \
+	  ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || missing="$$missing postgresql"; \
+	  command -v redis-server >/dev/null || [ -x /usr/bin/redis-server ] || missing="$$missing redis-server"; \
 	  [ -x /usr/sbin/clickhouse-server ] || missing="$$missing clickhouse-server"; \
-	  if [ -n "$$missing" ]; then \
-	    echo "installing:$$missing"; \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
-	    for s in postgresql redis-server clickhouse-server; do service $$s stop >/dev/null 2>&1 || true; done; \
-	  else echo "research deps present"; fi
+	  if [ -n "$$missing" ]; then ./hack/apt-install.sh $$missing; else echo "research deps present"; fi
 
 # npm pack checks the tarball against the registry's integrity hash; the
 # library is unpacked beside and renamed into place, so an interrupted

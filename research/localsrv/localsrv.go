@@ -77,7 +77,9 @@ func ownedDir(prefix, owner string) (string, error) {
 	if err := os.Chmod(dir, 0o755); err != nil { //nolint:gosec // the server's own account must enter it
 		return "", err
 	}
-	if owner != "" {
+	// Only root can give the directory away; anyone else runs the server
+	// as themselves (see asUser).
+	if owner != "" && os.Geteuid() == 0 {
 		u, err := user.Lookup(owner)
 		if err != nil {
 			return "", fmt.Errorf("user %s: %w", owner, err)
@@ -144,8 +146,29 @@ func start(name, owner, dir string, port int, argv []string) (*Server, error) {
 	return s, nil
 }
 
-// PostgresBin is where Debian's postgresql-15 keeps initdb and postgres.
-var PostgresBin = "/usr/lib/postgresql/15/bin"
+// PostgresBin is where the installed PostgreSQL keeps initdb and postgres:
+// the newest major version under Debian's and Ubuntu's
+// /usr/lib/postgresql/<major>/bin (Debian 12 ships 15, Ubuntu 24.04 16),
+// else what pg_config reports, else "" (no PostgreSQL installed).
+var PostgresBin = postgresBin("/usr/lib/postgresql")
+
+func postgresBin(root string) string {
+	dirs, _ := filepath.Glob(filepath.Join(root, "*", "bin", "postgres"))
+	best, bestMajor := "", -1
+	for _, d := range dirs {
+		major, err := strconv.Atoi(filepath.Base(filepath.Dir(filepath.Dir(d))))
+		if err == nil && major > bestMajor {
+			best, bestMajor = filepath.Dir(d), major
+		}
+	}
+	if best != "" {
+		return best
+	}
+	if out, err := exec.Command("pg_config", "--bindir").Output(); err == nil {
+		return strings.TrimSpace(string(out))
+	}
+	return ""
+}
 
 // Postgres initialises a cluster in a temp dir (trust auth, user postgres)
 // and starts it. durable=false turns fsync off (tests only).

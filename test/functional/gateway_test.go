@@ -85,7 +85,9 @@ func tryGateway(t *testing.T, bin string, api *server, rate, burst int) (*gatewa
 	if err := os.MkdirAll(p.TempDir, 0o700); err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(bin, "-p", dir, "-c", confPath, "-g", "daemon off;")
+	// -e: nginx opens its default error log before reading the config,
+	// which an ordinary user may not write.
+	cmd := exec.Command(bin, "-p", dir, "-e", p.ErrorLog, "-c", confPath, "-g", "daemon off;")
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	if err := cmd.Start(); err != nil {
