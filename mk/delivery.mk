@@ -18,9 +18,12 @@ lint-go: $(BIN)/golangci-lint ## golangci-lint over every Go module: the product
 	cd research && $(BIN)/golangci-lint run ./...
 	cd test/ferretdb && GOFLAGS=-mod=mod $(BIN)/golangci-lint run --build-tags ferretdb_no_postgresql ./...
 
+# actionlint runs shellcheck on every run: step when shellcheck is on PATH,
+# as it is on GitHub's runners; without it those checks are silently off.
 .PHONY: lint-actions
-lint-actions: $(BIN)/actionlint ## actionlint over .github/workflows.
-	$(BIN)/actionlint
+lint-actions: $(BIN)/actionlint ## actionlint over .github/workflows, with shellcheck (Debian's, installed when missing) on the run: steps.
+	@command -v shellcheck >/dev/null || ./hack/apt-install.sh shellcheck
+	$(BIN)/actionlint -shellcheck "$$(command -v shellcheck)"
 
 EXTRA_TEST_TARGETS += lint-actions
 

@@ -47,7 +47,7 @@ cyclo: ## Fail when a function in controllers/ (tests included) has cyclomatic c
 test-operator: envtest-bins eck-bins manifests generate cyclo ## Fail when generated code or manifests are stale, then run the operator unit + envtest suites (ECK's real CRDs).
 	@git diff --exit-code -- config api || { echo "run 'make manifests generate' and commit the result"; exit 1; }
 	@[ -z "$$(git status --porcelain -- config api)" ] || { git status --porcelain -- config api; echo "untracked generated files: commit them"; exit 1; }
-	KUBEBUILDER_ASSETS=$(ENVTEST_BINS) UGC_ECK_ASSETS=$(ECK_BINS) $(GO) test -count=1 ./api/... ./controllers/...
+	KUBEBUILDER_ASSETS=$(ENVTEST_BINS) UGC_ECK_ASSETS=$(ECK_BINS) $(GO) test -count=1 $(call cover,operator) ./api/... ./controllers/...
 
 .PHONY: run-operator
 run-operator: manifests ## Run the operator against the current kubeconfig's cluster.

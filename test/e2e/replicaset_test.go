@@ -24,8 +24,9 @@ import (
 	ugc "github.com/ugcstack/ugcstack/ugc-service"
 )
 
-// scaleMongoDB sets the stack's member count and waits until the replica
-// set has exactly that many members and the stack is Ready.
+// scaleMongoDB sets the stack's member count and waits until the stack is
+// Ready and mongod itself reports exactly that many members, each healthy
+// and PRIMARY or SECONDARY: the operator's own status is not the proof.
 func scaleMongoDB(ctx context.Context, s *ugcv1.UGCStack, members int32) {
 	Eventually(func() error {
 		var cur ugcv1.UGCStack
@@ -38,27 +39,73 @@ func scaleMongoDB(ctx context.Context, s *ugcv1.UGCStack, members int32) {
 	Eventually(func(g Gomega) {
 		got := waitReady(ctx, s)
 		g.Expect(got.Status.MongoDBMembers).To(Equal(members))
+		states, err := memberStates(ctx, s)
+		g.Expect(err).NotTo(HaveOccurred())
+		g.Expect(states).To(HaveLen(int(members)), "replSetGetStatus members: %v", states)
+		for host, state := range states {
+			g.Expect(state).To(BeElementOf("PRIMARY", "SECONDARY"), "member %s", host)
+		}
 	}).WithContext(ctx).WithTimeout(15 * time.Minute).WithPolling(5 * time.Second).Should(Succeed())
 }
 
-// primaryPod asks member 0 through a port-forward, as the stack's root
-// user, which member is primary, and returns that member's pod name.
-func primaryPod(ctx context.Context, s *ugcv1.UGCStack) string {
+// withMember0 runs f with a client connected straight to member 0 through
+// a port-forward, as the stack's root user.
+func withMember0(ctx context.Context, s *ugcv1.UGCStack, f func(*mongo.Client) error) error {
 	var admin corev1.Secret
-	Expect(k8s.Get(ctx, client.ObjectKey{Namespace: s.Namespace, Name: s.Name + "-mongodb-admin"}, &admin)).To(Succeed())
+	if err := k8s.Get(ctx, client.ObjectKey{Namespace: s.Namespace, Name: s.Name + "-mongodb-admin"}, &admin); err != nil {
+		return err
+	}
 	fwd, cancel := context.WithCancel(ctx)
 	defer cancel()
 	addr, err := forwardPod(fwd, s.Namespace, s.Name+"-mongodb-0", 27017)
-	Expect(err).NotTo(HaveOccurred())
+	if err != nil {
+		return err
+	}
 	uri := fmt.Sprintf("mongodb://%s:%s@%s/admin?directConnection=true&authSource=admin",
 		url.QueryEscape(string(admin.Data["username"])), url.QueryEscape(string(admin.Data["password"])), addr)
 	c, err := mongo.Connect(options.Client().ApplyURI(uri))
-	Expect(err).NotTo(HaveOccurred())
+	if err != nil {
+		return err
+	}
 	defer func() { _ = c.Disconnect(context.Background()) }()
+	return f(c)
+}
+
+// memberStates is mongod's own view of the set (replSetGetStatus): each
+// healthy member's state by host; an unhealthy member is reported as such.
+func memberStates(ctx context.Context, s *ugcv1.UGCStack) (map[string]string, error) {
+	var status struct {
+		Members []struct {
+			Name     string  `bson:"name"`
+			StateStr string  `bson:"stateStr"`
+			Health   float64 `bson:"health"`
+		} `bson:"members"`
+	}
+	err := withMember0(ctx, s, func(c *mongo.Client) error {
+		return c.Database("admin").RunCommand(ctx, bson.D{{Key: "replSetGetStatus", Value: 1}}).Decode(&status)
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]string{}
+	for _, m := range status.Members {
+		out[m.Name] = m.StateStr
+		if m.Health != 1 {
+			out[m.Name] = "unhealthy " + m.StateStr
+		}
+	}
+	return out, nil
+}
+
+// primaryPod asks member 0 which member is primary (hello) and returns
+// that member's pod name.
+func primaryPod(ctx context.Context, s *ugcv1.UGCStack) string {
 	var hello struct {
 		Primary string `bson:"primary"`
 	}
-	Expect(c.Database("admin").RunCommand(ctx, bson.D{{Key: "hello", Value: 1}}).Decode(&hello)).To(Succeed())
+	Expect(withMember0(ctx, s, func(c *mongo.Client) error {
+		return c.Database("admin").RunCommand(ctx, bson.D{{Key: "hello", Value: 1}}).Decode(&hello)
+	})).To(Succeed())
 	Expect(hello.Primary).NotTo(BeEmpty())
 	pod, _, _ := strings.Cut(hello.Primary, ".")
 	return pod
