@@ -68,8 +68,10 @@ func TestUnhealthyWaitsForTheAppliedGeneration(t *testing.T) {
 			continue
 		}
 		o.SetGeneration(3)
-		o.Object["status"] = map[string]any{"health": "green", "availableNodes": int64(1), "expectedNodes": int64(1), "observedGeneration": int64(2),
-			"elasticsearchAssociationsStatus": map[string]any{"ugc/prod-logs": "Established"}}
+		o.Object["status"] = map[string]any{
+			"health": "green", "availableNodes": int64(1), "expectedNodes": int64(1), "observedGeneration": int64(2),
+			"elasticsearchAssociationsStatus": map[string]any{"ugc/prod-logs": "Established"},
+		}
 		if got := unhealthy(s, o); !strings.Contains(got, "generation 3 is not yet observed") {
 			t.Errorf("unhealthy = %q", got)
 		}

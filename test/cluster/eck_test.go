@@ -102,7 +102,7 @@ func freePort() int {
 func serving(port int, exited <-chan struct{}) bool {
 	deadline := time.After(time.Minute)
 	for {
-		conn, err := tls.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", port), &tls.Config{InsecureSkipVerify: true}) //nolint:gosec // a readiness probe, not a client
+		conn, err := tls.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", port), &tls.Config{InsecureSkipVerify: true})
 		if err == nil {
 			_ = conn.Close()
 			return true
@@ -253,21 +253,6 @@ func generations(ctx context.Context, s *ugcv1.UGCStack) map[string]int64 {
 		out[k.Kind] = eckObject(ctx, k, s.Namespace, logging.Name(s)).GetGeneration()
 	}
 	return out
-}
-
-// podTemplate reads the pod template of a workload ECK made.
-func podTemplate(ctx context.Context, obj client.Object) corev1.PodTemplateSpec {
-	Eventually(func() error { return k8s.Get(ctx, client.ObjectKeyFromObject(obj), obj) }).WithContext(ctx).Should(Succeed(), "%T %s", obj, obj.GetName())
-	switch w := obj.(type) {
-	case *appsv1.StatefulSet:
-		return w.Spec.Template
-	case *appsv1.DaemonSet:
-		return w.Spec.Template
-	case *appsv1.Deployment:
-		return w.Spec.Template
-	}
-	Fail(fmt.Sprintf("%T is not a workload", obj))
-	return corev1.PodTemplateSpec{}
 }
 
 func container(t corev1.PodTemplateSpec, name string) corev1.Container {

@@ -13,10 +13,10 @@ import (
 	"time"
 
 	. "github.com/onsi/gomega"
-
-	"github.com/ugcstack/ugcstack/deploy/logging"
 	corev1 "k8s.io/api/core/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/ugcstack/ugcstack/deploy/logging"
 )
 
 // apiClient calls the UGC API through a port-forward.
@@ -200,8 +200,11 @@ func (c *esClient) dataStream(ctx context.Context) (template, policy string, err
 			ILMPolicy string `json:"ilm_policy"`
 		} `json:"data_streams"`
 	}
-	if err := json.Unmarshal(b, &res); err != nil || len(res.DataStreams) != 1 {
-		return "", "", fmt.Errorf("data stream %s: %v: %s", logging.DataStream, err, b)
+	if err := json.Unmarshal(b, &res); err != nil {
+		return "", "", fmt.Errorf("data stream %s: %w: %s", logging.DataStream, err, b)
+	}
+	if len(res.DataStreams) != 1 {
+		return "", "", fmt.Errorf("data stream %s: %d data streams in %s", logging.DataStream, len(res.DataStreams), b)
 	}
 	return res.DataStreams[0].Template, res.DataStreams[0].ILMPolicy, nil
 }

@@ -72,7 +72,7 @@ func ParseRealm(users, usersRoles, rolesYML []byte) (Realm, error) {
 	for _, line := range lines(usersRoles) {
 		role, names, ok := strings.Cut(line, ":")
 		if !ok {
-			return r, fmt.Errorf("users_roles: line %q is not role:user,...", line)
+			return r, fmt.Errorf("users_roles: line %q is not role:user,user", line)
 		}
 		for _, u := range strings.Split(names, ",") {
 			r.UsersRoles[u] = append(r.UsersRoles[u], role)
@@ -109,8 +109,10 @@ type Server struct {
 
 // New serves realm's users and roles.
 func New(realm Realm) *Server {
-	return &Server{realm: realm, policies: map[string]json.RawMessage{}, templates: map[string]indexTemplate{},
-		dataStreams: map[string]bool{}, docs: map[string]int{}}
+	return &Server{
+		realm: realm, policies: map[string]json.RawMessage{}, templates: map[string]indexTemplate{},
+		dataStreams: map[string]bool{}, docs: map[string]int{},
+	}
 }
 
 // Docs is how many documents target (an index or data stream) holds.
