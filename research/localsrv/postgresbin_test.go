@@ -16,7 +16,7 @@ func TestPostgresBinPicksTheNewestMajor(t *testing.T) {
 			t.Fatal(err)
 		}
 		if major != "common" {
-			if err := os.WriteFile(filepath.Join(dir, "postgres"), nil, 0o755); err != nil { //nolint:gosec // a stand-in executable
+			if err := os.WriteFile(filepath.Join(dir, "postgres"), nil, 0o755); err != nil {
 				t.Fatal(err)
 			}
 		}
