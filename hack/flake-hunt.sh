@@ -8,7 +8,7 @@
 # The hog is one busy loop per core, each under `timeout`, and is killed on
 # exit: it cannot outlive the hunt.
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 GO=${GO:-go}
 runs=${FLAKE_RUNS:-5}
 hog_seconds=${FLAKE_HOG_SECONDS:-5400}
@@ -39,8 +39,8 @@ echo "flake hunt: ${runs} run(s) of ${!suites[*]} beside $(nproc) busy loop(s); 
 for i in $(seq "$runs"); do
 	for s in "${!suites[@]}"; do
 		start=$SECONDS
-		# shellcheck disable=SC2086 # the package list is meant to split
 		log="$out/$s.$i.log"
+		# shellcheck disable=SC2086 # the package list is meant to split
 		if $GO test -count=1 -v ${suites[$s]} >"$log" 2>&1; then
 			verdict=ok
 		else

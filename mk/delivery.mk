@@ -10,13 +10,18 @@ $(BIN)/actionlint: tools/actionlint/go.mod
 	cd tools/actionlint && $(GO) build -o $@ github.com/rhysd/actionlint/cmd/actionlint
 
 .PHONY: lint
-lint: lint-go lint-actions ## golangci-lint (with gofumpt and goimports), actionlint, and helm lint when the chart exists.
+lint: lint-go lint-actions lint-shell ## golangci-lint (with gofumpt and goimports), actionlint, shellcheck, and helm lint when the chart exists.
 
 .PHONY: lint-go
 lint-go: $(BIN)/golangci-lint ## golangci-lint over every Go module: the product, the storage research, the FerretDB wire tests.
 	$(BIN)/golangci-lint run ./...
 	cd research && $(BIN)/golangci-lint run ./...
 	cd test/ferretdb && GOFLAGS=-mod=mod $(BIN)/golangci-lint run --build-tags ferretdb_no_postgresql ./...
+
+.PHONY: lint-shell
+lint-shell: ## shellcheck over the repository's shell scripts (hack/, .ci/run).
+	@command -v shellcheck >/dev/null || ./hack/apt-install.sh shellcheck
+	shellcheck hack/*.sh .ci/run
 
 # actionlint runs shellcheck on every run: step when shellcheck is on PATH,
 # as it is on GitHub's runners; without it those checks are silently off.

@@ -47,7 +47,14 @@ test-chart: $(BIN)/helm ## Chart tests: lint, rendering, values schema, CRD and 
 	UGC_HELM=$(BIN)/helm $(GO) test -count=1 ./test/chart/
 
 E2E_TIMEOUT ?= 45m
+# The upgrade specs run only in their own phases (E2E_LABELS=upgrade-before
+# or upgrade-after, with UGC_E2E_UPGRADE set: .github/workflows/e2e.yml).
+E2E_LABELS ?= !upgrade
 
 .PHONY: e2e
 e2e: ## The e2e suite against the current kubeconfig's cluster (kind, chart installed); fails when none is reachable.
-	UGC_E2E=1 $(GO) test -count=1 -timeout $(E2E_TIMEOUT) -v ./test/e2e/ -args -ginkgo.v
+	UGC_E2E=1 $(GO) test -count=1 -timeout $(E2E_TIMEOUT) -v ./test/e2e/ -args -ginkgo.v -ginkgo.label-filter='$(E2E_LABELS)'
+
+.PHONY: e2e-artifacts
+e2e-artifacts: ## After a failed e2e run: kind's logs, events, and every pod's logs and description in the test, ECK and operator namespaces, into e2e-artifacts/.
+	./hack/e2e-artifacts.sh e2e-artifacts

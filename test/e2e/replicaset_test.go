@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -111,27 +112,70 @@ func primaryPod(ctx context.Context, s *ugcv1.UGCStack) string {
 	return pod
 }
 
+// writer rates a new film every 100 ms through the gateway until stopped,
+// and remembers each film whose write the API acknowledged (200): the API
+// writes with majority write concern, so every one must survive the
+// membership changes and the failover it runs across.
+type writer struct {
+	stop     context.CancelFunc
+	done     chan struct{}
+	mu       sync.Mutex
+	acked    []string
+	refused  int
+	attempts int
+}
+
+func startWriter(api *apiClient, token string) *writer {
+	ctx, stop := context.WithCancel(context.Background())
+	w := &writer{stop: stop, done: make(chan struct{})}
+	go func() {
+		defer close(w.done)
+		for ctx.Err() == nil {
+			film := uuid.NewString()
+			status, _ := api.do(ctx, http.MethodPut, "/api/v1/films/"+film+"/rating", token, map[string]any{"score": 7})
+			w.mu.Lock()
+			w.attempts++
+			if status == http.StatusOK {
+				w.acked = append(w.acked, film)
+			} else {
+				w.refused++
+			}
+			w.mu.Unlock()
+			select {
+			case <-ctx.Done():
+			case <-time.After(100 * time.Millisecond):
+			}
+		}
+	}()
+	return w
+}
+
+// finishedSoFar is what was acknowledged until now; the writer goes on.
+func (w *writer) finishedSoFar() []string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return append([]string(nil), w.acked...)
+}
+
+// finish stops the writer and returns the films it was told were written.
+// Later calls return the same.
+func (w *writer) finish() []string {
+	w.stop()
+	<-w.done
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	GinkgoWriter.Printf("writer: %d attempts, %d acknowledged, %d not\n", w.attempts, len(w.acked), w.refused)
+	return w.acked
+}
+
 var _ = Describe("A managed replica set", Ordered, func() {
 	var (
-		ns    string
-		s     *ugcv1.UGCStack
-		api   *apiClient
-		token string
-		films []string
+		ns     string
+		s      *ugcv1.UGCStack
+		api    *apiClient
+		token  string
+		writes *writer
 	)
-	// rate writes a 7 for a new film, retrying while a failover is under
-	// way, and remembers the film.
-	rate := func(ctx context.Context) {
-		film := uuid.NewString()
-		Eventually(func() int {
-			status, err := api.do(ctx, http.MethodPut, "/api/v1/films/"+film+"/rating", token, map[string]any{"score": 7})
-			if err != nil {
-				return 0
-			}
-			return status
-		}).WithContext(ctx).WithTimeout(2 * time.Minute).WithPolling(time.Second).Should(Equal(http.StatusOK))
-		films = append(films, film)
-	}
 
 	BeforeAll(func(ctx SpecContext) {
 		ns = "ugc-e2e-rs-" + strings.ToLower(uuid.NewString()[:5])
@@ -146,44 +190,43 @@ var _ = Describe("A managed replica set", Ordered, func() {
 			Data:       map[string][]byte{"secret": []byte(uuid.NewString())},
 		})).To(Succeed())
 		s = newStack(ns, "rs", "Delete", false, false)
+		s.Spec.Gateway.Enabled = true // the writer goes through the gateway Service
 		Expect(k8s.Create(ctx, s)).To(Succeed())
 		waitReady(ctx, s)
 		fwd, cancel := context.WithCancel(context.Background())
 		DeferCleanup(cancel)
-		addr, err := forwardService(fwd, ns, s.Name+"-api", 80)
+		addr, err := forwardService(fwd, ns, s.Name+"-gateway", 80)
 		Expect(err).NotTo(HaveOccurred())
 		api = &apiClient{base: "http://" + addr}
 		token = mint(jwtSecret(ctx, s), uuid.New())
+		writes = startWriter(api, token)
+		DeferCleanup(func() { writes.finish() })
 	}, NodeTimeout(20*time.Minute))
 
-	It("keeps every write through 1 → 3 members", func(ctx SpecContext) {
-		for range 5 {
-			rate(ctx)
-		}
+	It("takes writes while it grows 1 → 3 members", func(ctx SpecContext) {
 		scaleMongoDB(ctx, s, 3)
-		for range 5 {
-			rate(ctx)
-		}
 	}, SpecTimeout(20*time.Minute))
 
-	It("serves writes again after its primary's pod is deleted", func(ctx SpecContext) {
+	It("takes writes again after its primary's pod is deleted", func(ctx SpecContext) {
 		primary := primaryPod(ctx, s)
 		GinkgoWriter.Printf("deleting the primary's pod %s\n", primary)
 		Expect(k8s.Delete(ctx, &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: primary}})).To(Succeed())
-		for range 5 {
-			rate(ctx)
-		}
 		Eventually(func() string { return primaryPod(ctx, s) }).WithContext(ctx).WithTimeout(2 * time.Minute).ShouldNot(BeEmpty())
+		before := len(writes.finishedSoFar())
+		Eventually(func() int { return len(writes.finishedSoFar()) }).WithContext(ctx).WithTimeout(2*time.Minute).
+			Should(BeNumerically(">", before+5), "acknowledged writes after the failover")
 	}, SpecTimeout(5*time.Minute))
 
-	It("keeps every write through 3 → 1 members, and the removed members' claims go", func(ctx SpecContext) {
+	It("shrinks 3 → 1 members with every acknowledged write still there, and the removed members' claims go", func(ctx SpecContext) {
 		scaleMongoDB(ctx, s, 1)
+		films := writes.finish()
+		Expect(films).NotTo(BeEmpty())
 		for _, film := range films {
 			var summary ugc.FilmSummary
 			api.expect(ctx, http.MethodGet, "/api/v1/films/"+film+"/summary", "", nil, http.StatusOK, &summary)
-			Expect(summary.Count).To(Equal(int64(1)), "film %s", film)
+			Expect(summary.Count).To(Equal(int64(1)), "acknowledged write of film %s", film)
 		}
 		Eventually(func() []string { return pvcNames(ctx, s) }).WithContext(ctx).WithTimeout(3*time.Minute).
-			Should(Equal([]string{"data-rs-mongodb-0"}), "whenScaled: Delete removes the claims of members 1 and 2")
+			Should(Equal([]string{"data-rs-mongodb-0"}), "the claims of members 1 and 2 are deleted")
 	}, SpecTimeout(20*time.Minute))
 })

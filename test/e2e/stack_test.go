@@ -13,6 +13,7 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/api/resource"
@@ -138,6 +139,10 @@ var _ = Describe("A UGCStack", Ordered, func() {
 		})).To(Succeed())
 
 		stack = newStack(ns, "e2e", "Retain", withECK, true)
+		// The advertised topology: two API replicas behind their Service,
+		// ClickHouse one shard of two replicas with Keeper.
+		stack.Spec.API.Replicas = ptr.To[int32](2)
+		stack.Spec.ClickHouse.Shards, stack.Spec.ClickHouse.Replicas = 1, 2
 		doomed = newStack(ns, "e2e-del", "Delete", false, false)
 		Expect(k8s.Create(ctx, stack)).To(Succeed())
 		Expect(k8s.Create(ctx, doomed)).To(Succeed())
@@ -159,7 +164,53 @@ var _ = Describe("A UGCStack", Ordered, func() {
 			Expect(got.Status.Endpoints.API).NotTo(BeEmpty(), "status.endpoints.api of %s", s.Name)
 			Expect(got.Status.MongoDBMembers).To(Equal(int32(1)))
 		}
+		By("the API's Service sends to both replicas")
+		Eventually(func(g Gomega) {
+			var slices discoveryv1.EndpointSliceList
+			g.Expect(k8s.List(ctx, &slices, client.InNamespace(ns), client.MatchingLabels{discoveryv1.LabelServiceName: stack.Name + "-api"})).To(Succeed())
+			ready := 0
+			for _, sl := range slices.Items {
+				for _, e := range sl.Endpoints {
+					if ptr.Deref(e.Conditions.Ready, false) {
+						ready++
+					}
+				}
+			}
+			g.Expect(ready).To(Equal(2))
+		}).WithContext(ctx).WithTimeout(2 * time.Minute).Should(Succeed())
 	}, SpecTimeout(20*time.Minute))
+
+	It("admits to MongoDB, ClickHouse and the API only the stack's own components", func(ctx SpecContext) {
+		outside := "ugc-e2e-np-" + rand.String(5)
+		Expect(k8s.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: outside}})).To(Succeed())
+		DeferCleanup(func(ctx SpecContext) {
+			Expect(client.IgnoreNotFound(k8s.Delete(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: outside}}))).To(Succeed())
+		})
+		probe := startProbe(ctx, outside)
+		svc := func(name string) string { return name + "." + ns + ".svc" }
+		for _, t := range []struct {
+			host string
+			port int
+		}{
+			{stack.Name + "-mongodb-0." + svc(stack.Name+"-mongodb"), 27017},
+			{stack.Name + "-clickhouse-s0-0." + svc(stack.Name+"-clickhouse"), 9000},
+			{svc(stack.Name + "-api"), 80},
+		} {
+			Expect(canConnect(ctx, outside, probe, t.host, t.port)).To(BeFalse(), "%s:%d from another namespace", t.host, t.port)
+		}
+		if !stack.Spec.Gateway.Enabled {
+			Skip("no gateway without logging: nothing to show the network itself works")
+		}
+		// The gateway is open to all: the probe's network works, so the
+		// refusals above are the policies'.
+		Expect(canConnect(ctx, outside, probe, svc(stack.Name+"-gateway"), 80)).To(BeTrue(), "the gateway from another namespace")
+		fwd, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		gw, err := forwardService(fwd, ns, stack.Name+"-gateway", 80)
+		Expect(err).NotTo(HaveOccurred())
+		var summary ugc.FilmSummary
+		(&apiClient{base: "http://" + gw}).expect(ctx, http.MethodGet, "/api/v1/films/"+uuid.NewString()+"/summary", "", nil, http.StatusOK, &summary)
+	}, SpecTimeout(6*time.Minute))
 
 	It("serves ratings, reviews with votes, bookmarks and the film summary through a port-forward", func(ctx SpecContext) {
 		fwd, cancel := context.WithCancel(context.Background())
@@ -249,23 +300,26 @@ var _ = Describe("A UGCStack", Ordered, func() {
 			Addr: []string{chAddr}, Database: "ugc", User: string(auth.Data["username"]), Password: string(auth.Data["password"]),
 		})
 		Expect(err).NotTo(HaveOccurred())
-		defer sink.Close()
-		rows, err := sink.Query(ctx, `SELECT type, count() FROM ugc.ugc_events FINAL WHERE film_id = ? GROUP BY type`, uuid.MustParse(ratedFilm))
-		Expect(err).NotTo(HaveOccurred())
-		defer rows.Close()
-		got := map[string]uint64{}
-		for rows.Next() {
-			var typ string
-			var n uint64
-			Expect(rows.Scan(&typ, &n)).To(Succeed())
-			got[typ] = n
-		}
-		Expect(rows.Err()).NotTo(HaveOccurred())
+		defer func() { _ = sink.Close() }()
+		got := eventCounts(ctx, sink, clickhouse.TableEvents, ratedFilm)
 		// Two ratings, the review, one vote (the refused self-vote and the
 		// repeated bookmark change nothing), one bookmark.
-		Expect(got).To(Equal(map[string]uint64{
-			"rating_set": 2, "review_created": 1, "review_vote_set": 1, "bookmark_added": 1,
-		}))
+		want := map[string]uint64{"rating_set": 2, "review_created": 1, "review_vote_set": 1, "bookmark_added": 1}
+		Expect(got).To(Equal(want))
+
+		By("each replica of the shard holds every event")
+		for r := range stack.Spec.ClickHouse.Replicas {
+			pod := fmt.Sprintf("%s-clickhouse-s0-%d", stack.Name, r)
+			addr, err := forwardPod(fwd, ns, pod, 9000)
+			Expect(err).NotTo(HaveOccurred())
+			replica, err := clickhouse.Open(clickhouse.Config{
+				Addr: []string{addr}, Database: "ugc", User: string(auth.Data["username"]), Password: string(auth.Data["password"]),
+			})
+			Expect(err).NotTo(HaveOccurred())
+			// The MergeTree table on that server, behind the Distributed one.
+			Expect(eventCounts(ctx, replica, clickhouse.TableEvents+"_local", ratedFilm)).To(Equal(want), pod)
+			_ = replica.Close()
+		}
 	}, SpecTimeout(5*time.Minute))
 
 	It("ships the API's and the gateway's JSON access lines, one request id, to Elasticsearch's logs-ugc-default data stream", func(ctx SpecContext) {
@@ -388,6 +442,23 @@ func pvcNames(ctx context.Context, s *ugcv1.UGCStack) []string {
 	}
 	slices.Sort(names)
 	return names
+}
+
+// eventCounts counts film's events by type in ClickHouse's table of the
+// ugc database, deduplicated (FINAL).
+func eventCounts(ctx context.Context, sink *clickhouse.Sink, table, film string) map[string]uint64 {
+	rows, err := sink.Query(ctx, `SELECT type, count() FROM ugc.`+table+` FINAL WHERE film_id = ? GROUP BY type`, uuid.MustParse(film))
+	Expect(err).NotTo(HaveOccurred())
+	defer func() { _ = rows.Close() }()
+	got := map[string]uint64{}
+	for rows.Next() {
+		var typ string
+		var n uint64
+		Expect(rows.Scan(&typ, &n)).To(Succeed())
+		got[typ] = n
+	}
+	Expect(rows.Err()).NotTo(HaveOccurred())
+	return got
 }
 
 // esName is the operator's name for a stack's ECK objects.
