@@ -3,7 +3,6 @@ package logging
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -104,30 +103,11 @@ func realm(t *testing.T, passwords map[string]string) estest.Realm {
 // status and error type.
 func bulkCreate(t *testing.T, url, user, password, target string) (int, string) {
 	t.Helper()
-	body := `{"create":{"_index":"` + target + `"}}` + "\n" + `{"@timestamp":"2026-12-02T10:00:00.000Z","message":"GET /api/v1/films"}` + "\n"
-	req, err := http.NewRequest(http.MethodPost, url+"/_bulk", strings.NewReader(body))
+	status, errType, err := estest.Create(url, user, password, target)
 	if err != nil {
 		t.Fatal(err)
 	}
-	req.SetBasicAuth(user, password)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = resp.Body.Close() }()
-	var out struct {
-		Items []map[string]struct {
-			Status int `json:"status"`
-			Error  struct {
-				Type string `json:"type"`
-			} `json:"error"`
-		} `json:"items"`
-	}
-	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil || len(out.Items) != 1 {
-		t.Fatalf("bulk answer %d: %v %+v", resp.StatusCode, err, out)
-	}
-	item := out.Items[0]["create"]
-	return item.Status, item.Error.Type
+	return status, errType
 }
 
 // TestLogstashsUserMayWriteThePipelinesTarget is defect 1 of the logging

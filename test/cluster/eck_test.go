@@ -9,7 +9,6 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
-	"encoding/json"
 	"encoding/pem"
 	"fmt"
 	"math/big"
@@ -286,27 +285,12 @@ func labelled(ctx context.Context, list client.ObjectList, ns, label, name strin
 	}).WithContext(ctx).Should(Succeed())
 }
 
-// writeAs sends one bulk create to target as user and returns the item's
-// status, as Logstash's elasticsearch output would.
+// writeAs writes one document to target as user, as Logstash's output
+// would, and returns the status Elasticsearch's rules give it.
 func writeAs(url, user, password, target string) int {
-	body := `{"create":{"_index":"` + target + `"}}` + "\n" + `{"@timestamp":"2026-12-02T10:00:00.000Z","message":"access"}` + "\n"
-	req, err := http.NewRequest(http.MethodPost, url+"/_bulk", strings.NewReader(body))
+	status, _, err := estest.Create(url, user, password, target)
 	Expect(err).NotTo(HaveOccurred())
-	req.SetBasicAuth(user, password)
-	resp, err := http.DefaultClient.Do(req)
-	Expect(err).NotTo(HaveOccurred())
-	defer func() { _ = resp.Body.Close() }()
-	if resp.StatusCode != http.StatusOK {
-		return resp.StatusCode
-	}
-	var out struct {
-		Items []map[string]struct {
-			Status int `json:"status"`
-		} `json:"items"`
-	}
-	Expect(json.NewDecoder(resp.Body).Decode(&out)).To(Succeed())
-	Expect(out.Items).To(HaveLen(1))
-	return out.Items[0]["create"].Status
+	return status
 }
 
 // referencedSecrets are the Secrets a pod template mounts.

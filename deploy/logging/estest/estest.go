@@ -397,3 +397,41 @@ func fail(w http.ResponseWriter, status int, typ, format string, args ...any) {
 		"status": status,
 	})
 }
+
+// Create writes one document to target with the bulk API, as user, the way
+// Logstash's elasticsearch output does for a data stream, and returns the
+// item's status and error type, or the request's status when the whole
+// request was refused (401).
+func Create(url, user, password, target string) (int, string, error) {
+	body := `{"create":{"_index":"` + target + `"}}` + "\n" + `{"@timestamp":"2026-12-02T10:00:00.000Z","message":"GET /api/v1/films"}` + "\n"
+	req, err := http.NewRequest(http.MethodPost, url+"/_bulk", strings.NewReader(body))
+	if err != nil {
+		return 0, "", err
+	}
+	req.SetBasicAuth(user, password)
+	req.Header.Set("Content-Type", "application/x-ndjson")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, "", err
+	}
+	defer func() { _ = resp.Body.Close() }()
+	if resp.StatusCode != http.StatusOK {
+		return resp.StatusCode, "", nil
+	}
+	var out struct {
+		Items []map[string]struct {
+			Status int `json:"status"`
+			Error  struct {
+				Type string `json:"type"`
+			} `json:"error"`
+		} `json:"items"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
+		return 0, "", fmt.Errorf("bulk answer: %w", err)
+	}
+	if len(out.Items) != 1 {
+		return 0, "", fmt.Errorf("bulk answer has %d items, want 1", len(out.Items))
+	}
+	item := out.Items[0]["create"]
+	return item.Status, item.Error.Type, nil
+}
