@@ -161,22 +161,37 @@ func unhealthy(s *ugcv1.UGCStack, o *unstructured.Unstructured) string {
 	if st.ObservedGeneration < o.GetGeneration() {
 		return fmt.Sprintf("generation %d is not yet observed by ECK (status is of %d)", o.GetGeneration(), st.ObservedGeneration)
 	}
+	if p := nodesProblem(s, o.GetKind(), st); p != "" {
+		return p
+	}
+	return associationProblem(o.GetKind(), st)
+}
+
+// nodesProblem checks the health and the nodes available. Elasticsearch
+// and Kibana report no expected count: it is the spec's.
+func nodesProblem(s *ugcv1.UGCStack, kind string, st eckStatus) string {
 	l := s.Spec.Logging
 	expected := st.ExpectedNodes
-	switch o.GetKind() {
+	switch kind {
 	case Elasticsearch.Kind:
 		expected = l.ElasticsearchNodes
 	case Kibana.Kind:
 		expected = 1
 	}
-	healthy := st.Health == "green" || (st.Health == "yellow" && o.GetKind() == Elasticsearch.Kind && l.ElasticsearchNodes == 1)
+	healthy := st.Health == "green" || (st.Health == "yellow" && kind == Elasticsearch.Kind && l.ElasticsearchNodes == 1)
 	switch {
 	case !healthy:
 		return fmt.Sprintf("health is %q with %d/%d nodes available, waiting for green", st.Health, st.AvailableNodes, expected)
 	case st.AvailableNodes < expected:
 		return fmt.Sprintf("has %d/%d nodes available", st.AvailableNodes, expected)
 	}
-	switch o.GetKind() {
+	return ""
+}
+
+// associationProblem checks Kibana's and Logstash's associations to
+// Elasticsearch.
+func associationProblem(kind string, st eckStatus) string {
+	switch kind {
 	case Kibana.Kind:
 		if st.ElasticsearchAssociationStatus != associationEstablished {
 			return fmt.Sprintf("association to Elasticsearch is %q, not %s", st.ElasticsearchAssociationStatus, associationEstablished)
