@@ -29,8 +29,12 @@ type JWKSOptions struct {
 	// Context ends the background refreshes; default: they run for the
 	// life of the process.
 	Context context.Context
-	// Logger receives failed refreshes; default slog.Default().
+	// Logger receives failed refreshes and skipped keys; default
+	// slog.Default().
 	Logger *slog.Logger
+	// KeySkipped, if set, is called for each key of a fetched set that
+	// cannot verify anything and is left out (the rest of the set is used).
+	KeySkipped func()
 }
 
 // fetchTimeout bounds one fetch of the key set, which never happens on a
@@ -73,6 +77,15 @@ func newKeySet(rawURL string, opts JWKSOptions) (*keySet, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
+	// A copy: the caller's client keeps its own transport and redirect rule.
+	client := *opts.Client
+	base := client.Transport
+	if base == nil {
+		base = http.DefaultTransport
+	}
+	client.Transport = keyFilter{base: base, logger: opts.Logger, skipped: opts.KeySkipped}
+	client.CheckRedirect = refuseInsecureRedirects
+	opts.Client = &client
 	cache, err := jwkset.NewStorageFromHTTP(rawURL, jwkset.HTTPClientStorageOptions{
 		Client:                    opts.Client,
 		Ctx:                       opts.Context,

@@ -22,6 +22,8 @@ type Metrics struct {
 	requests *prometheus.CounterVec
 	latency  *prometheus.HistogramVec
 	storeOps *prometheus.HistogramVec
+	// jwksSkipped counts keys left out of fetched JWK Sets.
+	jwksSkipped prometheus.Counter
 
 	// Each series' collectors, looked up once: looking them up by label
 	// values hashes the values on every call. Routes, methods, statuses,
@@ -85,11 +87,18 @@ func New() *Metrics {
 			Help:    "Store operation latency, by operation and outcome (ok or a domain error code).",
 			Buckets: []float64{.0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1, .25, 1},
 		}, []string{"operation", "outcome"}),
+		jwksSkipped: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "ugc_jwks_keys_skipped_total",
+			Help: "Keys of fetched JWK Sets left out because they cannot verify anything (the set's other keys are used).",
+		}),
 	}
-	m.registry.MustRegister(m.requests, m.latency, m.storeOps,
+	m.registry.MustRegister(m.requests, m.latency, m.storeOps, m.jwksSkipped,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
+
+// JWKSKeySkipped counts one key left out of a fetched JWK Set.
+func (m *Metrics) JWKSKeySkipped() { m.jwksSkipped.Inc() }
 
 // Registry is where other parts of the service register their collectors.
 func (m *Metrics) Registry() *prometheus.Registry { return m.registry }

@@ -184,7 +184,7 @@ func serve(ctx context.Context, cfg config, args []string, stdout io.Writer) err
 	}
 	defer p.Close()
 	logger, m := p.logger, p.metrics
-	vcfg.JWKS.Context, vcfg.JWKS.Logger = ctx, logger
+	vcfg.JWKS.Context, vcfg.JWKS.Logger, vcfg.JWKS.KeySkipped = ctx, logger, m.JWKSKeySkipped
 	verifier, err := jwt.NewVerifier(vcfg)
 	if err != nil {
 		return fmt.Errorf("UGC_JWT_*: %w", err)
