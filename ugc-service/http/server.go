@@ -104,22 +104,22 @@ func NewServer(cfg Config) (*Server, error) {
 		s.fail(c, &statusError{status: http.StatusMethodNotAllowed, code: codeMethodNotAllowed, detail: "method not allowed on this endpoint"})
 	})
 
-	e.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) })
-	e.GET("/readyz", s.ready)
-	e.GET("/metrics", gin.WrapH(s.metrics.Handler()))
-	e.GET("/api/openapi.yaml", func(c *gin.Context) { c.Data(http.StatusOK, "application/yaml", openAPISpec) })
+	get(e, "/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) })
+	get(e, "/readyz", s.ready)
+	get(e, "/metrics", gin.WrapH(s.metrics.Handler()))
+	get(e, "/api/openapi.yaml", func(c *gin.Context) { c.Data(http.StatusOK, "application/yaml", openAPISpec) })
 
 	v1 := e.Group("/api/v1", s.requireStore)
 	// Public reads: what a visitor of a film page sees without signing in.
-	v1.GET("/films/:film_id/summary", s.h(s.getSummary))
-	v1.GET("/films/summaries", s.h(s.getSummaries))
-	v1.GET("/films/:film_id/reviews", s.h(s.listFilmReviews))
-	v1.GET("/reviews/:review_id", s.h(s.getReview))
+	get(v1, "/films/:film_id/summary", s.h(s.getSummary))
+	get(v1, "/films/summaries", s.h(s.getSummaries))
+	get(v1, "/films/:film_id/reviews", s.h(s.listFilmReviews))
+	get(v1, "/reviews/:review_id", s.h(s.getReview))
 
 	auth := v1.Group("", s.authenticate)
-	auth.GET("/films/:film_id/rating", s.h(s.getRating))
-	auth.GET("/users/me/ratings", s.h(s.listMyRatings))
-	auth.GET("/users/me/bookmarks", s.h(s.listBookmarks))
+	get(auth, "/films/:film_id/rating", s.h(s.getRating))
+	get(auth, "/users/me/ratings", s.h(s.listMyRatings))
+	get(auth, "/users/me/bookmarks", s.h(s.listBookmarks))
 
 	write := auth.Group("", writes...)
 	write.PUT("/films/:film_id/rating", s.h(s.putRating))
@@ -168,6 +168,14 @@ func (s *Server) requireStore(c *gin.Context) {
 
 // Handler returns the server as an http.Handler.
 func (s *Server) Handler() http.Handler { return s.engine }
+
+// get registers a read for GET and HEAD: a server that answers GET must
+// answer HEAD alike, without the body (RFC 9110 §9.3.2). net/http drops
+// the body of a HEAD answer; the status and headers are GET's.
+func get(r gin.IRoutes, path string, h gin.HandlerFunc) {
+	r.GET(path, h)
+	r.HEAD(path, h)
+}
 
 // Routes lists every route as "METHOD /path/{param}", the OpenAPI spelling,
 // so that tests can hold the spec and the router to the same list.
