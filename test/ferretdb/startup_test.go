@@ -33,7 +33,7 @@ func TestServeConnectsWhenMongoDBAppears(t *testing.T) {
 	if err := ln.Close(); err != nil {
 		t.Fatal(err)
 	}
-	secret := strings.Repeat("s", 32)
+	secret := "ferretdb-test-secret-0123456789abcdef"
 	api := startUGC(t, "serve",
 		"UGC_MONGO_URI=mongodb://"+mongoAddr+"/?maxPoolSize=1&serverSelectionTimeoutMS=300",
 		"UGC_JWT_SECRET="+secret)

@@ -54,6 +54,14 @@ func TestCORS(t *testing.T) {
 	}
 	// Requests without an Origin (servers, curl) are not CORS and pass.
 	s.expect(t, 200, request{Method: "GET", Path: "/api/v1/films/" + uuid.NewString() + "/summary"})
+	// Probes and scrapers may send any Origin: the endpoints outside /api
+	// are not for pages, and answer them (they were 403).
+	for _, path := range []string{"/healthz", "/readyz", "/metrics"} {
+		probe := s.expect(t, 200, request{Method: "GET", Path: path, Header: map[string]string{"Origin": "https://monitor.example.net"}})
+		if probe.Header.Get("Access-Control-Allow-Origin") != "" {
+			t.Errorf("%s grants CORS to %q", path, probe.Header.Get("Access-Control-Allow-Origin"))
+		}
+	}
 }
 
 // TestNoCORSByDefault: without UGC_CORS_ORIGINS no origin is granted access.

@@ -160,3 +160,13 @@ func TestHeaderLimitIsAProblem(t *testing.T) {
 		t.Fatalf("past the backstop: %d, want Go's own 431", r.Status)
 	}
 }
+
+// TestEncodedSlashIsNotASeparator: /films/{id}%2Fsummary names no route;
+// it was routed as /films/{id}/summary, decoded before routing.
+func TestEncodedSlashIsNotASeparator(t *testing.T) {
+	s := start(t)
+	film := uuid.NewString()
+	s.expect(t, 200, request{Method: "GET", Path: "/api/v1/films/" + film + "/summary"})
+	s.expect(t, 404, request{Method: "GET", Path: "/api/v1/films/" + film + "%2Fsummary"})
+	s.expect(t, 404, request{Method: "GET", Path: "/api/v1/films/" + film + "%2freviews"})
+}

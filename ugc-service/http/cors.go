@@ -2,6 +2,7 @@ package http
 
 import (
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/gin-contrib/cors"
@@ -24,8 +25,12 @@ var errOriginNotAllowed = &statusError{
 // another origin cannot make a browser send anything the user did not hand
 // it. Headers a client needs to read (the validator, a new review's
 // location, back-off hints, the request id) are exposed.
+//
+// Only the API under /api is for pages: the health, readiness and metrics
+// endpoints answer probes and scrapers, which may send any Origin, so they
+// are left alone rather than refused with 403.
 func (s *Server) corsMiddleware(origins []string) gin.HandlerFunc {
-	return cors.New(cors.Config{
+	apply := cors.New(cors.Config{
 		AllowOrigins: origins,
 		// Called only for an origin that is not listed: answer with a
 		// problem body, not the middleware's empty 403.
@@ -39,4 +44,9 @@ func (s *Server) corsMiddleware(origins []string) gin.HandlerFunc {
 		AllowCredentials: false,
 		MaxAge:           corsMaxAge,
 	})
+	return func(c *gin.Context) {
+		if strings.HasPrefix(c.Request.URL.Path, "/api/") {
+			apply(c)
+		}
+	}
 }

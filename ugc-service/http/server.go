@@ -84,6 +84,9 @@ func NewServer(cfg Config) (*Server, error) {
 	}
 	e := s.engine
 	e.HandleMethodNotAllowed = true
+	// Route on the path as sent: decoded first, /films/{id}%2Fsummary
+	// would be /films/{id}/summary, a path the client did not ask for.
+	e.UseRawPath, e.UnescapePathValues = true, true
 	// X-Real-IP first: the gateway sets it to the address it saw, whereas
 	// X-Forwarded-For carries whatever the client put there too.
 	e.RemoteIPHeaders = []string{"X-Real-IP", "X-Forwarded-For"}

@@ -178,6 +178,11 @@ func (v *Verifier) Verify(token string) (uuid.UUID, error) {
 	if err != nil || c.Subject != sub.String() {
 		return uuid.Nil, ugc.Errorf(ugc.EUNAUTHORIZED, "invalid token: sub must be a user UUID in canonical form (lower-case, hyphenated)")
 	}
+	// The nil UUID names nobody: the Auth service never issues it, and it
+	// is what a zero value looks like wherever a user id went missing.
+	if sub == uuid.Nil {
+		return uuid.Nil, ugc.Errorf(ugc.EUNAUTHORIZED, "invalid token: sub is the nil UUID, which names no user")
+	}
 	return sub, nil
 }
 

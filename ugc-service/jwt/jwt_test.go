@@ -115,6 +115,7 @@ func TestHS256(t *testing.T) {
 		"sub urn":            sign(t, gojwt.SigningMethodHS256, secret, claims("urn:uuid:"+user.String(), time.Hour), nil),
 		"sub braces":         sign(t, gojwt.SigningMethodHS256, secret, claims("{"+user.String()+"}", time.Hour), nil),
 		"sub without dashes": sign(t, gojwt.SigningMethodHS256, secret, claims(strings.ReplaceAll(user.String(), "-", ""), time.Hour), nil),
+		"sub nil UUID":       sign(t, gojwt.SigningMethodHS256, secret, claims(uuid.Nil.String(), time.Hour), nil),
 	} {
 		wantRejected(t, v, token, why)
 	}

@@ -66,6 +66,23 @@ type config struct {
 // for at least the hash size).
 const minSecretLen = 32
 
+// minSecretDistinct refuses secrets that are long but not random: 32
+// spaces, or one character repeated, pass a length check and are guessed
+// at once. A random hex secret has 16 distinct bytes, base64 more.
+const minSecretDistinct = 8
+
+func distinctBytes(s string) int {
+	var seen [256]bool
+	n := 0
+	for i := range len(s) {
+		if !seen[s[i]] {
+			seen[s[i]] = true
+			n++
+		}
+	}
+	return n
+}
+
 // loadConfig reads the environment through getenv and validates it, returning
 // one error that lists every problem, so a misconfigured deployment is fixed
 // in one round instead of one variable per restart.
@@ -237,6 +254,8 @@ func loadConfig(getenv func(string) string) (config, error) {
 	}
 	if c.JWTSecret != "" && len(c.JWTSecret) < minSecretLen {
 		bad("UGC_JWT_SECRET: must be at least %d bytes", minSecretLen)
+	} else if n := distinctBytes(c.JWTSecret); c.JWTSecret != "" && n < minSecretDistinct {
+		bad("UGC_JWT_SECRET: only %d distinct bytes: use a random secret (e.g. openssl rand -base64 48)", n)
 	}
 	return c, errors.Join(problems...)
 }

@@ -117,7 +117,7 @@ func TestVerifierConfigSources(t *testing.T) {
 	if err := os.WriteFile(key, []byte("-----BEGIN PUBLIC KEY-----\n-----END PUBLIC KEY-----\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	secret := strings.Repeat("s", 32)
+	secret := "config-test-secret-0123456789abcdef"
 	for _, c := range []struct {
 		env map[string]string
 		ok  bool
@@ -154,7 +154,7 @@ func secretFile(t *testing.T, content string) string {
 // TestSecretsFromFiles sets every secret through its _FILE variable, with
 // the trailing newline of a file written by echo or an editor.
 func TestSecretsFromFiles(t *testing.T) {
-	jwtSecret := strings.Repeat("j", minSecretLen)
+	jwtSecret := "file-secret-0123456789abcdefghijk"
 	c, err := loadConfig(env(map[string]string{
 		"UGC_MONGO_URI_FILE":           secretFile(t, "mongodb://ugc:pw@db:27017/?replicaSet=rs0\n"),
 		"UGC_JWT_SECRET_FILE":          secretFile(t, jwtSecret+"\n"),
@@ -209,9 +209,10 @@ func TestSecretFileTrimsOneNewline(t *testing.T) {
 // variable and path and never by content.
 func TestSecretFileProblems(t *testing.T) {
 	missing := filepath.Join(t.TempDir(), "no-such-secret")
+	envSecret, fileSecret := "env-secret-0123456789abcdefghijkl", "file-secret-0123456789abcdefghijk"
 	_, err := loadConfig(env(map[string]string{
-		"UGC_JWT_SECRET":      strings.Repeat("s", minSecretLen),
-		"UGC_JWT_SECRET_FILE": secretFile(t, strings.Repeat("f", minSecretLen)),
+		"UGC_JWT_SECRET":      envSecret,
+		"UGC_JWT_SECRET_FILE": secretFile(t, fileSecret),
 		"UGC_MONGO_URI_FILE":  missing,
 		"UGC_HTTP_ADDR":       "8080",
 	}))
@@ -224,12 +225,32 @@ func TestSecretFileProblems(t *testing.T) {
 			t.Errorf("error does not name %s:\n%s", want, msg)
 		}
 	}
-	if strings.Contains(msg, strings.Repeat("s", minSecretLen)) || strings.Contains(msg, strings.Repeat("f", minSecretLen)) {
+	if strings.Contains(msg, envSecret) || strings.Contains(msg, fileSecret) {
 		t.Errorf("error shows a secret:\n%s", msg)
 	}
 
 	_, err = loadLoggingSetupConfig(env(map[string]string{"UGC_LOGGING_ES_URL": "https://es:9200", "UGC_LOGGING_PASSWORD_FILE": missing}))
 	if err == nil || !strings.Contains(err.Error(), "UGC_LOGGING_PASSWORD_FILE") || !strings.Contains(err.Error(), missing) {
 		t.Errorf("logging setup with an unreadable password file: %v", err)
+	}
+}
+
+// TestJWTSecretMustBeRandom: a long secret that is not random (32 spaces,
+// one letter repeated) passed the length check and is guessed at once.
+func TestJWTSecretMustBeRandom(t *testing.T) {
+	for _, c := range []struct {
+		secret string
+		ok     bool
+	}{
+		{strings.Repeat(" ", 32), false},
+		{strings.Repeat("a", 64), false},
+		{strings.Repeat("abab", 10), false},
+		{"0123456789abcdef0123456789abcdef", true}, // hex: 16 distinct bytes
+		{"ugcstack-development-secret-change-me-0001", true},
+	} {
+		_, err := loadConfig(env(map[string]string{"UGC_JWT_SECRET": c.secret}))
+		if (err == nil) != c.ok || (err != nil && !strings.Contains(err.Error(), "UGC_JWT_SECRET")) {
+			t.Errorf("secret %q: err %v, want ok=%v", c.secret, err, c.ok)
+		}
 	}
 }

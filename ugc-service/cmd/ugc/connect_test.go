@@ -119,7 +119,7 @@ func TestServeBeforeMongoDBIsUp(t *testing.T) {
 	c := runCommand(t, map[string]string{
 		"UGC_HTTP_ADDR":  "127.0.0.1:0",
 		"UGC_MONGO_URI":  unreachableMongo(t),
-		"UGC_JWT_SECRET": strings.Repeat("s", minSecretLen),
+		"UGC_JWT_SECRET": "connect-test-secret-0123456789abcdef",
 	}, "serve")
 	url := c.waitForLog(t, listening)
 
