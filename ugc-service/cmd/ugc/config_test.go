@@ -23,7 +23,7 @@ func TestConfigDefaults(t *testing.T) {
 		t.Fatalf("defaults = %+v", c)
 	}
 	if c.JWTMaxLifetime != 24*time.Hour || c.TrustedProxies != nil || c.CORSOrigins != nil ||
-		c.UserWriteLimit.PerSecond != 5 || c.UserWriteLimit.Burst != 20 || c.SQLiteWALLimit != 256<<20 {
+		c.UserWriteLimit.PerSecond != 5 || c.UserWriteLimit.Burst != 60 || c.SQLiteWALLimit != 256<<20 {
 		t.Fatalf("hardening defaults = %+v", c)
 	}
 	if _, err := c.verifierConfig(); err == nil || !strings.Contains(err.Error(), "anonymously") {
