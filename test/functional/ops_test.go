@@ -328,3 +328,81 @@ func TestSentryReports5xx(t *testing.T) {
 		return l["http.request.id"] == "sentry-req-1" && l["log.level"] == "error" && strings.Contains(msg, "invalid UUID")
 	})
 }
+
+// TestLogSinkCannotStopTheAPI: when the reader of stdout stopped reading,
+// every request, /healthz included, hung after ~70 KB of logs; when it
+// closed the pipe, the process died of SIGPIPE. Now neither: the lines
+// that do not fit are dropped and counted.
+func TestLogSinkCannotStopTheAPI(t *testing.T) {
+	read, write, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(binary, "serve")
+	cmd.Env = []string{"UGC_HTTP_ADDR=127.0.0.1:0", "UGC_DATA_DIR=" + t.TempDir(), "UGC_JWT_SECRET=" + secret, "UGC_USER_WRITE_RATE=0"}
+	cmd.Stdout = write
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	_ = write.Close() // the child holds its end
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		<-exited
+	})
+	// Read up to the ready line, then stop reading: the pipe fills.
+	sc := bufio.NewScanner(read)
+	url := ""
+	for url == "" && sc.Scan() {
+		if m := readyURL.FindStringSubmatch(sc.Text()); m != nil {
+			url = m[1]
+		}
+	}
+	if url == "" {
+		t.Fatalf("no ready line: %v", sc.Err())
+	}
+	client := &http.Client{Timeout: 10 * time.Second}
+	get := func(path string) int {
+		resp, err := client.Get(url + path)
+		if err != nil {
+			t.Fatalf("GET %s with stdout unread: %v", path, err)
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		_ = resp.Body.Close()
+		return resp.StatusCode
+	}
+	film := uuid.NewString()
+	for i := range 3000 { // about 1 MB of access lines, far past the pipe and the buffer
+		path := "/api/v1/films/" + film + "/summary"
+		if i%2 == 0 {
+			path = "/healthz"
+		}
+		if status := get(path); status != http.StatusOK {
+			t.Fatalf("request %d: %d", i, status)
+		}
+	}
+
+	// The reader goes away: writes to stdout fail with EPIPE, not SIGPIPE.
+	_ = read.Close()
+	for i := range 500 {
+		if status := get("/healthz"); status != http.StatusOK {
+			t.Fatalf("request %d after the pipe closed: %d", i, status)
+		}
+	}
+	select {
+	case err := <-exited:
+		t.Fatalf("ugc serve died when its stdout closed: %v", err)
+	default:
+	}
+	resp, err := client.Get(url + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = resp.Body.Close() }()
+	body, _ := io.ReadAll(resp.Body)
+	m := regexp.MustCompile(`(?m)^ugc_log_lines_dropped_total (\S+)$`).FindSubmatch(body)
+	if m == nil || string(m[1]) == "0" {
+		t.Fatalf("ugc_log_lines_dropped_total: %q", m)
+	}
+}

@@ -9,6 +9,8 @@ import (
 	"reflect"
 	"strings"
 	"sync"
+	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -89,8 +91,15 @@ func TestBufferedWriterBatchesAndFlushes(t *testing.T) {
 		t.Fatalf("after the interval the sink got %q, want the ten lines in one write", got)
 	}
 
-	// A full buffer goes through at once; Close flushes the tail.
-	if _, err := w.Write([]byte(strings.Repeat("x", 2<<10))); err != nil {
+	// A half-full buffer goes out at once; a line the buffer cannot hold
+	// is dropped and counted; Close writes the tail.
+	if _, err := w.Write([]byte(strings.Repeat("x", 600) + "\n")); err != nil {
+		t.Fatal(err)
+	}
+	for len(sink.snapshot()) < 2 && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
+	}
+	if _, err := w.Write([]byte(strings.Repeat("y", 2<<10))); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := w.Write([]byte("tail\n")); err != nil {
@@ -99,10 +108,88 @@ func TestBufferedWriterBatchesAndFlushes(t *testing.T) {
 	if err := w.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if all := strings.Join(sink.snapshot(), ""); !strings.HasSuffix(all, "tail\n") || len(all) != 50+2<<10+5 {
-		t.Fatalf("after Close the sink holds %d bytes", len(all))
+	if all := strings.Join(sink.snapshot(), ""); !strings.HasSuffix(all, "tail\n") || len(all) != 50+601+5 || w.Dropped() != 1 {
+		t.Fatalf("after Close the sink holds %d bytes, %d lines dropped", len(all), w.Dropped())
 	}
 }
+
+// stuckSink takes nothing until released, like a pipe whose reader stopped.
+type stuckSink struct {
+	release chan struct{}
+	got     atomic.Int64
+}
+
+func (s *stuckSink) Write(p []byte) (int, error) {
+	<-s.release
+	s.got.Add(int64(len(p)))
+	return len(p), nil
+}
+
+// TestBufferedWriterNeverWaitsOnItsSink: when stdout's reader stopped,
+// every request hung on its access line after ~70 KB. Writers must go on,
+// dropping (and counting) what does not fit, and the lines flow again once
+// the sink reads.
+func TestBufferedWriterNeverWaitsOnItsSink(t *testing.T) {
+	sink := &stuckSink{release: make(chan struct{})}
+	w := ecslog.NewBufferedWriter(sink, 4<<10, time.Millisecond)
+	line := []byte(strings.Repeat("a", 99) + "\n")
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for range 10_000 { // 1 MB: far past the buffer and any pipe's
+			_, _ = w.Write(line)
+		}
+	}()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("writers wait on a sink that does not read")
+	}
+	if d := w.Dropped(); d < 9_000 {
+		t.Fatalf("%d lines dropped of 10,000 into a 4 KiB buffer whose sink is stuck", d)
+	}
+	close(sink.release)
+	_, _ = w.Write(line)
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if sink.got.Load() == 0 {
+		t.Fatal("nothing reached the sink once it read again")
+	}
+}
+
+// TestBufferedWriterSurvivesAClosedSink: a sink that refuses (a closed
+// pipe answers EPIPE) costs the lines, counted, and nothing else; Close
+// does not hang on a sink that never reads.
+func TestBufferedWriterSurvivesAClosedSink(t *testing.T) {
+	w := ecslog.NewBufferedWriter(failingSink{}, 4<<10, time.Millisecond)
+	for range 100 {
+		if _, err := w.Write([]byte("line\n")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	deadline := time.Now().Add(2 * time.Second)
+	for w.Dropped() < 100 && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
+	}
+	if w.Dropped() != 100 {
+		t.Fatalf("%d of 100 refused lines counted", w.Dropped())
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	stuck := ecslog.NewBufferedWriter(&stuckSink{release: make(chan struct{})}, 4<<10, time.Hour)
+	_, _ = stuck.Write([]byte("line\n"))
+	start := time.Now()
+	if err := stuck.Close(); err == nil || time.Since(start) > 5*time.Second {
+		t.Fatalf("Close on a stuck sink: %v after %s", err, time.Since(start))
+	}
+}
+
+type failingSink struct{}
+
+func (failingSink) Write([]byte) (int, error) { return 0, syscall.EPIPE }
 
 // reference is the handler ecslog used before its own: slog's JSONHandler
 // with the ECS keys. Every line must decode to the same object.

@@ -52,6 +52,11 @@ var errNoCommand = fmt.Errorf("no command given\n%s", usage)
 
 func main() {
 	tuneGC(os.Getenv)
+	// A stdout whose reader went away must not kill the server: without
+	// a SIGPIPE handler, Go exits on a write to a broken pipe on fd 1 or 2
+	// (os/signal, "SIGPIPE"); with one the write fails with EPIPE, and the
+	// log counts the lines it lost.
+	signal.Notify(make(chan os.Signal, 1), syscall.SIGPIPE)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := run(ctx, os.Args[1:], os.Getenv, os.Stdout)
 	stop()

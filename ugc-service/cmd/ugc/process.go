@@ -57,6 +57,7 @@ func openProcess(cfg config, stdout io.Writer, withRelay bool) (_ *process, err 
 		return nil, err
 	}
 	p.metrics = metrics.New()
+	p.metrics.WatchLog(p.logOut.Dropped)
 	if withRelay {
 		sink, err := openSink(cfg)
 		if err != nil {
