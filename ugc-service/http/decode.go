@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"mime"
+	"os"
 	"net/http"
 	"reflect"
 	"strconv"
@@ -21,6 +22,13 @@ import (
 // maxBody bounds request bodies; the longest valid body, a 5,000-character
 // review of 4-byte characters, is about 20 KiB. nginx enforces the same bound.
 const maxBody = 64 << 10
+
+// requestTimeout answers a body that did not arrive within the server's read
+// timeout (UGC's http.Server: 15 s).
+var requestTimeout = &statusError{
+	status: http.StatusRequestTimeout, code: codeRequestTimeout,
+	detail: "the request body did not arrive in time",
+}
 
 var unsupportedMedia = &statusError{
 	status: http.StatusUnsupportedMediaType, code: codeUnsupportedMedia,
@@ -68,6 +76,8 @@ func decodeError(err error) error {
 		return nil
 	case errors.As(err, &tooLarge):
 		return requestTooLarge
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		return requestTimeout
 	case errors.Is(err, io.ErrUnexpectedEOF):
 		return ugc.Errorf(ugc.EINVALID, "malformed JSON: unexpected end of body")
 	case errors.As(err, &syntax) && errors.Is(err, jsontext.ErrDuplicateName):

@@ -38,6 +38,7 @@ const (
 	codeRateLimited       = "rate_limited"
 	codeHeaderTooLarge    = "header_too_large"
 	codeOriginNotAllowed  = "origin_not_allowed"
+	codeRequestTimeout    = "request_timeout"
 )
 
 // statusClientClosedRequest is nginx's status for a request whose client hung
@@ -97,7 +98,12 @@ func (s *Server) fail(c *gin.Context, err error) {
 	// Two failures are not the store's fault: the client hung up (there is
 	// nobody to answer), or the store's operation timeout passed (it is
 	// overloaded: 503, retry later).
+	var se *statusError
 	switch {
+	case errors.As(err, &se) && se.status == http.StatusRequestTimeout:
+		// The body did not arrive within the read timeout: the server ends
+		// the request's context then, but the client is still there, and
+		// is owed an answer (408), not a hang-up's 499.
 	case errors.Is(c.Request.Context().Err(), context.Canceled):
 		c.AbortWithStatus(statusClientClosedRequest)
 		return
@@ -107,7 +113,6 @@ func (s *Server) fail(c *gin.Context, err error) {
 		err = errStoreTimeout
 	}
 	p := Problem{Type: "about:blank", Instance: c.Request.URL.Path, RequestID: requestID(c)}
-	var se *statusError
 	if errors.As(err, &se) {
 		p.Status, p.Code, p.Detail = se.status, se.code, se.detail
 		if se.retryAfter != "" {

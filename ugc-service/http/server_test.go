@@ -1,12 +1,16 @@
 package http
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -154,4 +158,57 @@ func (s testServer) requestsByStatus(t *testing.T) map[string]float64 {
 		}
 	}
 	return out
+}
+
+// TestSlowBodyIs408: a body that does not arrive within the server's read
+// timeout got a bare 499, counted as a client hang-up, while the client
+// was still connected and waiting. It is owed a 408 problem.
+func TestSlowBodyIs408(t *testing.T) {
+	st, err := sqlite.Open(t.Context(), t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = st.Close() })
+	v, err := jwt.NewVerifier(jwt.Config{Secret: []byte(testSecret)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := metrics.New()
+	s, err := NewServer(Config{Verifier: v, Logger: ecslog.New(&ecslogtest.Buffer{}, slog.LevelInfo), Metrics: m})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.SetStore(st)
+	ts := httptest.NewUnstartedServer(s.Handler())
+	ts.Config.ReadTimeout = 300 * time.Millisecond
+	ts.Start()
+	t.Cleanup(ts.Close)
+	token, err := jwt.Mint([]byte(testSecret), uuid.New(), time.Hour, "", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, err := net.Dial("tcp", ts.Listener.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = conn.Close() }()
+	// Headers and half the body, then nothing: the client is still there.
+	_, err = fmt.Fprintf(conn, "PUT /api/v1/films/%s/rating HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\n"+
+		"Content-Type: application/json\r\nContent-Length: 13\r\n\r\n{\"score\"", uuid.NewString(), token)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatalf("no answer to a slow body: %v", err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	_ = resp.Body.Close()
+	if resp.StatusCode != http.StatusRequestTimeout || !strings.Contains(string(body), `"code":"request_timeout"`) {
+		t.Fatalf("slow body answered %d %s, want a 408 request_timeout problem", resp.StatusCode, body)
+	}
+	if got := (testServer{metrics: m}).requestsByStatus(t); got["408"] != 1 || got["499"] != 0 {
+		t.Fatalf("requests counted by status: %v, want one 408", got)
+	}
 }
