@@ -195,12 +195,16 @@ func (failingSink) Write([]byte) (int, error) { return 0, syscall.EPIPE }
 // with the ECS keys. Every line must decode to the same object.
 func reference(w *bytes.Buffer) *slog.Logger {
 	h := slog.NewJSONHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug, ReplaceAttr: func(groups []string, a slog.Attr) slog.Attr {
+		// Times in UTC with three decimals, not JSONHandler's RFC3339Nano.
+		if a.Value.Kind() == slog.KindTime {
+			a.Value = slog.StringValue(a.Value.Time().UTC().Format("2006-01-02T15:04:05.000Z07:00"))
+		}
 		if len(groups) > 0 {
 			return a
 		}
 		switch a.Key {
 		case slog.TimeKey:
-			a.Key, a.Value = "@timestamp", slog.StringValue(a.Value.Time().UTC().Format("2006-01-02T15:04:05.000Z07:00"))
+			a.Key = "@timestamp"
 		case slog.LevelKey:
 			a.Key, a.Value = "log.level", slog.StringValue(strings.ToLower(a.Value.String()))
 		case slog.MessageKey:
