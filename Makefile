@@ -81,7 +81,7 @@ fuzz: ## Short fuzz runs of cursor parsing and request decoding (FUZZTIME=10s ea
 ##@ Benchmarks
 
 .PHONY: bench
-bench: ## Preload 1M ratings into the embedded store, then load each endpoint over loopback (about 2 min load + preload).
+bench: bench-relay ## Preload 1M ratings into the embedded store, then load each endpoint over loopback (about 2 min load + preload); then bench-relay's throughput and lag.
 	$(GO) run ./test/load
 
 .PHONY: bench-store

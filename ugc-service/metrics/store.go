@@ -13,6 +13,15 @@ import (
 // name (snake_case), how long it took and how it ended.
 type StoreObserver func(ctx context.Context, op string, d time.Duration, err error)
 
+// writes are the operations that change UGC, each recording an event.
+var writes = map[string]bool{
+	"set_rating": true, "delete_rating": true, "create_review": true, "update_review": true, "delete_review": true,
+	"set_vote": true, "delete_vote": true, "add_bookmark": true, "remove_bookmark": true,
+}
+
+// IsWrite reports whether op, as a StoreObserver is told it, changes UGC.
+func IsWrite(op string) bool { return writes[op] }
+
 // InstrumentStore wraps s so that every operation's latency and outcome is
 // recorded, and passed to each observer (Sentry breadcrumbs, for one). The
 // wrapper changes no behaviour.

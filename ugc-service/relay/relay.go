@@ -76,6 +76,13 @@ const (
 	minBackoff = 100 * time.Millisecond
 )
 
+// gather is how long the relay lets events gather before it reads them,
+// while they keep coming (the last batch was not empty) and after a Wake:
+// short against the 100 ms an event may take to reach ClickHouse, long
+// enough that a busy API makes at most 40 inserts a second, not one per
+// write (ClickHouse merges every insert's part in the background).
+const gather = 25 * time.Millisecond
+
 // Relay is one relay loop. Run several only against outboxes of different
 // stores: two relays on one outbox would send every batch twice (harmless to
 // the counts, wasteful to the sink).
@@ -88,6 +95,8 @@ type Relay struct {
 	m      *relayMetrics
 
 	lastStats, lastAlert time.Time
+	// wake cuts an idle wait short: an event was just recorded.
+	wake chan struct{}
 }
 
 // New returns a relay from outbox to sink. alert is called, besides an error
@@ -104,17 +113,34 @@ func New(outbox ugc.Outbox, sink Sink, cfg Config, logger *slog.Logger, alert fu
 	if err != nil {
 		return nil, fmt.Errorf("relay: %w", err)
 	}
-	return &Relay{outbox: outbox, sink: sink, cfg: cfg, log: logger, alert: alert, m: m}, nil
+	return &Relay{outbox: outbox, sink: sink, cfg: cfg, log: logger, alert: alert, m: m, wake: make(chan struct{}, 1)}, nil
+}
+
+// Wake tells the relay that an event was just recorded, so that it does not
+// wait out its Interval: a relay in the API's process (serve --relay) is
+// woken by every write. It never blocks.
+func (r *Relay) Wake() {
+	select {
+	case r.wake <- struct{}{}:
+	default:
+	}
 }
 
 // Run relays until ctx ends, retrying failures with capped exponential
 // backoff. It returns nil when ctx ends: whatever was not marked sent stays
 // in the outbox for the next run.
+//
+// How long it waits between batches follows the work: none after a full
+// batch (a backlog); gather after a partial one, while events keep coming;
+// Interval once a look finds nothing, unless Wake says an event arrived,
+// and then gather. So an idle outbox costs one read per Interval, and an
+// event waits about gather plus an insert, not up to Interval.
 func (r *Relay) Run(ctx context.Context) error {
 	failures := 0
 	for {
 		n, err := r.Flush(ctx)
 		var wait time.Duration
+		idle := false
 		switch {
 		case ctx.Err() != nil:
 			return nil
@@ -125,18 +151,39 @@ func (r *Relay) Run(ctx context.Context) error {
 				"ugc.relay.attempt", failures, "ugc.relay.retry_in", wait.String())
 		case n == r.cfg.BatchSize:
 			failures = 0 // a backlog: go straight on
+		case n > 0:
+			failures = 0
+			wait = min(gather, r.cfg.Interval)
 		default:
 			failures = 0
-			wait = r.cfg.Interval
+			wait, idle = r.cfg.Interval, true
 		}
 		r.checkRetention(ctx)
-		if wait > 0 {
-			select {
-			case <-ctx.Done():
-				return nil
-			case <-time.After(wait):
-			}
+		if wait > 0 && !r.sleep(ctx, wait, idle) {
+			return nil
 		}
+	}
+}
+
+// sleep waits d, or until a Wake when idle (and then gather more, for the
+// events that come with it). It returns false when ctx ends.
+func (r *Relay) sleep(ctx context.Context, d time.Duration, idle bool) bool {
+	var woken <-chan struct{}
+	if idle {
+		woken = r.wake
+	}
+	select {
+	case <-ctx.Done():
+		return false
+	case <-time.After(d):
+		return true
+	case <-woken:
+	}
+	select {
+	case <-ctx.Done():
+		return false
+	case <-time.After(min(gather, r.cfg.Interval)):
+		return true
 	}
 }
 

@@ -5,7 +5,9 @@
 //   - throughput: events per second the relay moves from a full outbox into
 //     ClickHouse (read, insert, mark), with the default batch size;
 //   - lag: under a steady write rate (1,000 changes/s by default), the time
-//     from each change to its event being in ClickHouse, as p50/p99/max.
+//     from each change to its event being in ClickHouse, as p50/p99/max,
+//     twice: with the relay woken by each write, as `ugc serve --relay`
+//     runs it, and polling alone, as a separate `ugc relay` does.
 //
 // It prints one line per measurement:
 //
@@ -57,8 +59,10 @@ func run(backlog, rate int, duration time.Duration) error {
 	if err := throughput(ch, backlog); err != nil {
 		return fmt.Errorf("throughput: %w", err)
 	}
-	if err := lag(ch, rate, duration); err != nil {
-		return fmt.Errorf("lag: %w", err)
+	for _, woken := range []bool{true, false} {
+		if err := lag(ch, rate, duration, woken); err != nil {
+			return fmt.Errorf("lag: %w", err)
+		}
 	}
 	return nil
 }
@@ -100,8 +104,9 @@ func (b *bench) close() {
 // acknowledged it.
 type timedSink struct {
 	*clickhouse.Sink
-	mu   sync.Mutex
-	lags []time.Duration
+	mu      sync.Mutex
+	lags    []time.Duration
+	inserts int
 }
 
 func (s *timedSink) InsertEvents(ctx context.Context, events []ugc.Event) error {
@@ -111,6 +116,7 @@ func (s *timedSink) InsertEvents(ctx context.Context, events []ugc.Event) error 
 	now := time.Now()
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.inserts++
 	for _, e := range events {
 		s.lags = append(s.lags, now.Sub(e.OccurredAt))
 	}
@@ -192,9 +198,14 @@ func throughput(ch *chtest.Server, n int) error {
 }
 
 // lag writes at a steady rate for d with the relay running as in
-// production, then reports how long each event took to reach ClickHouse.
-func lag(ch *chtest.Server, rate int, d time.Duration) error {
-	b, err := newBench(ch, "bench_lag")
+// production, woken by each write or not, then reports how long each event
+// took to reach ClickHouse.
+func lag(ch *chtest.Server, rate int, d time.Duration, woken bool) error {
+	mode, database := "polling", "bench_lag_polling"
+	if woken {
+		mode, database = "woken", "bench_lag_woken"
+	}
+	b, err := newBench(ch, database)
 	if err != nil {
 		return err
 	}
@@ -220,6 +231,8 @@ func lag(ch *chtest.Server, rate int, d time.Duration) error {
 				rnd := rand.New(rand.NewPCG(uint64(i), uint64(j)))
 				if err := w.write(ctx, rnd); err != nil {
 					failed.Store(err.Error(), true)
+				} else if woken {
+					b.relay.Wake()
 				}
 			})
 		}
@@ -257,7 +270,7 @@ func lag(ch *chtest.Server, rate int, d time.Duration) error {
 	lags := b.sink.lags
 	slices.Sort(lags)
 	q := func(p float64) float64 { return float64(lags[int(p*float64(len(lags)-1))].Microseconds()) / 1000 }
-	fmt.Printf("BENCH relay_lag writes=%d writes_per_s=%.0f events=%d interval_ms=%d p50_ms=%.1f p99_ms=%.1f max_ms=%.1f\n",
-		made, float64(made)/wrote.Seconds(), len(lags), relay.DefaultConfig.Interval.Milliseconds(), q(0.50), q(0.99), q(1))
+	fmt.Printf("BENCH relay_lag mode=%s writes=%d writes_per_s=%.0f events=%d inserts=%d interval_ms=%d p50_ms=%.1f p99_ms=%.1f max_ms=%.1f\n",
+		mode, made, float64(made)/wrote.Seconds(), len(lags), b.sink.inserts, relay.DefaultConfig.Interval.Milliseconds(), q(0.50), q(0.99), q(1))
 	return nil
 }

@@ -252,6 +252,16 @@ func serve(ctx context.Context, cfg config, args []string, stdout io.Writer) err
 		if cfg.SentryDSN != "" {
 			observers = append(observers, ugchttp.StoreBreadcrumb)
 		}
+		if *withRelay {
+			// The relay in this process hears of each write as it
+			// commits, instead of polling for it.
+			r := p.relay
+			observers = append(observers, func(_ context.Context, op string, _ time.Duration, err error) {
+				if err == nil && metrics.IsWrite(op) {
+					r.Wake()
+				}
+			})
+		}
 		api.SetStore(m.InstrumentStore(p.store, observers...))
 		if *withRelay {
 			p.startRelay(ctx)
