@@ -46,6 +46,10 @@ build: ## Build the ugc binary into bin/.
 .PHONY: test
 test: fmt-check vet test-unit test-ferretdb fuzz $(EXTRA_TEST_TARGETS) ## Everything CI runs: format, vet, unit, store, functional, FerretDB wire and fuzz tests, then each area's.
 
+.PHONY: check
+check: fmt-check vet ## The fast loop, about a minute warm: format, vet, and every test needing no server, root or cluster (go test -short: unit, store contract and functional suites on the embedded store).
+	$(GO) test -short -count=1 ./...
+
 .PHONY: fmt-check
 fmt-check: ## Fail when gofmt would change a file.
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi

@@ -17,6 +17,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ugcstack/ugcstack/internal/servertest"
+
 	"github.com/google/uuid"
 
 	"github.com/ugcstack/ugcstack/deploy/nginx"
@@ -30,11 +32,12 @@ type gateway struct {
 
 func startGateway(t *testing.T, api *server, rate, burst int) *gateway {
 	t.Helper()
+	servertest.Short(t, "nginx")
 	bin, err := exec.LookPath("nginx")
 	if err != nil {
 		bin = "/usr/sbin/nginx"
 		if _, err := os.Stat(bin); err != nil {
-			t.Fatal("nginx is not installed: run `make deps` (Debian package nginx-light)")
+			servertest.Missing(t, "nginx", "make deps")
 		}
 	}
 	// The port is picked free and then bound by nginx, so another socket

@@ -2,6 +2,7 @@ package chtest
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -12,6 +13,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/ugcstack/ugcstack/internal/servertest"
 )
 
 // ZooKeeperScript starts Debian's ZooKeeper, which ClickHouse 18.16 needs to
@@ -30,10 +33,14 @@ type Cluster struct {
 // and removes them all when it ends.
 func StartCluster(t testing.TB, shards int) *Cluster {
 	t.Helper()
+	servertest.Short(t, "ClickHouse cluster")
 	zk := startZooKeeper(t)
 	c := &Cluster{Name: "ugc_test_cluster"}
 	for range shards {
 		s, err := prepare()
+		if errors.Is(err, errNotInstalled) {
+			servertest.Missing(t, Binary, "make analytics-deps")
+		}
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -79,7 +86,7 @@ func (c *Cluster) Addrs() []string {
 func startZooKeeper(t testing.TB) int {
 	t.Helper()
 	if _, err := os.Stat(ZooKeeperScript); err != nil {
-		t.Fatalf("%s is missing: run `make analytics-deps` (Debian's zookeeper)", ZooKeeperScript)
+		servertest.Missing(t, ZooKeeperScript, "make analytics-deps")
 	}
 	var port int
 	err := retryPorts(func() (err error) {
