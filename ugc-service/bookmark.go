@@ -24,6 +24,9 @@ type BookmarkService interface {
 	RemoveBookmark(ctx context.Context, userID, filmID uuid.UUID) error
 
 	// ListBookmarks pages through userID's bookmarks, newest first (CreatedAt
-	// descending, then FilmID descending). The cursor kind is CursorBookmarks.
+	// descending, then FilmID descending). AddBookmark gives each of a user's
+	// bookmarks a later CreatedAt than the user's previous one (a millisecond
+	// later when written within the same millisecond), so the order is the
+	// order they were added. The cursor kind is CursorBookmarks.
 	ListBookmarks(ctx context.Context, userID uuid.UUID, page Page) (*List[*Bookmark], error)
 }

@@ -76,7 +76,9 @@ type RatingService interface {
 	DeleteRating(ctx context.Context, userID, filmID uuid.UUID) error
 
 	// ListUserRatings pages through userID's ratings, most recently set first
-	// (UpdatedAt descending, then FilmID descending). The cursor kind is
+	// (UpdatedAt descending, then FilmID descending). SetRating gives each
+	// write a later UpdatedAt than the user's previous rating, as AddBookmark
+	// does, so the order is the order they were set. The cursor kind is
 	// CursorUserRatings.
 	ListUserRatings(ctx context.Context, userID uuid.UUID, page Page) (*List[*Rating], error)
 

@@ -31,16 +31,19 @@ func (d *bookmarkDoc) bookmark() *ugc.Bookmark {
 func (s *Store) AddBookmark(ctx context.Context, userID, filmID uuid.UUID) (*ugc.Bookmark, bool, error) {
 	ctx, cancel := s.op(ctx)
 	defer cancel()
-	now := ugc.Now()
-	update := bson.D{{Key: "$setOnInsert", Value: bson.D{{Key: "created_at", Value: now}}}}
 	opts := options.FindOneAndUpdate().SetUpsert(true).SetReturnDocument(options.Before)
 	var (
 		out     *ugc.Bookmark
 		created bool
 	)
 	err := s.change(ctx, func(ctx context.Context) error {
+		now, err := s.after(ctx, s.bookmarks, "created_at", userID)
+		if err != nil {
+			return err
+		}
+		update := bson.D{{Key: "$setOnInsert", Value: bson.D{{Key: "created_at", Value: now}}}}
 		var before bookmarkDoc
-		err := retryUpsert(func() error {
+		err = retryUpsert(func() error {
 			return s.bookmarks.FindOneAndUpdate(ctx, bookmarkKey(userID, filmID), update, opts).Decode(&before)
 		})
 		if errors.Is(err, mongodrv.ErrNoDocuments) {

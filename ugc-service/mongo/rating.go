@@ -63,16 +63,19 @@ func (s *Store) SetRating(ctx context.Context, userID, filmID uuid.UUID, score i
 	}
 	ctx, cancel := s.op(ctx)
 	defer cancel()
-	now := ugc.Now()
 	var out *ugc.Rating
 	err := s.change(ctx, func(ctx context.Context) error {
+		now, err := s.after(ctx, s.ratings, "updated_at", userID)
+		if err != nil {
+			return err
+		}
 		update := bson.D{
 			{Key: "$set", Value: bson.D{{Key: "score", Value: score}, {Key: "updated_at", Value: now}}},
 			{Key: "$setOnInsert", Value: bson.D{{Key: "created_at", Value: now}}},
 		}
 		opts := options.FindOneAndUpdate().SetUpsert(true).SetReturnDocument(options.Before)
 		var before ratingDoc
-		err := retryUpsert(func() error {
+		err = retryUpsert(func() error {
 			return s.ratings.FindOneAndUpdate(ctx, ratingKey(userID, filmID), update, opts).Decode(&before)
 		})
 		existed := err == nil

@@ -15,6 +15,10 @@ const (
 
 	bookmarkCreatedSQL = `SELECT created_at FROM bookmarks WHERE user_id = ? AND film_id = ?`
 
+	// latestBookmarkSQL reads the user's newest bookmark time from the
+	// bookmarks_user_created index.
+	latestBookmarkSQL = `SELECT COALESCE(MAX(created_at), 0) FROM bookmarks WHERE user_id = ?`
+
 	deleteBookmarkSQL = `DELETE FROM bookmarks WHERE user_id = ? AND film_id = ?`
 )
 
@@ -33,11 +37,15 @@ var bookmarksListing = listing{
 // AddBookmark saves filmID for userID. Adding an existing bookmark returns it
 // unchanged, created == false.
 func (s *Store) AddBookmark(ctx context.Context, userID, filmID uuid.UUID) (*ugc.Bookmark, bool, error) {
-	now := ugc.Now()
-	b := &ugc.Bookmark{UserID: userID, FilmID: filmID, CreatedAt: now}
+	b := &ugc.Bookmark{UserID: userID, FilmID: filmID}
 	created := true
 	err := s.write(ctx, func(t *tx) error {
-		res, err := t.exec(insertBookmarkSQL, userID, filmID, now.UnixMilli())
+		at, err := t.after(latestBookmarkSQL, userID)
+		if err != nil {
+			return err
+		}
+		b.CreatedAt = millis(at)
+		res, err := t.exec(insertBookmarkSQL, userID, filmID, at)
 		if err != nil {
 			return err
 		}

@@ -15,6 +15,10 @@ import (
 const (
 	ratingScoreSQL = `SELECT score, created_at FROM ratings WHERE user_id = ? AND film_id = ?`
 
+	// latestRatingSQL reads when the user last set a rating from the
+	// ratings_user_updated index.
+	latestRatingSQL = `SELECT COALESCE(MAX(updated_at), 0) FROM ratings WHERE user_id = ?`
+
 	upsertRatingSQL = `
 		INSERT INTO ratings (user_id, film_id, score, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?4)
 		ON CONFLICT (user_id, film_id) DO UPDATE SET score = excluded.score, updated_at = excluded.updated_at`
@@ -76,17 +80,20 @@ func (s *Store) SetRating(ctx context.Context, userID, filmID uuid.UUID, score i
 	if err := ugc.ValidateScore(score); err != nil {
 		return nil, err
 	}
-	now := ugc.Now()
-	r := &ugc.Rating{UserID: userID, FilmID: filmID, Score: score, CreatedAt: now, UpdatedAt: now}
+	r := &ugc.Rating{UserID: userID, FilmID: filmID, Score: score}
 	defer s.summaries.invalidate(filmID) // after the commit, whatever its outcome
 	err := s.write(ctx, func(t *tx) error {
-		old, created := noScore, now.UnixMilli()
-		err := t.queryRow(ratingScoreSQL, userID, filmID).Scan(&old, &created)
+		at, err := t.after(latestRatingSQL, userID)
+		if err != nil {
+			return err
+		}
+		old, created := noScore, at
+		err = t.queryRow(ratingScoreSQL, userID, filmID).Scan(&old, &created)
 		if err != nil && !errors.Is(err, sql.ErrNoRows) {
 			return err
 		}
-		r.CreatedAt = millis(created)
-		if _, err := t.exec(upsertRatingSQL, userID, filmID, score, now.UnixMilli()); err != nil {
+		r.CreatedAt, r.UpdatedAt = millis(created), millis(at)
+		if _, err := t.exec(upsertRatingSQL, userID, filmID, score, at); err != nil {
 			return err
 		}
 		var previous *int

@@ -101,3 +101,38 @@ func testMigrateIsIdempotent(t *testing.T, s ugc.Store) {
 	}
 	wantSummary(t, s, film, ugc.Distribution{6: 1})
 }
+
+// testNewestFirstIsExact: a user's quick writes, many within one
+// millisecond, list newest first in the order made. Times are kept to the
+// millisecond, and ties fell back on the film id: 25 quick bookmarks came
+// back with 6 pairs out of order. The films go in descending id order, so
+// an id tie-break reverses them.
+func testNewestFirstIsExact(t *testing.T, s ugc.Store) {
+	ctx := t.Context()
+	films := ids(25)
+	user := uuid.New()
+	for i := len(films) - 1; i >= 0; i-- {
+		_, _, err := s.AddBookmark(ctx, user, films[i])
+		noErr(t, err)
+		_, err = s.SetRating(ctx, user, films[i], i%11)
+		noErr(t, err)
+	}
+	bookmarks := collect(t, 7, func(p ugc.Page) (*ugc.List[*ugc.Bookmark], error) { return s.ListBookmarks(ctx, user, p) })
+	ratings := collect(t, 7, func(p ugc.Page) (*ugc.List[*ugc.Rating], error) { return s.ListUserRatings(ctx, user, p) })
+	if len(bookmarks) != len(films) || len(ratings) != len(films) {
+		t.Fatalf("%d bookmarks and %d ratings listed, want %d each", len(bookmarks), len(ratings), len(films))
+	}
+	for i, film := range films { // the last written, films[0], first
+		if bookmarks[i].FilmID != film || ratings[i].FilmID != film {
+			t.Fatalf("position %d: bookmark of %s, rating of %s; want %s (newest first, as written)", i, bookmarks[i].FilmID, ratings[i].FilmID, film)
+		}
+	}
+	// Re-rating moves a rating to the front, even within the millisecond.
+	_, err := s.SetRating(ctx, user, films[24], 3)
+	noErr(t, err)
+	first, err := s.ListUserRatings(ctx, user, ugc.Page{Limit: 1})
+	noErr(t, err)
+	if first.Items[0].FilmID != films[24] {
+		t.Fatalf("after re-rating %s, %s is listed first", films[24], first.Items[0].FilmID)
+	}
+}

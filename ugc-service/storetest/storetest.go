@@ -46,6 +46,7 @@ func Run(t *testing.T, newStore func(t *testing.T) ugc.Store, opts Options) {
 		{"ListFilmReviewsSorts", testListFilmReviewsSorts},
 		{"Bookmarks", testBookmarks},
 		{"PagingStableWhileInserting", testPagingStableWhileInserting},
+		{"NewestFirstIsExact", testNewestFirstIsExact},
 		{"MigrateIsIdempotent", testMigrateIsIdempotent},
 		{"Events", testEvents},
 		{"ReconcileSummaries", func(t *testing.T, s ugc.Store) { testReconcile(t, s, opts.Drift) }},
