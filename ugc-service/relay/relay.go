@@ -131,13 +131,17 @@ func (r *Relay) Wake() {
 // in the outbox for the next run.
 //
 // How long it waits between batches follows the work: none after a full
-// batch (a backlog); gather after a partial one, while events keep coming;
-// Interval once a look finds nothing, unless Wake says an event arrived,
-// and then gather. So an idle outbox costs one read per Interval, and an
-// event waits about gather plus an insert, not up to Interval.
+// batch (a backlog); while events keep coming (the last batch was not
+// empty), it looks again gather after the last look began, so that a slow
+// insert does not add its own time to the wait; after looks that found
+// nothing, the wait doubles from gather up to Interval, unless Wake says an
+// event arrived. So an idle outbox costs one read per Interval, and an event
+// waits about gather plus an insert, not up to Interval.
 func (r *Relay) Run(ctx context.Context) error {
 	failures := 0
+	empty := min(gather, r.cfg.Interval) // the wait after the next empty look
 	for {
+		started := time.Now()
 		n, err := r.Flush(ctx)
 		var wait time.Duration
 		idle := false
@@ -153,10 +157,12 @@ func (r *Relay) Run(ctx context.Context) error {
 			failures = 0 // a backlog: go straight on
 		case n > 0:
 			failures = 0
-			wait = min(gather, r.cfg.Interval)
+			empty = min(gather, r.cfg.Interval)
+			wait = empty - time.Since(started)
 		default:
 			failures = 0
-			wait, idle = r.cfg.Interval, true
+			wait, idle = empty, true
+			empty = min(2*empty, r.cfg.Interval)
 		}
 		r.checkRetention(ctx)
 		if wait > 0 && !r.sleep(ctx, wait, idle) {
@@ -165,25 +171,30 @@ func (r *Relay) Run(ctx context.Context) error {
 	}
 }
 
-// sleep waits d, or until a Wake when idle (and then gather more, for the
-// events that come with it). It returns false when ctx ends.
+// sleep waits d; when idle, a Wake shortens the wait to gather from the
+// wake (never lengthens it), for the events that come with the first. It
+// returns false when ctx ends.
 func (r *Relay) sleep(ctx context.Context, d time.Duration, idle bool) bool {
+	deadline := time.Now().Add(d)
 	var woken <-chan struct{}
 	if idle {
 		woken = r.wake
 	}
-	select {
-	case <-ctx.Done():
-		return false
-	case <-time.After(d):
-		return true
-	case <-woken:
-	}
-	select {
-	case <-ctx.Done():
-		return false
-	case <-time.After(min(gather, r.cfg.Interval)):
-		return true
+	for {
+		t := time.NewTimer(time.Until(deadline))
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return false
+		case <-t.C:
+			return true
+		case <-woken:
+			t.Stop()
+			woken = nil // one wake is enough
+			if soon := time.Now().Add(min(gather, r.cfg.Interval)); soon.Before(deadline) {
+				deadline = soon
+			}
+		}
 	}
 }
 
