@@ -9,18 +9,25 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
-// TestSpecSecurityMatchesServer calls every documented operation without a
-// token: those the spec marks as secured must answer 401, the others must not.
-func TestSpecSecurityMatchesServer(t *testing.T) {
-	s := start(t)
+// specPaths is the paths of the OpenAPI document the server serves, each
+// with its operations by method.
+func specPaths(t *testing.T, s *server) map[string]map[string]yaml.Node {
+	t.Helper()
 	var doc struct {
 		Paths map[string]map[string]yaml.Node `yaml:"paths"`
 	}
 	if err := yaml.Unmarshal(s.expect(t, 200, request{Method: "GET", Path: "/api/openapi.yaml"}).Body, &doc); err != nil {
 		t.Fatal(err)
 	}
+	return doc.Paths
+}
+
+// TestSpecSecurityMatchesServer calls every documented operation without a
+// token: those the spec marks as secured must answer 401, the others must not.
+func TestSpecSecurityMatchesServer(t *testing.T) {
+	s := start(t)
 	operations := 0
-	for path, item := range doc.Paths {
+	for path, item := range specPaths(t, s) {
 		concrete := strings.NewReplacer("{film_id}", uuid.NewString(), "{review_id}", uuid.NewString()).Replace(path)
 		for method, node := range item {
 			if !slices.Contains([]string{"get", "put", "post", "patch", "delete"}, method) {
@@ -53,14 +60,8 @@ func TestHeadAnswersLikeGet(t *testing.T) {
 	film := uuid.NewString()
 	s.expect(t, 200, request{Method: "PUT", Path: "/api/v1/films/" + film + "/rating", As: alice, Body: map[string]int{"score": 6}})
 	review := s.expect(t, 201, request{Method: "POST", Path: "/api/v1/films/" + film + "/reviews", As: alice, Body: map[string]string{"text": "ok"}}).JSON(t)["id"].(string)
-	var doc struct {
-		Paths map[string]map[string]yaml.Node `yaml:"paths"`
-	}
-	if err := yaml.Unmarshal(s.expect(t, 200, request{Method: "GET", Path: "/api/openapi.yaml"}).Body, &doc); err != nil {
-		t.Fatal(err)
-	}
 	reads := 0
-	for path, item := range doc.Paths {
+	for path, item := range specPaths(t, s) {
 		if _, ok := item["get"]; !ok {
 			continue
 		}

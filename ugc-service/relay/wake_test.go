@@ -42,16 +42,11 @@ func (s *memorySink) count() int {
 	return len(s.got)
 }
 
-// idleRelay runs a relay whose Interval is an hour, so that only Wake or
-// the adaptive poll can bring an event in the seconds a test waits.
-func idleRelay(t *testing.T) (*sqlite.Store, *memorySink, *relay.Relay) {
+// runRelay runs a relay from store to sink whose Interval is an hour, so
+// that only Wake or the adaptive poll can bring an event in the seconds a
+// test waits; it stops when the test ends.
+func runRelay(t *testing.T, store *sqlite.Store, sink *memorySink) *relay.Relay {
 	t.Helper()
-	store, err := sqlite.Open(t.Context(), t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = store.Close() })
-	sink := &memorySink{got: map[uuid.UUID]bool{}}
 	cfg := relay.DefaultConfig
 	cfg.Interval = time.Hour
 	r, err := relay.New(store, sink, cfg, slog.New(slog.DiscardHandler), nil, prometheus.NewRegistry())
@@ -65,7 +60,17 @@ func idleRelay(t *testing.T) (*sqlite.Store, *memorySink, *relay.Relay) {
 		<-done
 	})
 	go func() { done <- r.Run(ctx) }()
-	return store, sink, r
+	return r
+}
+
+func openStore(t *testing.T) *sqlite.Store {
+	t.Helper()
+	store, err := sqlite.Open(t.Context(), t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = store.Close() })
+	return store
 }
 
 func waitForEvents(t *testing.T, sink *memorySink, n int, why string) {
@@ -81,7 +86,8 @@ func waitForEvents(t *testing.T, sink *memorySink, n int, why string) {
 // each write, so an event does not wait out the poll interval (500 ms by
 // default: p99 lag was ~530 ms at 1,000 writes/s).
 func TestWakeCutsTheIdleWaitShort(t *testing.T) {
-	store, sink, r := idleRelay(t)
+	store, sink := openStore(t), &memorySink{got: map[uuid.UUID]bool{}}
+	r := runRelay(t, store, sink)
 	time.Sleep(50 * time.Millisecond) // the first look found nothing: idle
 	if _, err := store.SetRating(t.Context(), uuid.New(), uuid.New(), 7); err != nil {
 		t.Fatal(err)
@@ -94,11 +100,7 @@ func TestWakeCutsTheIdleWaitShort(t *testing.T) {
 // beside the API) looks again after a short gather while the last batch
 // was not empty, not after its Interval.
 func TestRelayPollsSoonerWhileEventsCome(t *testing.T) {
-	store, err := sqlite.Open(t.Context(), t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = store.Close() })
+	store := openStore(t)
 	if _, err := store.SetRating(t.Context(), uuid.New(), uuid.New(), 1); err != nil {
 		t.Fatal(err)
 	}
@@ -109,18 +111,6 @@ func TestRelayPollsSoonerWhileEventsCome(t *testing.T) {
 			t.Error(err)
 		}
 	}
-	cfg := relay.DefaultConfig
-	cfg.Interval = time.Hour
-	r, err := relay.New(store, sink, cfg, slog.New(slog.DiscardHandler), nil, prometheus.NewRegistry())
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, stop := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- r.Run(ctx) }()
-	defer func() {
-		stop()
-		<-done
-	}()
+	runRelay(t, store, sink)
 	waitForEvents(t, sink, 2, "the event recorded during an insert")
 }
