@@ -6,11 +6,18 @@ IMAGE_REPO ?= ghcr.io/ugcstack
 $(BIN)/golangci-lint: tools/golangci-lint/go.mod
 	cd tools/golangci-lint && $(GO) build -o $@ github.com/golangci/golangci-lint/v2/cmd/golangci-lint
 
+$(BIN)/deadcode: tools/deadcode/go.mod
+	cd tools/deadcode && $(GO) build -o $@ golang.org/x/tools/cmd/deadcode
+
 $(BIN)/actionlint: tools/actionlint/go.mod
 	cd tools/actionlint && $(GO) build -o $@ github.com/rhysd/actionlint/cmd/actionlint
 
 .PHONY: lint
-lint: lint-go lint-actions lint-shell ## golangci-lint (with gofumpt and goimports), actionlint, shellcheck, and helm lint when the chart exists.
+lint: lint-go lint-actions lint-shell deadcode ## golangci-lint (with gofumpt and goimports), actionlint, shellcheck, deadcode, and helm lint when the chart exists.
+
+.PHONY: deadcode
+deadcode: $(BIN)/deadcode ## Fail on functions nothing reaches, tests included (golang.org/x/tools deadcode -test, pinned in tools/deadcode).
+	@out=$$($(BIN)/deadcode -test ./...); if [ -n "$$out" ]; then echo "$$out"; echo "dead code: remove it, or use it"; exit 1; fi
 
 .PHONY: lint-go
 lint-go: $(BIN)/golangci-lint ## golangci-lint over every Go module: the product, the storage research, the FerretDB wire tests.

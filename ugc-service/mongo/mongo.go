@@ -120,7 +120,6 @@ type config struct {
 	opTimeout      time.Duration
 	noTransactions bool
 	noEvents       bool
-	client         *options.ClientOptions
 }
 
 // WithOpTimeout bounds each call to the server (each page of a scan, for
@@ -140,12 +139,6 @@ func WithoutTransactions() Option {
 // deployments without analytics, where nothing would ever drain it.
 func WithoutEvents() Option {
 	return func(c *config) { c.noEvents = true }
-}
-
-// WithClientOptions applies extra driver options after the URI, for example a
-// command monitor. The store's UUID codec is always installed.
-func WithClientOptions(o *options.ClientOptions) Option {
-	return func(c *config) { c.client = o }
 }
 
 // Open connects to the deployment at uri, pings it and returns a store that
@@ -175,12 +168,7 @@ func Open(ctx context.Context, uri, database string, opts ...Option) (*Store, er
 	if co.ServerSelectionTimeout == nil {
 		co.SetServerSelectionTimeout(10 * time.Second)
 	}
-	all := []*options.ClientOptions{co}
-	if cfg.client != nil {
-		all = append(all, cfg.client)
-	}
-	all = append(all, options.Client().SetRegistry(newRegistry()))
-	client, err := mongodrv.Connect(all...)
+	client, err := mongodrv.Connect(co, options.Client().SetRegistry(newRegistry()))
 	if err != nil {
 		return nil, fmt.Errorf("mongo: connect: %w", err)
 	}
