@@ -11,7 +11,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	policyv1 "k8s.io/api/policy/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -176,12 +175,5 @@ func PDB(s *ugcv1.UGCStack) *policyv1.PodDisruptionBudget {
 	if p == nil {
 		return nil
 	}
-	return &policyv1.PodDisruptionBudget{
-		TypeMeta:   metav1.TypeMeta{APIVersion: "policy/v1", Kind: "PodDisruptionBudget"},
-		ObjectMeta: common.ObjectMeta(s, common.APIName(s), common.ComponentAPI),
-		Spec: policyv1.PodDisruptionBudgetSpec{
-			MaxUnavailable: ptr.To(intstr.FromInt32(p.MaxUnavailable)),
-			Selector:       &metav1.LabelSelector{MatchLabels: common.Selector(s, common.ComponentAPI)},
-		},
-	}
+	return common.PDB(s, common.APIName(s), common.ComponentAPI, common.Selector(s, common.ComponentAPI), p.MaxUnavailable)
 }

@@ -1,8 +1,11 @@
 package clickhouse
 
 import (
+	"reflect"
 	"strings"
 	"testing"
+
+	policyv1 "k8s.io/api/policy/v1"
 
 	appsv1 "k8s.io/api/apps/v1"
 	"k8s.io/utils/ptr"
@@ -43,8 +46,8 @@ func TestKeeperOnlyForClusters(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			s := commontest.Production()
 			tt.mutate(&s.Spec.ClickHouse)
-			if got := len(KeeperObjects(s)) == 3; got != tt.wantKeeper {
-				t.Errorf("Keeper's three objects: %v, want %v", got, tt.wantKeeper)
+			if got := len(KeeperObjects(s)) == 4; got != tt.wantKeeper {
+				t.Errorf("Keeper's four objects (with its PDB): %v, want %v", got, tt.wantKeeper)
 			}
 			if zk := strings.Contains(ConfigMap(s).Data["cluster.xml"], "<zookeeper>"); zk != tt.wantKeeper {
 				t.Errorf("<zookeeper> in cluster.xml: %v, want %v", zk, tt.wantKeeper)
@@ -98,5 +101,40 @@ func TestServersRunRestricted(t *testing.T) {
 	}
 	if !Service(commontest.Production()).Spec.PublishNotReadyAddresses {
 		t.Error("unready servers are not in DNS")
+	}
+}
+
+// TestDrainsKeepQuorumAndACopy: Keeper and ClickHouse had no
+// PodDisruptionBudget, so two drains could take two of three Keeper nodes
+// (below Raft's quorum) or both replicas of a shard. Each gets one that
+// lets drains take one pod at a time, and a shard's selects only its own
+// servers; a single server has none.
+func TestDrainsKeepQuorumAndACopy(t *testing.T) {
+	s := commontest.Production() // 2 shards x 2 replicas
+	pdbs := map[string]*policyv1.PodDisruptionBudget{}
+	for _, o := range append(Objects(s), KeeperObjects(s)...) {
+		if p, ok := o.(*policyv1.PodDisruptionBudget); ok {
+			pdbs[p.Name] = p
+		}
+	}
+	if len(pdbs) != 3 {
+		t.Fatalf("%d PDBs, want one per shard and Keeper's: %v", len(pdbs), pdbs)
+	}
+	keeper := pdbs[KeeperName(s)]
+	if keeper == nil || keeper.Spec.MaxUnavailable.IntValue() != 1 || keeper.Spec.Selector.MatchLabels["app.kubernetes.io/component"] != common.ComponentKeeper {
+		t.Errorf("Keeper's PDB %+v", keeper)
+	}
+	for sh := range s.Spec.ClickHouse.Shards {
+		p := pdbs[common.ClickHouseShardName(s, sh)]
+		sts := StatefulSets(s, "")[sh]
+		if p == nil || p.Spec.MaxUnavailable.IntValue() != 1 || !reflect.DeepEqual(p.Spec.Selector.MatchLabels, sts.Spec.Selector.MatchLabels) {
+			t.Errorf("shard %d's PDB %+v does not select its StatefulSet's pods %v", sh, p, sts.Spec.Selector.MatchLabels)
+		}
+	}
+	s.Spec.ClickHouse.Shards, s.Spec.ClickHouse.Replicas = 1, 1
+	for _, o := range Objects(s) {
+		if _, ok := o.(*policyv1.PodDisruptionBudget); ok {
+			t.Errorf("a single server has PDB %s", o.GetName())
+		}
 	}
 }

@@ -43,7 +43,12 @@ func KeeperObjects(s *ugcv1.UGCStack) []client.Object {
 		return nil
 	}
 	cm := KeeperConfigMap(s)
-	return []client.Object{cm, KeeperService(s), KeeperStatefulSet(s, common.HashData(cm.Data))}
+	// Drains take one Keeper node at a time: two would leave one of three,
+	// below the Raft quorum, and stop every ON CLUSTER statement.
+	return []client.Object{
+		cm, KeeperService(s), KeeperStatefulSet(s, common.HashData(cm.Data)),
+		common.PDB(s, KeeperName(s), common.ComponentKeeper, common.Selector(s, common.ComponentKeeper), 1),
+	}
 }
 
 func keeperHosts(s *ugcv1.UGCStack) []string {

@@ -7,6 +7,7 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	policyv1 "k8s.io/api/policy/v1"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -26,11 +27,18 @@ func Objects(s *ugcv1.UGCStack) []client.Object {
 	for _, st := range StatefulSets(s, common.HashData(cm.Data)) {
 		objs = append(objs, st)
 	}
+	// A shard of several replicas keeps all but one through drains, so
+	// two drains cannot take every copy of its events away at once.
+	if s.Spec.ClickHouse.Replicas > 1 {
+		for sh := range s.Spec.ClickHouse.Shards {
+			objs = append(objs, common.PDB(s, common.ClickHouseShardName(s, sh), common.ComponentClickHouse, shardSelector(s, sh), 1))
+		}
+	}
 	return objs
 }
 
 func kinds() []client.ObjectList {
-	return []client.ObjectList{&corev1.SecretList{}, &corev1.ConfigMapList{}, &corev1.ServiceList{}, &appsv1.StatefulSetList{}}
+	return []client.ObjectList{&corev1.SecretList{}, &corev1.ConfigMapList{}, &corev1.ServiceList{}, &appsv1.StatefulSetList{}, &policyv1.PodDisruptionBudgetList{}}
 }
 
 // Reconcile applies the managed ClickHouse and its Keeper, or prunes them,

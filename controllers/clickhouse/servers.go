@@ -62,6 +62,13 @@ func generateAuth() map[string]string {
 	return map[string]string{"username": common.ClickHouseUser, "password": common.RandomPassword(24)}
 }
 
+// shardSelector picks one shard's servers.
+func shardSelector(s *ugcv1.UGCStack, shard int32) map[string]string {
+	sel := common.Selector(s, common.ComponentClickHouse)
+	sel["ugc.ugcstack.io/shard"] = fmt.Sprint(shard)
+	return sel
+}
+
 func claimLabels(s *ugcv1.UGCStack, shard int32) map[string]string {
 	l := common.ClaimLabels(s, common.ComponentClickHouse)
 	l["ugc.ugcstack.io/shard"] = fmt.Sprint(shard)
@@ -87,8 +94,7 @@ func StatefulSets(s *ugcv1.UGCStack, configHash string) []*appsv1.StatefulSet {
 	for sh := range c.Shards {
 		l := common.Labels(s, common.ComponentClickHouse)
 		l["ugc.ugcstack.io/shard"] = fmt.Sprint(sh)
-		sel := common.Selector(s, common.ComponentClickHouse)
-		sel["ugc.ugcstack.io/shard"] = fmt.Sprint(sh)
+		sel := shardSelector(s, sh)
 		out = append(out, &appsv1.StatefulSet{
 			TypeMeta:   metav1.TypeMeta{APIVersion: "apps/v1", Kind: "StatefulSet"},
 			ObjectMeta: metav1.ObjectMeta{Name: common.ClickHouseShardName(s, sh), Namespace: s.Namespace, Labels: l},

@@ -17,7 +17,6 @@ import (
 	policyv1 "k8s.io/api/policy/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/utils/ptr"
 
 	ugcv1 "github.com/ugcstack/ugcstack/api/v1alpha1"
@@ -241,12 +240,5 @@ func Resources(r corev1.ResourceRequirements) corev1.ResourceRequirements {
 // PDB lets voluntary disruptions (drains, rolling node upgrades) take one
 // member at a time, so a majority stays up.
 func PDB(s *ugcv1.UGCStack) *policyv1.PodDisruptionBudget {
-	return &policyv1.PodDisruptionBudget{
-		TypeMeta:   metav1.TypeMeta{APIVersion: "policy/v1", Kind: "PodDisruptionBudget"},
-		ObjectMeta: common.ObjectMeta(s, Name(s), common.ComponentMongoDB),
-		Spec: policyv1.PodDisruptionBudgetSpec{
-			MaxUnavailable: ptr.To(intstr.FromInt32(1)),
-			Selector:       &metav1.LabelSelector{MatchLabels: common.Selector(s, common.ComponentMongoDB)},
-		},
-	}
+	return common.PDB(s, Name(s), common.ComponentMongoDB, common.Selector(s, common.ComponentMongoDB), 1)
 }
