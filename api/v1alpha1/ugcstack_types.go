@@ -181,7 +181,11 @@ type ExternalClickHouse struct {
 }
 
 // ClickHouseSpec describes the ClickHouse cluster.
-// +kubebuilder:validation:XValidation:rule="has(self.storage) == has(oldSelf.storage) && (!has(self.storage) || self.storage == oldSelf.storage)",message="clickhouse.storage cannot change once set: a StatefulSet's volumeClaimTemplates are immutable; to grow the volumes, expand each PersistentVolumeClaim (README: Deploy on Kubernetes)"
+// While no managed ClickHouse runs (it was disabled or external), there is
+// no StatefulSet whose claim template the storage would contradict, so it
+// may be set or changed then: the chart always renders enabled: false, and
+// turning ClickHouse on with its storage is one update.
+// +kubebuilder:validation:XValidation:rule="!(has(oldSelf.enabled) && oldSelf.enabled) || has(oldSelf.external) || (has(self.storage) == has(oldSelf.storage) && (!has(self.storage) || self.storage == oldSelf.storage))",message="clickhouse.storage cannot change once set on a running ClickHouse: a StatefulSet's volumeClaimTemplates are immutable; to grow the volumes, expand each PersistentVolumeClaim (README: Deploy on Kubernetes)"
 type ClickHouseSpec struct {
 	// Enabled runs a managed ClickHouse.
 	// +kubebuilder:default=false

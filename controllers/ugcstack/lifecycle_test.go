@@ -445,4 +445,20 @@ var _ = Describe("Spec changes a real API server must take", func() {
 		Expect(err.Error()).To(ContainSubstring("mongodb.storage cannot change once set"))
 		Expect(err.Error()).To(ContainSubstring("expand each PersistentVolumeClaim"))
 	})
+
+	It("takes ClickHouse's storage with the update that turns it on, and refuses a change once it runs", func() {
+		ns := namespace(ctx)
+		s := newStack(ns, "chgrow")
+		Expect(k8s.Create(ctx, s)).To(Succeed()) // ClickHouse off, as the chart renders it
+		var cur ugcv1.UGCStack
+		Expect(k8s.Get(ctx, client.ObjectKeyFromObject(s), &cur)).To(Succeed())
+		cur.Spec.ClickHouse.Enabled = true
+		cur.Spec.ClickHouse.Storage = ugcv1.StorageSpec{Size: resource.MustParse("50Gi")}
+		Expect(k8s.Update(ctx, &cur)).To(Succeed(), "storage set while no ClickHouse ran")
+		Expect(k8s.Get(ctx, client.ObjectKeyFromObject(s), &cur)).To(Succeed())
+		cur.Spec.ClickHouse.Storage.Size = resource.MustParse("100Gi")
+		err := k8s.Update(ctx, &cur)
+		Expect(apierrors.IsInvalid(err)).To(BeTrue(), "%v", err)
+		Expect(err.Error()).To(ContainSubstring("clickhouse.storage cannot change once set on a running ClickHouse"))
+	})
 })
