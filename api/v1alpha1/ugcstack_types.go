@@ -123,6 +123,22 @@ type APISpec struct {
 	PodDisruptionBudget *PodDisruptionBudgetSpec `json:"podDisruptionBudget,omitempty"`
 }
 
+// Spread says how the copies of one piece of data (a MongoDB set's
+// members, a ClickHouse shard's replicas, Keeper's nodes) are kept apart on
+// nodes, so that one node's loss takes at most one of them: Preferred asks
+// the scheduler to put them on different nodes when it can (the default),
+// Required refuses to place two on one node (pods stay Pending on too few
+// nodes), None leaves it to the scheduler.
+// +kubebuilder:validation:Enum=Preferred;Required;None
+type Spread string
+
+// Spread policies.
+const (
+	SpreadPreferred Spread = "Preferred"
+	SpreadRequired  Spread = "Required"
+	SpreadNone      Spread = "None"
+)
+
 // StorageSpec is a persistent volume request.
 type StorageSpec struct {
 	// Size of each volume.
@@ -172,6 +188,10 @@ type MongoDBSpec struct {
 	// +kubebuilder:default=Retain
 	// +optional
 	DeletePolicy string `json:"deletePolicy,omitempty"`
+	// Spread keeps the members on different nodes.
+	// +kubebuilder:default=Preferred
+	// +optional
+	Spread Spread `json:"spread,omitempty"`
 }
 
 // ExternalClickHouse uses an existing ClickHouse.
@@ -209,6 +229,11 @@ type ClickHouseSpec struct {
 	Storage StorageSpec `json:"storage,omitempty"`
 	// +optional
 	Resources corev1.ResourceRequirements `json:"resources,omitempty"`
+	// Spread keeps each shard's replicas, and Keeper's nodes, on
+	// different nodes.
+	// +kubebuilder:default=Preferred
+	// +optional
+	Spread Spread `json:"spread,omitempty"`
 	// External uses an existing ClickHouse.
 	// +optional
 	External *ExternalClickHouse `json:"external,omitempty"`

@@ -127,6 +127,7 @@ func KeeperStatefulSet(s *ugcv1.UGCStack, configHash string) *appsv1.StatefulSet
 				Spec: corev1.PodSpec{
 					AutomountServiceAccountToken: ptr.To(false),
 					SecurityContext:              common.NonRootPod(clickhouseUID, true),
+					Affinity:                     common.SpreadAffinity(s.Spec.ClickHouse.Spread, common.Selector(s, common.ComponentKeeper)),
 					Containers: []corev1.Container{{
 						Name:  "keeper",
 						Image: c.Image,

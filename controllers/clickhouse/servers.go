@@ -107,6 +107,7 @@ func StatefulSets(s *ugcv1.UGCStack, configHash string) []*appsv1.StatefulSet {
 					Spec: corev1.PodSpec{
 						AutomountServiceAccountToken: ptr.To(false),
 						SecurityContext:              common.NonRootPod(clickhouseUID, true),
+						Affinity:                     common.SpreadAffinity(c.Spread, sel),
 						Containers: []corev1.Container{{
 							Name:  "clickhouse",
 							Image: c.Image,

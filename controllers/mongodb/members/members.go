@@ -156,6 +156,7 @@ func StatefulSet(s *ugcv1.UGCStack, replicas int32) *appsv1.StatefulSet {
 				Spec: corev1.PodSpec{
 					AutomountServiceAccountToken: ptr.To(false),
 					SecurityContext:              common.NonRootPod(mongoUID, true),
+					Affinity:                     common.SpreadAffinity(m.Spread, common.Selector(s, common.ComponentMongoDB)),
 					InitContainers:               []corev1.Container{keyfileCopy(m.Image)},
 					Containers: []corev1.Container{{
 						Name:      "mongod",
