@@ -59,9 +59,11 @@ vet: ## go vet every package.
 	$(GO) vet ./...
 
 .PHONY: deps
-deps: ## Install the Debian packages the API's tests run for real (nginx), through sudo when not root; idempotent.
-	@command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || \
-		./hack/apt-install.sh nginx-light
+deps: ## Install the Debian packages the tests run for real (nginx; node, which runs mongod's readiness script), through sudo when not root; idempotent.
+	@missing=""; \
+	  command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || missing="$$missing nginx-light"; \
+	  command -v node >/dev/null || missing="$$missing nodejs"; \
+	  ./hack/apt-install.sh $$missing
 
 .PHONY: test-unit
 test-unit: deps ## Unit, store-suite (SQLite) and functional HTTP tests, the gateway ones through a real nginx.

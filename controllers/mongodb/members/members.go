@@ -36,10 +36,16 @@ const (
 )
 
 // readinessScript passes when the member can serve: a writable primary or a
-// secondary (not STARTUP2, RECOVERING or ROLLBACK), or a member with no
-// replica-set configuration yet, which must be ready for the operator to
-// initiate the set. hello needs no authentication.
-const readinessScript = `const h = db.hello(); if (!(h.isWritablePrimary || h.secondary || h.isreplicaset === true)) { quit(1) }`
+// secondary of the set (not STARTUP2, RECOVERING or ROLLBACK), or a member
+// with no replica-set configuration yet, which must be ready for the
+// operator to initiate the set. A primary must name its set: on first start
+// the image's entrypoint runs a temporary mongod without --replSet on
+// 127.0.0.1:27017 to create the root user (docker-library/mongo
+// docker-entrypoint.sh, _mongod_hack_ensure_no_arg_val --replSet), a
+// standalone that calls itself a writable primary; ready then, the pod sent
+// the operator to an address that refused it. hello needs no
+// authentication.
+const readinessScript = `const h = db.hello(); if (!((h.setName && (h.isWritablePrimary || h.secondary)) || h.isreplicaset === true)) { quit(1) }`
 
 // Name names the StatefulSet and its headless Service.
 func Name(s *ugcv1.UGCStack) string { return s.Name + "-mongodb" }

@@ -2,9 +2,12 @@ package members
 
 import (
 	"fmt"
+	"os/exec"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/ugcstack/ugcstack/internal/servertest"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -144,9 +147,36 @@ func TestReadinessAsksMongod(t *testing.T) {
 		t.Fatalf("readiness is not a mongosh command: %+v", probe.ProbeHandler)
 	}
 	script := probe.Exec.Command[len(probe.Exec.Command)-1]
-	for _, want := range []string{"db.hello()", "isWritablePrimary", "secondary", "isreplicaset", "quit(1)"} {
+	for _, want := range []string{"db.hello()", "setName", "isWritablePrimary", "secondary", "isreplicaset", "quit(1)"} {
 		if !strings.Contains(script, want) {
 			t.Errorf("readiness script lacks %q: %s", want, script)
+		}
+	}
+}
+
+// TestReadinessRefusesTheEntrypointsStandalone runs the probe's script in
+// node, the engine mongosh is built on, against the hello replies mongod
+// gives in each state. The entrypoint's temporary standalone (no --replSet,
+// on 127.0.0.1:27017 while it creates the root user) used to pass.
+func TestReadinessRefusesTheEntrypointsStandalone(t *testing.T) {
+	node, err := exec.LookPath("node")
+	if err != nil {
+		servertest.Missing(t, "node", "make deps")
+	}
+	for _, c := range []struct {
+		state, hello string
+		ready        bool
+	}{
+		{"primary", `{isWritablePrimary: true, secondary: false, setName: "ugc"}`, true},
+		{"secondary", `{isWritablePrimary: false, secondary: true, setName: "ugc"}`, true},
+		{"not yet initiated", `{isWritablePrimary: false, secondary: false, isreplicaset: true}`, true},
+		{"RECOVERING", `{isWritablePrimary: false, secondary: false, setName: "ugc"}`, false},
+		{"the entrypoint's standalone", `{isWritablePrimary: true, secondary: false}`, false},
+	} {
+		prelude := "const db = {hello: () => (" + c.hello + ")}; const quit = (code) => process.exit(code);\n"
+		err := exec.Command(node, "-e", prelude+readinessScript).Run()
+		if ready := err == nil; ready != c.ready {
+			t.Errorf("%s: ready %v (%v), want %v", c.state, ready, err, c.ready)
 		}
 	}
 }
