@@ -142,20 +142,45 @@ func (c Component) replicaSet(ctx context.Context, d common.Deps, s *ugcv1.UGCSt
 
 // shrink scales applied, the StatefulSet as applyMembers left it, down to
 // the desired members once the configuration no longer has the members
-// whose pods would go. It keeps the image applyMembers chose, which is not
-// the spec's while an upgrade is refused.
+// whose pods would go, and deletes the claims of members out of the
+// configuration. It keeps the image applyMembers chose, which is not the
+// spec's while an upgrade is refused.
 func shrink(ctx context.Context, d common.Deps, s *ugcv1.UGCStack, cfg replset.Config, applied *appsv1.StatefulSet) error {
 	replicas := ptr.Deref(applied.Spec.Replicas, 0)
 	need := max(members.Desired(s), ConfiguredOrdinals(s, cfg, replicas))
-	if need >= replicas {
-		return nil
+	if need < replicas {
+		want := members.StatefulSet(s, need)
+		setImage(want, applied.Spec.Template.Spec.Containers[0].Image)
+		if err := common.Apply(ctx, d, s, want); err != nil {
+			return err
+		}
+		d.Event(s, corev1.EventTypeNormal, "MongoDBShrunk", "StatefulSet %s scaled to %d: the members above are out of the replica set", members.Name(s), need)
 	}
-	want := members.StatefulSet(s, need)
-	setImage(want, applied.Spec.Template.Spec.Containers[0].Image)
-	if err := common.Apply(ctx, d, s, want); err != nil {
-		return err
+	return deleteRemovedClaims(ctx, d, s, cfg, need)
+}
+
+// deleteRemovedClaims deletes the claim of every ordinal from need up whose
+// member is not in cfg: the operator removed it from the replica set, and a
+// later scale-up must start it empty (an initial sync), not on data past
+// the oplog window. A claim whose member is still configured (a StatefulSet
+// scaled down by hand) is kept, for its pod to come back to. Each claim's
+// protection keeps it until its pod is gone.
+func deleteRemovedClaims(ctx context.Context, d common.Deps, s *ugcv1.UGCStack, cfg replset.Config, need int32) error {
+	var list corev1.PersistentVolumeClaimList
+	if err := d.APIReader.List(ctx, &list, client.InNamespace(s.Namespace), client.MatchingLabels(common.Selector(s, common.ComponentMongoDB))); err != nil {
+		return fmt.Errorf("list MongoDB claims: %w", err)
 	}
-	d.Event(s, corev1.EventTypeNormal, "MongoDBShrunk", "StatefulSet %s scaled to %d: the members above are out of the replica set", members.Name(s), need)
+	for i := range list.Items {
+		c := &list.Items[i]
+		ordinal, ok := members.ClaimOrdinal(s, c.Name)
+		if !ok || ordinal < need || c.DeletionTimestamp != nil || cfg.Has(members.Hosts(s, ordinal+1)[ordinal]) {
+			continue
+		}
+		if err := d.Client.Delete(ctx, c); client.IgnoreNotFound(err) != nil {
+			return fmt.Errorf("delete claim %s of a removed member: %w", c.Name, err)
+		}
+		d.Event(s, corev1.EventTypeNormal, "MongoDBClaimDeleted", "deleted claim %s: member %d is out of the replica set", c.Name, ordinal)
+	}
 	return nil
 }
 

@@ -15,6 +15,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -42,6 +43,42 @@ func deployment(ctx context.Context, s *ugcv1.UGCStack, name string) *appsv1.Dep
 }
 
 var _ = Describe("A stack on a simulated cluster", func() {
+	It("keeps every member's data through kubectl scale --replicas=0, and restores the count", func(ctx SpecContext) {
+		s := stack(ctx, "zero")
+		fakes.Of(members.Hosts(s, 3))
+		s.Spec.MongoDB.Members = ptr.To(int32(3))
+		Expect(k8s.Create(ctx, s)).To(Succeed())
+		waitReady(ctx, s)
+		Eventually(func() []string { return claims(ctx, s) }).WithContext(ctx).Should(HaveLen(3))
+		uids := map[string]types.UID{}
+		var list corev1.PersistentVolumeClaimList
+		Expect(k8s.List(ctx, &list, client.InNamespace(s.Namespace))).To(Succeed())
+		for _, c := range list.Items {
+			uids[c.Name] = c.UID
+		}
+
+		By("a person scales the StatefulSet to 0")
+		Eventually(func() error {
+			var sts appsv1.StatefulSet
+			if err := k8s.Get(ctx, client.ObjectKey{Namespace: s.Namespace, Name: members.Name(s)}, &sts); err != nil {
+				return err
+			}
+			sts.Spec.Replicas = ptr.To(int32(0))
+			return k8s.Update(ctx, &sts)
+		}).WithContext(ctx).Should(Succeed())
+		Eventually(func() int { return len(pods(ctx, s, "mongodb")) }).WithContext(ctx).Should(Equal(3), "the operator restores the members' pods")
+		Expect(k8s.List(ctx, &list, client.InNamespace(s.Namespace))).To(Succeed())
+		kept := 0
+		for _, c := range list.Items {
+			if uid, ok := uids[c.Name]; ok {
+				Expect(c.UID).To(Equal(uid), "claim %s was deleted and made anew", c.Name)
+				Expect(c.DeletionTimestamp).To(BeNil(), "claim %s is being deleted", c.Name)
+				kept++
+			}
+		}
+		Expect(kept).To(Equal(3))
+	}, SpecTimeout(4*time.Minute))
+
 	It("scales MongoDB 1 → 3 → 5 → 3 → 1: members change through the replica set before their pods go, and removed members' claims go", func(ctx SpecContext) {
 		s := stack(ctx, "rs")
 		rs := fakes.Of(members.Hosts(s, 1))
@@ -72,7 +109,7 @@ var _ = Describe("A stack on a simulated cluster", func() {
 				want[i] = fmt.Sprintf("data-rs-mongodb-%d", i)
 			}
 			Eventually(func() []string { return claims(ctx, s) }).WithContext(ctx).Should(Equal(want),
-				"the StatefulSet controller deletes the claims of members scaled away (whenScaled: Delete)")
+				"the operator deletes the claims of the members it removed from the set")
 		}
 		mu.Lock()
 		defer mu.Unlock()

@@ -47,6 +47,26 @@ const (
 // authentication.
 const readinessScript = `const h = db.hello(); if (!((h.setName && (h.isWritablePrimary || h.secondary)) || h.isreplicaset === true)) { quit(1) }`
 
+// ClaimName names the data claim of the member with ordinal i (the
+// StatefulSet controller's <template>-<set>-<ordinal>).
+func ClaimName(s *ugcv1.UGCStack, i int32) string { return claimPrefix(s) + strconv.Itoa(int(i)) }
+
+func claimPrefix(s *ugcv1.UGCStack) string { return "data-" + Name(s) + "-" }
+
+// ClaimOrdinal reads the member ordinal from the name of one of the set's
+// data claims; ok is false for any other name.
+func ClaimOrdinal(s *ugcv1.UGCStack, name string) (int32, bool) {
+	suffix, ok := strings.CutPrefix(name, claimPrefix(s))
+	if !ok {
+		return 0, false
+	}
+	n, err := strconv.ParseInt(suffix, 10, 32)
+	if err != nil || n < 0 || ClaimName(s, int32(n)) != name {
+		return 0, false
+	}
+	return int32(n), true
+}
+
 // Name names the StatefulSet and its headless Service.
 func Name(s *ugcv1.UGCStack) string { return s.Name + "-mongodb" }
 
@@ -150,12 +170,14 @@ func StatefulSet(s *ugcv1.UGCStack, replicas int32) *appsv1.StatefulSet {
 			ServiceName:         Name(s),
 			PodManagementPolicy: appsv1.ParallelPodManagement,
 			Selector:            &metav1.LabelSelector{MatchLabels: common.Selector(s, common.ComponentMongoDB)},
-			// A member's claim goes when the StatefulSet shrinks past it,
-			// which happens only after it has left the replica set: a
-			// later scale-up must start it empty (an initial sync), not on
-			// data past the oplog window that would keep it RECOVERING.
+			// Scaling keeps the claims: whoever scales the StatefulSet
+			// (`kubectl scale --replicas=0` included) must not condemn the
+			// members' data. The operator deletes a member's claim itself,
+			// once it has removed the member from the replica set and shrunk
+			// past it (DeleteRemovedClaims): a later scale-up must start it
+			// empty (an initial sync), not on data past the oplog window.
 			PersistentVolumeClaimRetentionPolicy: &appsv1.StatefulSetPersistentVolumeClaimRetentionPolicy{
-				WhenDeleted: retention, WhenScaled: appsv1.DeletePersistentVolumeClaimRetentionPolicyType,
+				WhenDeleted: retention, WhenScaled: appsv1.RetainPersistentVolumeClaimRetentionPolicyType,
 			},
 			Template: corev1.PodTemplateSpec{
 				ObjectMeta: metav1.ObjectMeta{Labels: common.Labels(s, common.ComponentMongoDB)},

@@ -181,15 +181,31 @@ func TestReadinessRefusesTheEntrypointsStandalone(t *testing.T) {
 	}
 }
 
-// TestRemovedMembersLoseTheirClaims: with whenScaled Delete the StatefulSet
-// controller deletes the claims of the pods a scale-down removes
-// (kubernetes.io, StatefulSet "PersistentVolumeClaim retention"); the
-// operator shrinks only after the member left the replica set.
-func TestRemovedMembersLoseTheirClaims(t *testing.T) {
+// TestScalingKeepsTheClaims: with whenScaled Delete, `kubectl scale sts
+// --replicas=0` made the StatefulSet controller condemn every member's data
+// before the operator could restore the count. Scaling now keeps claims;
+// the operator deletes those of members it removed from the set.
+func TestScalingKeepsTheClaims(t *testing.T) {
 	for name, s := range commontest.Samples() {
 		p := StatefulSet(s, 3).Spec.PersistentVolumeClaimRetentionPolicy
-		if p.WhenScaled != appsv1.DeletePersistentVolumeClaimRetentionPolicyType {
+		if p.WhenScaled != appsv1.RetainPersistentVolumeClaimRetentionPolicyType {
 			t.Errorf("%s: whenScaled %s", name, p.WhenScaled)
+		}
+	}
+}
+
+// TestClaimOrdinal reads the ordinal back from exactly the names ClaimName
+// gives, and from nothing else.
+func TestClaimOrdinal(t *testing.T) {
+	s := commontest.Production()
+	for i := range int32(12) {
+		if got, ok := ClaimOrdinal(s, ClaimName(s, i)); !ok || got != i {
+			t.Errorf("ClaimOrdinal(%s) = %d, %v", ClaimName(s, i), got, ok)
+		}
+	}
+	for _, name := range []string{"data-prod-mongodb-", "data-prod-mongodb-01", "data-prod-mongodb--1", "data-prod-mongodb-x", "data-other-mongodb-0", "data-prod-clickhouse-s0-0"} {
+		if _, ok := ClaimOrdinal(s, name); ok {
+			t.Errorf("ClaimOrdinal(%q) is a member's claim", name)
 		}
 	}
 }
