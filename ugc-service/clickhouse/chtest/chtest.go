@@ -47,10 +47,8 @@ type Server struct {
 func Start(t testing.TB) *Server {
 	t.Helper()
 	servertest.Short(t, "clickhouse-server")
+	requireInstalled(t, Binary)
 	s, err := New()
-	if errors.Is(err, errNotInstalled) {
-		servertest.Missing(t, Binary, "make analytics-deps")
-	}
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -72,8 +70,14 @@ func New() (*Server, error) {
 	return s, nil
 }
 
-// errNotInstalled is a server whose binary is not on this machine.
-var errNotInstalled = errors.New("not installed")
+// requireInstalled ends the test, as servertest.Missing decides, when the
+// server's binary or script is not installed.
+func requireInstalled(t testing.TB, path string) {
+	t.Helper()
+	if _, err := os.Stat(path); err != nil {
+		servertest.Missing(t, path, "make analytics-deps")
+	}
+}
 
 // errPortTaken is a start that failed because another socket took a port
 // between freePort closing it and the server binding it: the ports come
@@ -113,7 +117,7 @@ func retryPorts(start func() error, servers ...*Server) error {
 // picks the ports, without starting anything.
 func prepare() (*Server, error) {
 	if _, err := os.Stat(Binary); err != nil {
-		return nil, fmt.Errorf("%s: %w: run `make analytics-deps` (Debian's clickhouse-server)", Binary, errNotInstalled)
+		return nil, fmt.Errorf("%s is missing: run `make analytics-deps` (Debian's clickhouse-server)", Binary)
 	}
 	dir, err := os.MkdirTemp("", "ugc-chtest-")
 	if err != nil {

@@ -2,7 +2,6 @@ package chtest
 
 import (
 	"bufio"
-	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -34,13 +33,11 @@ type Cluster struct {
 func StartCluster(t testing.TB, shards int) *Cluster {
 	t.Helper()
 	servertest.Short(t, "ClickHouse cluster")
+	requireInstalled(t, Binary)
 	zk := startZooKeeper(t)
 	c := &Cluster{Name: "ugc_test_cluster"}
 	for range shards {
 		s, err := prepare()
-		if errors.Is(err, errNotInstalled) {
-			servertest.Missing(t, Binary, "make analytics-deps")
-		}
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -85,9 +82,7 @@ func (c *Cluster) Addrs() []string {
 // when another socket took its own before it bound it.
 func startZooKeeper(t testing.TB) int {
 	t.Helper()
-	if _, err := os.Stat(ZooKeeperScript); err != nil {
-		servertest.Missing(t, ZooKeeperScript, "make analytics-deps")
-	}
+	requireInstalled(t, ZooKeeperScript)
 	var port int
 	err := retryPorts(func() (err error) {
 		port, err = tryZooKeeper(t)
