@@ -1,6 +1,7 @@
 package ecslog
 
 import (
+	"bytes"
 	"errors"
 	"io"
 	"sync"
@@ -75,14 +76,6 @@ func (b *BufferedWriter) Write(p []byte) (int, error) {
 // full, or the sink refused them.
 func (b *BufferedWriter) Dropped() uint64 { return b.dropped.Load() }
 
-// Flush asks for the buffer to be written out now, without waiting.
-func (b *BufferedWriter) Flush() {
-	select {
-	case b.wake <- struct{}{}:
-	default:
-	}
-}
-
 // Close writes out what is buffered and stops, waiting at most closeWait
 // for a sink that does not read.
 func (b *BufferedWriter) Close() error {
@@ -121,20 +114,11 @@ func (b *BufferedWriter) writeOut() {
 	b.mu.Unlock()
 	if len(batch) > 0 {
 		if _, err := b.w.Write(batch); err != nil {
-			b.dropped.Add(uint64(lines(batch)))
+			// Every line ends in a newline; a batch is at least one line.
+			b.dropped.Add(uint64(max(bytes.Count(batch, []byte{'\n'}), 1)))
 		}
 	}
 	b.mu.Lock()
 	b.spare = batch[:0]
 	b.mu.Unlock()
-}
-
-func lines(p []byte) int {
-	n := 0
-	for _, c := range p {
-		if c == '\n' {
-			n++
-		}
-	}
-	return max(n, 1)
 }
