@@ -200,3 +200,17 @@ func FuzzParseCursor(f *testing.F) {
 		}
 	})
 }
+
+func TestNextTimeKeepsAUsersWritesInOrder(t *testing.T) {
+	before := ugc.Now()
+	if got := ugc.NextTime(time.Time{}); got.Before(before) || got.Location() != time.UTC {
+		t.Errorf("without a latest row: %v, want now (%v or later, UTC)", got, before)
+	}
+	ahead := before.Add(time.Second) // a burst that drifted ahead of the clock
+	if got := ugc.NextTime(ahead); !got.Equal(ahead.Add(time.Millisecond)) {
+		t.Errorf("after %v: %v, want a millisecond later", ahead, got)
+	}
+	if got := ugc.NextTime(before.Add(-time.Hour)); got.Before(before) {
+		t.Errorf("after an old row: %v, want now (%v or later)", got, before)
+	}
+}

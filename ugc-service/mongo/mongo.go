@@ -430,30 +430,19 @@ func decodeUUID(_ bson.DecodeContext, vr bson.ValueReader, v reflect.Value) erro
 	return nil
 }
 
-// after is the time to give a user's next document of coll, in a listing
-// ordered newest first by field: now, or a millisecond after the user's
-// latest when that is not earlier. MongoDB keeps milliseconds, so a user's
-// quick writes (25 bookmarks in a few ms) shared times and their order fell
-// back on the film id; sequential writes now each have their own, in the
-// order written (concurrent writes of one user have no order to keep). It
-// reads the listing's index (user, field descending).
+// after is ugc.NextTime for a user's next document of coll, in a listing
+// ordered newest first by field (concurrent writes of one user have no
+// order to keep). It reads the listing's index (user, field descending).
 func (s *Store) after(ctx context.Context, coll *mongodrv.Collection, field string, user uuid.UUID) (time.Time, error) {
-	now := ugc.Now()
 	opts := options.FindOne().SetSort(bson.D{{Key: field, Value: -1}}).SetProjection(bson.D{{Key: field, Value: 1}, {Key: "_id", Value: 0}})
 	var doc bson.M
 	err := coll.FindOne(ctx, bson.D{{Key: "user_id", Value: user}}, opts).Decode(&doc)
-	if errors.Is(err, mongodrv.ErrNoDocuments) {
-		return now, nil
-	}
-	if err != nil {
+	if err != nil && !errors.Is(err, mongodrv.ErrNoDocuments) {
 		return time.Time{}, fmt.Errorf("mongo: latest %s: %w", field, err)
 	}
-	latest, ok := doc[field].(bson.DateTime)
-	if !ok {
-		return now, nil
+	var latest time.Time
+	if t, ok := doc[field].(bson.DateTime); ok {
+		latest = t.Time()
 	}
-	if next := latest.Time().UTC().Add(time.Millisecond); next.After(now) {
-		return next, nil
-	}
-	return now, nil
+	return ugc.NextTime(latest), nil
 }

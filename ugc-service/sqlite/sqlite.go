@@ -350,20 +350,15 @@ func scanAll[T any](rows *sql.Rows, n int, scan func(scanner) (T, error)) ([]T, 
 // millis converts a stored time back to the UTC time that was written.
 func millis(ms int64) time.Time { return time.UnixMilli(ms).UTC() }
 
-// after is the time, in Unix milliseconds, to give a user's next row in a
-// listing ordered newest first: now, or a millisecond after the user's
-// latest (read by latestSQL) when that is not earlier. Times are kept to the
-// millisecond, so a user's quick writes (25 bookmarks in a few ms) shared
-// times and their order fell back on the film id; each now has its own, in
-// the order written. The writer is the only one, so no two writes of a
-// user can read the same latest; the drift is one ms per write within one
-// user's burst.
+// after is ugc.NextTime for a user's next row, in Unix milliseconds, with
+// the user's latest read by latestSQL. The writer is the only one, so no
+// two writes of a user can read the same latest.
 func (t *tx) after(latestSQL string, user uuid.UUID) (int64, error) {
 	var latest int64
 	if err := t.queryRow(latestSQL, user).Scan(&latest); err != nil {
 		return 0, err
 	}
-	return max(ugc.Now().UnixMilli(), latest+1), nil
+	return ugc.NextTime(millis(latest)).UnixMilli(), nil
 }
 
 // writeQueries are the statements write transactions run.
