@@ -189,7 +189,7 @@ var _ = Describe("UGCStack controller", func() {
 		// and the status below by ECK's schemas. Served only once
 		// Established: a stack created earlier finds ECK missing and looks
 		// again a minute later.
-		Expect(loggingtest.Install(ctx, k8s)).To(Succeed())
+		Expect(loggingtest.Install(testEnv.Config)).To(Succeed())
 		ns := namespace(ctx)
 		s := newStack(ns, "eck")
 		s.Spec.Logging.Enabled = true

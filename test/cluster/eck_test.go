@@ -52,7 +52,7 @@ const eckNamespace = "elastic-system"
 // registers ECK's own validators: ECK's operator would listen on every
 // interface), and its operator, out of cluster as a cluster administrator.
 func startECK(ctx context.Context) {
-	Expect(loggingtest.Install(ctx, k8s)).To(Succeed())
+	Expect(loggingtest.Install(testEnv.Config)).To(Succeed())
 	Expect(k8s.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: eckNamespace}})).To(Succeed())
 	webhook, err := loggingtest.Asset("eck-webhook")
 	Expect(err).NotTo(HaveOccurred())

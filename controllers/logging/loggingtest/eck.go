@@ -5,23 +5,17 @@
 package loggingtest
 
 import (
-	"bytes"
 	"context"
-	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"time"
 
-	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
-	"k8s.io/apimachinery/pkg/util/wait"
-	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
+	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/envtest"
 )
 
 // AssetsEnv names the directory with ECK's test tools: crds.yaml,
@@ -39,68 +33,18 @@ func Asset(name string) (string, error) {
 	return p, nil
 }
 
-// CRDs reads ECK's CRDs, every kind ECK serves.
-func CRDs() ([]*apiextensionsv1.CustomResourceDefinition, error) {
+// Install creates ECK's CRDs, every kind ECK serves, and waits until the
+// API server serves each.
+func Install(cfg *rest.Config) error {
 	p, err := Asset("crds.yaml")
-	if err != nil {
-		return nil, err
-	}
-	b, err := os.ReadFile(p)
-	if err != nil {
-		return nil, err
-	}
-	dec := utilyaml.NewYAMLOrJSONDecoder(bytes.NewReader(b), 4096)
-	var out []*apiextensionsv1.CustomResourceDefinition
-	for {
-		var m map[string]any
-		if err := dec.Decode(&m); errors.Is(err, io.EOF) {
-			return out, nil
-		} else if err != nil {
-			return nil, fmt.Errorf("%s: %w", p, err)
-		}
-		if m == nil {
-			continue
-		}
-		crd := &apiextensionsv1.CustomResourceDefinition{}
-		if err := runtime.DefaultUnstructuredConverter.FromUnstructured(m, crd); err != nil {
-			return nil, fmt.Errorf("%s: %w", p, err)
-		}
-		out = append(out, crd)
-	}
-}
-
-// Install creates ECK's CRDs (those already there are kept) and waits
-// until the API server serves each.
-func Install(ctx context.Context, c client.Client) error {
-	crds, err := CRDs()
 	if err != nil {
 		return err
 	}
-	for _, crd := range crds {
-		if err := c.Create(ctx, crd); err != nil && !apierrors.IsAlreadyExists(err) {
-			return fmt.Errorf("create CRD %s: %w", crd.Name, err)
-		}
-		err := wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, time.Minute, true, func(ctx context.Context) (bool, error) {
-			got := &apiextensionsv1.CustomResourceDefinition{}
-			if err := c.Get(ctx, client.ObjectKeyFromObject(crd), got); err != nil {
-				return false, client.IgnoreNotFound(err)
-			}
-			return established(got), nil
-		})
-		if err != nil {
-			return fmt.Errorf("CRD %s not established: %w", crd.Name, err)
-		}
+	_, err = envtest.InstallCRDs(cfg, envtest.CRDInstallOptions{Paths: []string{p}, ErrorIfPathMissing: true, MaxTime: time.Minute})
+	if err != nil {
+		return fmt.Errorf("install ECK's CRDs from %s: %w", p, err)
 	}
 	return nil
-}
-
-func established(crd *apiextensionsv1.CustomResourceDefinition) bool {
-	for _, c := range crd.Status.Conditions {
-		if c.Type == apiextensionsv1.Established && c.Status == apiextensionsv1.ConditionTrue {
-			return true
-		}
-	}
-	return false
 }
 
 // Healthy is the status ECK writes for o when everything it runs serves,
