@@ -145,7 +145,7 @@ func KeeperStatefulSet(s *ugcv1.UGCStack, configHash string) *appsv1.StatefulSet
 						},
 						SecurityContext: common.RestrictedSecurityContext(),
 						VolumeMounts: []corev1.VolumeMount{
-							{Name: "data", MountPath: keeperDataDir},
+							{Name: common.DataVolume, MountPath: keeperDataDir},
 							{Name: "config", MountPath: keeperConfigDir, ReadOnly: true},
 							{Name: "tmp", MountPath: "/tmp"},
 						},

@@ -127,7 +127,7 @@ func StatefulSets(s *ugcv1.UGCStack, configHash string) []*appsv1.StatefulSet {
 							// docker_related_config.xml (listen on every
 							// address), which a mount of the directory would hide.
 							VolumeMounts: []corev1.VolumeMount{
-								{Name: "data", MountPath: "/var/lib/clickhouse"},
+								{Name: common.DataVolume, MountPath: "/var/lib/clickhouse"},
 								{Name: "config", MountPath: configDir + "/cluster.xml", SubPath: "cluster.xml", ReadOnly: true},
 							},
 						}},

@@ -77,7 +77,11 @@ func ClaimLabels(s *ugcv1.UGCStack, component string) map[string]string {
 	}
 }
 
-// DataClaim is a StatefulSet's volumeClaimTemplate named "data" of the
+// DataVolume names the data claim template, the volume the containers
+// mount, and so (as <template>-<set>-<ordinal>) each pod's claim.
+const DataVolume = "data"
+
+// DataClaim is a StatefulSet's volumeClaimTemplate named DataVolume of the
 // requested storage, def when no size is given.
 func DataClaim(l map[string]string, st ugcv1.StorageSpec, def string) corev1.PersistentVolumeClaim {
 	size := st.Size
@@ -86,7 +90,7 @@ func DataClaim(l map[string]string, st ugcv1.StorageSpec, def string) corev1.Per
 	}
 	return corev1.PersistentVolumeClaim{
 		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "PersistentVolumeClaim"},
-		ObjectMeta: metav1.ObjectMeta{Name: "data", Labels: l},
+		ObjectMeta: metav1.ObjectMeta{Name: DataVolume, Labels: l},
 		Spec: corev1.PersistentVolumeClaimSpec{
 			AccessModes:      []corev1.PersistentVolumeAccessMode{corev1.ReadWriteOnce},
 			StorageClassName: st.StorageClassName,

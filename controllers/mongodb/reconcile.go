@@ -173,7 +173,7 @@ func deleteRemovedClaims(ctx context.Context, d common.Deps, s *ugcv1.UGCStack, 
 	for i := range list.Items {
 		c := &list.Items[i]
 		ordinal, ok := members.ClaimOrdinal(s, c.Name)
-		if !ok || ordinal < need || c.DeletionTimestamp != nil || cfg.Has(members.Hosts(s, ordinal+1)[ordinal]) {
+		if !ok || ordinal < need || c.DeletionTimestamp != nil || cfg.Has(members.Host(s, ordinal)) {
 			continue
 		}
 		if err := d.Client.Delete(ctx, c); client.IgnoreNotFound(err) != nil {

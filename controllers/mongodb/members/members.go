@@ -51,7 +51,7 @@ const readinessScript = `const h = db.hello(); if (!((h.setName && (h.isWritable
 // StatefulSet controller's <template>-<set>-<ordinal>).
 func ClaimName(s *ugcv1.UGCStack, i int32) string { return claimPrefix(s) + strconv.Itoa(int(i)) }
 
-func claimPrefix(s *ugcv1.UGCStack) string { return "data-" + Name(s) + "-" }
+func claimPrefix(s *ugcv1.UGCStack) string { return common.DataVolume + "-" + Name(s) + "-" }
 
 // ClaimOrdinal reads the member ordinal from the name of one of the set's
 // data claims; ok is false for any other name.
@@ -91,9 +91,15 @@ func Desired(s *ugcv1.UGCStack) int32 {
 func Hosts(s *ugcv1.UGCStack, n int32) []string {
 	hosts := make([]string, n)
 	for i := range hosts {
-		hosts[i] = fmt.Sprintf("%s-%d.%s.%s.svc:%d", Name(s), i, Name(s), s.Namespace, common.MongoPort)
+		hosts[i] = Host(s, int32(i))
 	}
 	return hosts
+}
+
+// Host is host:port of the member with ordinal i: its pod's name under the
+// StatefulSet's headless Service.
+func Host(s *ugcv1.UGCStack, i int32) string {
+	return fmt.Sprintf("%s-%d.%s.%s.svc:%d", Name(s), i, Name(s), s.Namespace, common.MongoPort)
 }
 
 // URI lists every desired member and names the replica set.
@@ -174,7 +180,7 @@ func StatefulSet(s *ugcv1.UGCStack, replicas int32) *appsv1.StatefulSet {
 			// (`kubectl scale --replicas=0` included) must not condemn the
 			// members' data. The operator deletes a member's claim itself,
 			// once it has removed the member from the replica set and shrunk
-			// past it (DeleteRemovedClaims): a later scale-up must start it
+			// past it (the mongodb package's claim cleanup): a later scale-up must start it
 			// empty (an initial sync), not on data past the oplog window.
 			PersistentVolumeClaimRetentionPolicy: &appsv1.StatefulSetPersistentVolumeClaimRetentionPolicy{
 				WhenDeleted: retention, WhenScaled: appsv1.RetainPersistentVolumeClaimRetentionPolicyType,
@@ -201,7 +207,7 @@ func StatefulSet(s *ugcv1.UGCStack, replicas int32) *appsv1.StatefulSet {
 						},
 						SecurityContext: common.RestrictedSecurityContext(),
 						VolumeMounts: append(mounts,
-							corev1.VolumeMount{Name: "data", MountPath: "/data/db"},
+							corev1.VolumeMount{Name: common.DataVolume, MountPath: "/data/db"},
 							corev1.VolumeMount{Name: "keyfile", MountPath: keyfileDir, ReadOnly: true},
 							corev1.VolumeMount{Name: "tmp", MountPath: "/tmp"},
 						),
