@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"slices"
 	"time"
 
 	"github.com/google/uuid"
@@ -79,9 +80,18 @@ const (
 // gather is how long the relay lets events gather before it reads them,
 // while they keep coming (the last batch was not empty) and after a Wake:
 // short against the 100 ms an event may take to reach ClickHouse, long
-// enough that a busy API makes at most 40 inserts a second, not one per
-// write (ClickHouse merges every insert's part in the background).
+// enough that a busy API makes at most 80 inserts a second (two at a time,
+// see atSink), not one per write (ClickHouse merges every insert's part in
+// the background).
 const gather = 25 * time.Millisecond
+
+// atSink is the most batches the relay has at the sink at once. While one
+// insert runs, the events recorded meanwhile are read and sent beside it,
+// so they wait for the gather, not for the insert before them to end; with
+// one at a time, an event recorded just after a read waited for two
+// inserts. ClickHouse takes two small inserts side by side in about the
+// time of one (README: Analytics).
+const atSink = 2
 
 // Relay is one relay loop. Run several only against outboxes of different
 // stores: two relays on one outbox would send every batch twice (harmless to
@@ -127,95 +137,199 @@ func (r *Relay) Wake() {
 }
 
 // Run relays until ctx ends, retrying failures with capped exponential
-// backoff. It returns nil when ctx ends: whatever was not marked sent stays
-// in the outbox for the next run.
+// backoff. It returns nil when ctx ends, once the batches at the sink have
+// come back: whatever was not marked sent stays in the outbox for the next
+// run.
 //
-// How long it waits between batches follows the work: none after a full
-// batch (a backlog); while events keep coming (the last batch was not
-// empty), it looks again gather after the last look began, so that a slow
-// insert does not add its own time to the wait; after looks that found
-// nothing, the wait doubles from gather up to Interval, unless Wake says an
-// event arrived. So an idle outbox costs one read per Interval, and an event
-// waits about gather plus an insert, not up to Interval.
+// How long it waits between reads follows the work: none after a full
+// batch (a backlog) while fewer than atSink batches are at the sink; while
+// events keep coming (the last read was not empty), it reads again gather
+// after the last read began, beside an insert still running; after reads
+// that found nothing, the wait doubles from gather up to Interval, unless
+// Wake says an event arrived. So an idle outbox costs one read per
+// Interval, and an event waits about gather plus one insert, not up to
+// Interval. A batch that fails is read again after the backoff, with the
+// events recorded since.
 func (r *Relay) Run(ctx context.Context) error {
-	failures := 0
-	empty := min(gather, r.cfg.Interval) // the wait after the next empty look
+	l := loop{r: r, sending: map[uuid.UUID]bool{}, done: make(chan sent, atSink), empty: min(gather, r.cfg.Interval)}
+	defer l.drain(ctx)
 	for {
 		started := time.Now()
-		n, err := r.Flush(ctx)
-		var wait time.Duration
-		idle := false
-		switch {
-		case ctx.Err() != nil:
+		wait, idle := l.next(ctx)
+		if ctx.Err() != nil {
 			return nil
-		case err != nil:
-			failures++
-			wait = backoff(failures, r.cfg.MaxBackoff)
-			r.log.WarnContext(ctx, "relay: batch failed; retrying", "error.message", err.Error(),
-				"ugc.relay.attempt", failures, "ugc.relay.retry_in", wait.String())
-		case n == r.cfg.BatchSize:
-			failures = 0 // a backlog: go straight on
-		case n > 0:
-			failures = 0
-			empty = min(gather, r.cfg.Interval)
-			wait = empty - time.Since(started)
-		default:
-			failures = 0
-			wait, idle = empty, true
-			empty = min(2*empty, r.cfg.Interval)
 		}
 		r.checkRetention(ctx)
-		if wait > 0 && !r.sleep(ctx, wait, idle) {
+		if !l.sleep(ctx, started, wait, idle) {
 			return nil
 		}
 	}
 }
 
-// sleep waits d; when idle, a Wake shortens the wait to gather from the
+// loop is Run's state, owned by Run's goroutine: the batches at the sink
+// and how the last reads and sends went.
+type loop struct {
+	r *Relay
+	// sending holds the ids of the events at the sink, which a read skips:
+	// they are unsent until their batch comes back.
+	sending  map[uuid.UUID]bool
+	batches  int
+	done     chan sent
+	failures int
+	// empty is the wait after the next read that finds nothing.
+	empty time.Duration
+}
+
+// sent is a batch back from the sink.
+type sent struct {
+	ids []uuid.UUID
+	err error
+}
+
+// next reads a batch, when fewer than atSink are at the sink, sends it in
+// the background, and says how long to wait, from the read's start, before
+// the next: idle when the read found nothing.
+func (l *loop) next(ctx context.Context) (wait time.Duration, idle bool) {
+	if l.batches == atSink {
+		return 0, false // sleep waits for a batch to come back
+	}
+	events, err := l.r.read(ctx, l.sending)
+	switch {
+	case err != nil:
+		return l.failed(ctx, err), false
+	case len(events) == l.r.cfg.BatchSize:
+		// a backlog: go straight on
+	case len(events) > 0:
+		l.empty = min(gather, l.r.cfg.Interval)
+		wait = l.empty
+	case l.batches == 0:
+		l.failures = 0 // nothing to send, nothing failing
+		wait, idle = l.empty, true
+		l.empty = min(2*l.empty, l.r.cfg.Interval)
+	default:
+		wait, idle = l.empty, true
+	}
+	if len(events) > 0 {
+		ids := make([]uuid.UUID, len(events))
+		for i, e := range events {
+			ids[i] = e.ID
+			l.sending[e.ID] = true
+		}
+		l.batches++
+		go func() { l.done <- sent{ids: ids, err: l.r.send(ctx, events)} }()
+	}
+	return wait, idle
+}
+
+// back takes a batch that came back from the sink, and returns the backoff
+// before the next read when it failed.
+func (l *loop) back(ctx context.Context, b sent) time.Duration {
+	l.batches--
+	for _, id := range b.ids {
+		delete(l.sending, id)
+	}
+	if b.err != nil {
+		return l.failed(ctx, b.err)
+	}
+	l.failures = 0
+	return 0
+}
+
+func (l *loop) failed(ctx context.Context, err error) time.Duration {
+	if ctx.Err() != nil && errors.Is(err, context.Canceled) {
+		return 0 // cut short by shutdown: the batch stays in the outbox
+	}
+	l.failures++
+	wait := backoff(l.failures, l.r.cfg.MaxBackoff)
+	l.r.log.WarnContext(ctx, "relay: batch failed; retrying", "error.message", err.Error(),
+		"ugc.relay.attempt", l.failures, "ugc.relay.retry_in", wait.String())
+	return wait
+}
+
+// sleep waits until wait after started, taking back the batches that
+// return meanwhile; while atSink batches are at the sink it waits for one
+// of them, however long that takes. A failed batch puts the next read off
+// by its backoff. When idle, a Wake shortens the wait to gather from the
 // wake (never lengthens it), for the events that come with the first. It
 // returns false when ctx ends.
-func (r *Relay) sleep(ctx context.Context, d time.Duration, idle bool) bool {
-	deadline := time.Now().Add(d)
+func (l *loop) sleep(ctx context.Context, started time.Time, wait time.Duration, idle bool) bool {
+	deadline := started.Add(wait)
 	var woken <-chan struct{}
 	if idle {
-		woken = r.wake
+		woken = l.r.wake
 	}
 	for {
-		t := time.NewTimer(time.Until(deadline))
+		left := time.Until(deadline)
+		if left <= 0 && l.batches < atSink {
+			return true
+		}
+		var expired <-chan time.Time // none once due: only a batch coming back can end a full wait
+		if left > 0 {
+			expired = time.After(left)
+		}
 		select {
 		case <-ctx.Done():
-			t.Stop()
 			return false
-		case <-t.C:
-			return true
+		case <-expired:
+		case b := <-l.done:
+			if off := l.back(ctx, b); off > 0 {
+				deadline = later(deadline, time.Now().Add(off))
+			}
 		case <-woken:
-			t.Stop()
 			woken = nil // one wake is enough
-			if soon := time.Now().Add(min(gather, r.cfg.Interval)); soon.Before(deadline) {
+			if soon := time.Now().Add(min(gather, l.r.cfg.Interval)); soon.Before(deadline) {
 				deadline = soon
 			}
 		}
 	}
 }
 
+func later(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
+}
+
+// drain waits for the batches still at the sink, so that nothing touches
+// the outbox after Run returns.
+func (l *loop) drain(ctx context.Context) {
+	for l.batches > 0 {
+		l.back(ctx, <-l.done)
+	}
+}
+
 // Flush relays one batch of up to BatchSize events and returns how many it
 // relayed.
 func (r *Relay) Flush(ctx context.Context) (int, error) {
-	events, err := r.outbox.PendingEvents(ctx, r.cfg.BatchSize)
+	events, err := r.read(ctx, nil)
+	if err != nil || len(events) == 0 {
+		return 0, err
+	}
+	return len(events), r.send(ctx, events)
+}
+
+// read returns up to BatchSize of the oldest unsent events, leaving out
+// those in skip (at the sink already).
+func (r *Relay) read(ctx context.Context, skip map[uuid.UUID]bool) ([]ugc.Event, error) {
+	events, err := r.outbox.PendingEvents(ctx, r.cfg.BatchSize+len(skip))
 	if err != nil {
 		r.m.failures.WithLabelValues("read").Inc()
-		return 0, fmt.Errorf("read outbox: %w", err)
+		return nil, fmt.Errorf("read outbox: %w", err)
 	}
-	if len(events) == 0 {
-		return 0, nil
-	}
+	events = slices.DeleteFunc(events, func(e ugc.Event) bool { return skip[e.ID] })
+	return events[:min(len(events), r.cfg.BatchSize)], nil
+}
+
+// send inserts events and then marks them sent.
+func (r *Relay) send(ctx context.Context, events []ugc.Event) error {
 	start := time.Now()
 	ictx, cancel := context.WithTimeout(ctx, r.cfg.InsertTimeout)
-	err = r.sink.InsertEvents(ictx, events)
+	err := r.sink.InsertEvents(ictx, events)
 	cancel()
 	if err != nil {
 		r.m.failures.WithLabelValues("insert").Inc()
-		return 0, fmt.Errorf("insert %d events: %w", len(events), err)
+		return fmt.Errorf("insert %d events: %w", len(events), err)
 	}
 	r.m.insertSeconds.Observe(time.Since(start).Seconds())
 	ids := make([]uuid.UUID, len(events))
@@ -226,14 +340,14 @@ func (r *Relay) Flush(ctx context.Context) (int, error) {
 	// or the whole batch is sent again on the next start.
 	if err := r.outbox.MarkEventsSent(context.WithoutCancel(ctx), ids); err != nil {
 		r.m.failures.WithLabelValues("mark").Inc()
-		return 0, fmt.Errorf("mark %d events sent: %w", len(events), err)
+		return fmt.Errorf("mark %d events sent: %w", len(events), err)
 	}
 	now := time.Now()
 	for _, e := range events {
 		r.m.lagSeconds.Observe(now.Sub(e.OccurredAt).Seconds())
 	}
 	r.m.events.Add(float64(len(events)))
-	return len(events), nil
+	return nil
 }
 
 // checkRetention alerts, at most every alertEvery, while the oldest unsent

@@ -56,9 +56,15 @@ func Start(t testing.TB) *Server {
 	return s
 }
 
-// New starts a server with a fresh data directory; Close removes both.
-func New() (*Server, error) {
-	s, err := prepare()
+// New starts a server with a fresh data directory under the default
+// temporary directory; Close removes both.
+func New() (*Server, error) { return NewIn("") }
+
+// NewIn is New with the data directory under parent ("" for the default
+// temporary directory): a benchmark may put it in memory (/dev/shm) to take
+// the disk out of its numbers.
+func NewIn(parent string) (*Server, error) {
+	s, err := prepare(parent)
 	if err != nil {
 		return nil, err
 	}
@@ -115,11 +121,11 @@ func retryPorts(start func() error, servers ...*Server) error {
 
 // prepare makes the data directory, owned by the server's account, and
 // picks the ports, without starting anything.
-func prepare() (*Server, error) {
+func prepare(parent string) (*Server, error) {
 	if _, err := os.Stat(Binary); err != nil {
 		return nil, fmt.Errorf("%s is missing: run `make analytics-deps` (Debian's clickhouse-server)", Binary)
 	}
-	dir, err := os.MkdirTemp("", "ugc-chtest-")
+	dir, err := os.MkdirTemp(parent, "ugc-chtest-")
 	if err != nil {
 		return nil, err
 	}

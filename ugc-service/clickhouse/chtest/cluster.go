@@ -37,7 +37,7 @@ func StartCluster(t testing.TB, shards int) *Cluster {
 	zk := startZooKeeper(t)
 	c := &Cluster{Name: "ugc_test_cluster"}
 	for range shards {
-		s, err := prepare()
+		s, err := prepare("")
 		if err != nil {
 			t.Fatal(err)
 		}
