@@ -182,8 +182,8 @@ type loop struct {
 
 // sent is a batch back from the sink.
 type sent struct {
-	ids []uuid.UUID
-	err error
+	events []ugc.Event
+	err    error
 }
 
 // next reads a batch, when fewer than atSink are at the sink, sends it in
@@ -210,13 +210,11 @@ func (l *loop) next(ctx context.Context) (wait time.Duration, idle bool) {
 		wait, idle = l.empty, true
 	}
 	if len(events) > 0 {
-		ids := make([]uuid.UUID, len(events))
-		for i, e := range events {
-			ids[i] = e.ID
+		for _, e := range events {
 			l.sending[e.ID] = true
 		}
 		l.batches++
-		go func() { l.done <- sent{ids: ids, err: l.r.send(ctx, events)} }()
+		go func() { l.done <- sent{events: events, err: l.r.send(ctx, events)} }()
 	}
 	return wait, idle
 }
@@ -225,8 +223,8 @@ func (l *loop) next(ctx context.Context) (wait time.Duration, idle bool) {
 // before the next read when it failed.
 func (l *loop) back(ctx context.Context, b sent) time.Duration {
 	l.batches--
-	for _, id := range b.ids {
-		delete(l.sending, id)
+	for _, e := range b.events {
+		delete(l.sending, e.ID)
 	}
 	if b.err != nil {
 		return l.failed(ctx, b.err)
