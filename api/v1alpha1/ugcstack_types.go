@@ -31,6 +31,16 @@ const (
 	// objects) is running, or has failed: see its logs.
 	ReasonLoggingSetupPending = "LoggingSetupPending"
 	ReasonLoggingSetupFailed  = "LoggingSetupFailed"
+	// A Secret that retained data depends on is gone: the message says
+	// which, and how to restore it or start empty.
+	ReasonCredentialsLost = "CredentialsLost"
+)
+
+// The deletePolicy values: what becomes of a component's volumes when the
+// stack, or the component, goes.
+const (
+	DeletePolicyRetain = "Retain"
+	DeletePolicyDelete = "Delete"
 )
 
 // SecretKeyRef points at one key of a Secret in the UGCStack's namespace.
@@ -183,7 +193,10 @@ type MongoDBSpec struct {
 	// External uses an existing MongoDB instead of a managed one.
 	// +optional
 	External *ExternalMongoDB `json:"external,omitempty"`
-	// DeletePolicy for the data volumes when the UGCStack is deleted.
+	// DeletePolicy for the data volumes, and the keyfile and credentials
+	// their data needs, when the UGCStack is deleted or turns to an
+	// external MongoDB. Retain keeps them for a stack of the same name to
+	// adopt.
 	// +kubebuilder:validation:Enum=Retain;Delete
 	// +kubebuilder:default=Retain
 	// +optional
@@ -229,6 +242,13 @@ type ClickHouseSpec struct {
 	Storage StorageSpec `json:"storage,omitempty"`
 	// +optional
 	Resources corev1.ResourceRequirements `json:"resources,omitempty"`
+	// DeletePolicy for the servers' and Keeper's volumes when the UGCStack
+	// is deleted, or the managed ClickHouse (or its Keeper) is no longer
+	// run.
+	// +kubebuilder:validation:Enum=Retain;Delete
+	// +kubebuilder:default=Retain
+	// +optional
+	DeletePolicy string `json:"deletePolicy,omitempty"`
 	// Spread keeps each shard's replicas, and Keeper's nodes, on
 	// different nodes.
 	// +kubebuilder:default=Preferred

@@ -41,8 +41,8 @@ func kinds() []client.ObjectList {
 	return []client.ObjectList{&corev1.SecretList{}, &corev1.ConfigMapList{}, &corev1.ServiceList{}, &appsv1.StatefulSetList{}, &policyv1.PodDisruptionBudgetList{}}
 }
 
-// Reconcile applies the managed ClickHouse and its Keeper, or prunes them,
-// and reports whether every server and Keeper node is ready.
+// Reconcile applies the managed ClickHouse and its Keeper, or prunes them
+// (and deletes their volumes by deletePolicy), and reports whether every server and Keeper node is ready.
 func Reconcile(ctx context.Context, d common.Deps, s *ugcv1.UGCStack) common.Result {
 	keeper := KeeperObjects(s)
 	if err := common.ApplyAndPrune(ctx, d, s, common.ComponentKeeper, kinds(), keeper...); err != nil {
@@ -51,7 +51,7 @@ func Reconcile(ctx context.Context, d common.Deps, s *ugcv1.UGCStack) common.Res
 	objs := Objects(s)
 	keep := slices.Clone(objs)
 	if len(objs) > 0 {
-		auth, err := common.EnsureSecret(ctx, d, s, AuthSecret(s), generateAuth)
+		auth, err := common.EnsureSecret(ctx, d, s, AuthSecret(s), common.Owned, generateAuth)
 		if err != nil {
 			return common.Failed(ugcv1.ReasonApplyFailed, err)
 		}
@@ -61,6 +61,9 @@ func Reconcile(ctx context.Context, d common.Deps, s *ugcv1.UGCStack) common.Res
 		return common.Failed(ugcv1.ReasonApplyFailed, err)
 	}
 	if err := common.Prune(ctx, d, s, common.ComponentClickHouse, kinds(), keep...); err != nil {
+		return common.Failed(ugcv1.ReasonApplyFailed, err)
+	}
+	if err := deleteUnused(ctx, d, s); err != nil {
 		return common.Failed(ugcv1.ReasonApplyFailed, err)
 	}
 	switch {

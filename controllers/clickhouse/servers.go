@@ -4,6 +4,7 @@
 package clickhouse
 
 import (
+	"context"
 	"fmt"
 	"strings"
 
@@ -58,8 +59,8 @@ func AuthSecret(s *ugcv1.UGCStack) *corev1.Secret {
 	return common.Secret(s, common.ClickHouseAuthSecretName(s), common.ComponentClickHouse, nil)
 }
 
-func generateAuth() map[string]string {
-	return map[string]string{"username": common.ClickHouseUser, "password": common.RandomPassword(24)}
+func generateAuth(context.Context) (map[string]string, error) {
+	return map[string]string{"username": common.ClickHouseUser, "password": common.RandomPassword(24)}, nil
 }
 
 // shardSelector picks one shard's servers.

@@ -20,6 +20,12 @@ func Apply(ctx context.Context, d Deps, s *ugcv1.UGCStack, obj client.Object) er
 	if err := controllerutil.SetControllerReference(s, obj, d.Scheme); err != nil {
 		return err
 	}
+	return ApplyRetained(ctx, d, obj)
+}
+
+// ApplyRetained server-side-applies obj without making it the stack's
+// child: a Retained Secret.
+func ApplyRetained(ctx context.Context, d Deps, obj client.Object) error {
 	obj.SetManagedFields(nil)
 	obj.SetResourceVersion("")
 	//nolint:staticcheck // typed objects with TypeMeta set; one helper for typed and unstructured.

@@ -2,11 +2,13 @@
 // keyfile and credentials once, runs the members (package members), moves
 // the replica set one step at a time towards the desired member count
 // (package replset), keeps the application user, and lets the volumes go
-// by deletePolicy when the stack or the managed database goes.
+// by deletePolicy when the managed database goes (Volumes says what goes
+// when the stack does).
 package mongodb
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -46,6 +48,9 @@ func (c Component) Reconcile(ctx context.Context, d common.Deps, s *ugcv1.UGCSta
 		return external(ctx, d, s, ext.URISecretRef.Name)
 	}
 	cr, err := ensureSecrets(ctx, d, s)
+	if errors.Is(err, errCredentialsLost) {
+		return common.Failed(ugcv1.ReasonCredentialsLost, err)
+	}
 	if err != nil {
 		return common.Failed(ugcv1.ReasonApplyFailed, err)
 	}
@@ -166,14 +171,14 @@ func shrink(ctx context.Context, d common.Deps, s *ugcv1.UGCStack, cfg replset.C
 // scaled down by hand) is kept, for its pod to come back to. Each claim's
 // protection keeps it until its pod is gone.
 func deleteRemovedClaims(ctx context.Context, d common.Deps, s *ugcv1.UGCStack, cfg replset.Config, need int32) error {
-	var list corev1.PersistentVolumeClaimList
-	if err := d.APIReader.List(ctx, &list, client.InNamespace(s.Namespace), client.MatchingLabels(common.Selector(s, common.ComponentMongoDB))); err != nil {
-		return fmt.Errorf("list MongoDB claims: %w", err)
+	claims, err := common.Claims(ctx, d, s, common.ComponentMongoDB)
+	if err != nil {
+		return err
 	}
-	for i := range list.Items {
-		c := &list.Items[i]
+	for i := range claims {
+		c := &claims[i]
 		ordinal, ok := members.ClaimOrdinal(s, c.Name)
-		if !ok || ordinal < need || c.DeletionTimestamp != nil || cfg.Has(members.Host(s, ordinal)) {
+		if !ok || ordinal < need || cfg.Has(members.Host(s, ordinal)) {
 			continue
 		}
 		if err := d.Client.Delete(ctx, c); client.IgnoreNotFound(err) != nil {
@@ -251,15 +256,19 @@ func send(ctx context.Context, d common.Deps, s *ugcv1.UGCStack, rs replset.Clie
 }
 
 // external removes the managed MongoDB a stack no longer uses: its
-// StatefulSet, Service and Secrets go, and its volumes follow deletePolicy
-// as they would when the stack is deleted.
+// StatefulSet and Service go, and its volumes, with the Secrets their data
+// needs, follow deletePolicy as they would when the stack is deleted.
 func external(ctx context.Context, d common.Deps, s *ugcv1.UGCStack, secret string) common.Result {
 	if err := common.Prune(ctx, d, s, common.ComponentMongoDB, kinds()); err != nil {
 		return common.Failed(ugcv1.ReasonApplyFailed, err)
 	}
-	if s.Spec.MongoDB.DeletePolicy == "Delete" {
-		if err := deleteVolumes(ctx, d, s); err != nil {
+	if s.Spec.MongoDB.DeletePolicy == ugcv1.DeletePolicyDelete {
+		deleted, err := common.DeleteVolumes(ctx, d, s, common.ComponentMongoDB)
+		if err != nil {
 			return common.Failed(ugcv1.ReasonApplyFailed, err)
+		}
+		if deleted {
+			d.Event(s, corev1.EventTypeNormal, "VolumesDeleted", "deleted the managed MongoDB's volumes and Secrets (deletePolicy: Delete)")
 		}
 	}
 	s.Status.MongoDBMembers = 0

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 
 	corev1 "k8s.io/api/core/v1"
@@ -28,31 +29,59 @@ type creds struct {
 func (c creds) objects() []client.Object { return []client.Object{c.key, c.admin, c.app} }
 
 // ensureSecrets makes the keyfile and both users' credentials once, and
-// keeps their URIs in step with the member list.
+// keeps their URIs in step with the member list. They are Retained: the
+// volumes hold a root user with the admin password, and a stack re-created
+// on them must log in with it.
 func ensureSecrets(ctx context.Context, d common.Deps, s *ugcv1.UGCStack) (creds, error) {
-	key, err := common.EnsureSecret(ctx, d, s, members.KeyfileSecret(s), func() map[string]string {
-		return map[string]string{members.KeyfileKey: members.NewKey()}
+	key, err := common.EnsureSecret(ctx, d, s, members.KeyfileSecret(s), common.Retained, func(context.Context) (map[string]string, error) {
+		return map[string]string{members.KeyfileKey: members.NewKey()}, nil
 	})
 	if err != nil {
 		return creds{}, err
 	}
-	admin, err := ensureCredentials(ctx, d, s, members.AdminSecret)
+	admin, err := ensureCredentials(ctx, d, s, members.AdminSecret, refuseOverData)
 	if err != nil {
 		return creds{}, err
 	}
-	app, err := ensureCredentials(ctx, d, s, members.AppSecret)
+	app, err := ensureCredentials(ctx, d, s, members.AppSecret, nil)
 	if err != nil {
 		return creds{}, err
 	}
 	return creds{key: key, admin: admin, app: app}, nil
 }
 
+// errCredentialsLost is a root password to generate for volumes that
+// already hold a database: the official image creates the root user only
+// on an empty data directory (docker-library/mongo docker-entrypoint.sh
+// skips it once $dbPath holds WiredTiger), so a new password could never
+// log in.
+var errCredentialsLost = errors.New("credentials lost")
+
+// refuseOverData refuses to generate the admin password while MongoDB
+// claims exist.
+func refuseOverData(ctx context.Context, d common.Deps, s *ugcv1.UGCStack) error {
+	claims, err := common.Claims(ctx, d, s, common.ComponentMongoDB)
+	if err != nil || len(claims) == 0 {
+		return err
+	}
+	return fmt.Errorf("%w: Secret %s is missing, but claim %s holds a database whose root user has the password it held; "+
+		"re-create the Secret with the same username and password (from a backup), or delete the stack's MongoDB claims to start with an empty database",
+		errCredentialsLost, members.AdminSecretName(s), claims[0].Name)
+}
+
 // ensureCredentials makes a user's Secret with a generated password once,
-// and re-applies it with the same password when the member list, and so
-// the URI, changed.
-func ensureCredentials(ctx context.Context, d common.Deps, s *ugcv1.UGCStack, build func(*ugcv1.UGCStack, string) *corev1.Secret) (*corev1.Secret, error) {
-	sec, err := common.EnsureSecret(ctx, d, s, build(s, ""), func() map[string]string {
-		return build(s, common.RandomPassword(24)).StringData
+// unless guard refuses, and re-applies it with the same password when the
+// member list, and so the URI, changed.
+func ensureCredentials(ctx context.Context, d common.Deps, s *ugcv1.UGCStack, build func(*ugcv1.UGCStack, string) *corev1.Secret,
+	guard func(context.Context, common.Deps, *ugcv1.UGCStack) error,
+) (*corev1.Secret, error) {
+	sec, err := common.EnsureSecret(ctx, d, s, build(s, ""), common.Retained, func(ctx context.Context) (map[string]string, error) {
+		if guard != nil {
+			if err := guard(ctx, d, s); err != nil {
+				return nil, err
+			}
+		}
+		return build(s, common.RandomPassword(24)).StringData, nil
 	})
 	if err != nil {
 		return nil, err
@@ -61,8 +90,7 @@ func ensureCredentials(ctx context.Context, d common.Deps, s *ugcv1.UGCStack, bu
 	if string(sec.Data["uri"]) == members.URI(s, user, password) {
 		return sec, nil
 	}
-	want := build(s, password)
-	if err := common.Apply(ctx, d, s, want); err != nil {
+	if err := common.ApplyRetained(ctx, d, build(s, password)); err != nil {
 		return nil, err
 	}
 	return sec, nil

@@ -97,11 +97,9 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
 	if !stack.DeletionTimestamp.IsZero() {
-		// Owner references garbage-collect the children; only the volumes
-		// need the operator.
-		return ctrl.Result{}, mongodb.Finalize(ctx, r.Deps, &stack)
+		return ctrl.Result{}, finalize(ctx, r.Deps, &stack)
 	}
-	if err := mongodb.SyncFinalizer(ctx, r.Deps, &stack); err != nil {
+	if err := syncFinalizer(ctx, r.Deps, &stack); err != nil {
 		return ctrl.Result{}, err
 	}
 	before := stack.DeepCopy()

@@ -70,7 +70,7 @@ func haveStatus(status metav1.ConditionStatus, reason string) OmegaMatcher {
 var _ = Describe("UGCStack controller", func() {
 	ctx := context.Background()
 
-	It("creates every child, owned by the stack, and turns Ready when they are", func() {
+	It("creates every child, owned by the stack but for what retained data needs, and turns Ready when they are", func() {
 		ns := namespace(ctx)
 		s := withOptionalParts(newStack(ns, "demo"))
 		Expect(k8s.Create(ctx, s)).To(Succeed())
@@ -82,8 +82,6 @@ var _ = Describe("UGCStack controller", func() {
 			&corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "demo-api"}},
 			&appsv1.StatefulSet{ObjectMeta: metav1.ObjectMeta{Name: "demo-mongodb"}},
 			&corev1.Service{ObjectMeta: metav1.ObjectMeta{Name: "demo-mongodb"}},
-			&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "demo-mongodb-admin"}},
-			&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "demo-mongodb-keyfile"}},
 			&appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: "demo-gateway"}},
 			&appsv1.StatefulSet{ObjectMeta: metav1.ObjectMeta{Name: "demo-clickhouse-s0"}},
 			&appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: "demo-relay"}},
@@ -96,6 +94,11 @@ var _ = Describe("UGCStack controller", func() {
 				g.Expect(c.GetOwnerReferences()).To(ContainElement(HaveField("Name", "demo")))
 				g.Expect(*c.GetOwnerReferences()[0].Controller).To(BeTrue())
 			}).Should(Succeed(), "%T %s", c, c.GetName())
+		}
+		for _, name := range retainedSecrets(s) {
+			var sec corev1.Secret
+			Eventually(exists(ctx, ns, name, &sec)).Should(BeTrue(), name)
+			Expect(sec.OwnerReferences).To(BeEmpty(), "%s outlives the stack beside the volumes", name)
 		}
 		var d appsv1.Deployment
 		Expect(k8s.Get(ctx, client.ObjectKey{Namespace: ns, Name: "demo-api"}, &d)).To(Succeed())

@@ -100,31 +100,26 @@ func deleteStack(ctx context.Context, s *ugcv1.UGCStack) {
 }
 
 // switchToExternal points the stack at an external MongoDB: the managed
-// one's StatefulSet, Service and generated Secrets go.
+// one's StatefulSet and Service go.
 func switchToExternal(ctx context.Context, s *ugcv1.UGCStack) {
 	updateStack(ctx, s, func(s *ugcv1.UGCStack) {
 		s.Spec.MongoDB.Members = nil
 		s.Spec.MongoDB.External = &ugcv1.ExternalMongoDB{URISecretRef: ugcv1.SecretKeyRef{Name: "mongo", Key: "uri"}}
 	})
 	Eventually(condition(ctx, s, ugcv1.ConditionMongoDBReady)).Should(haveStatus(metav1.ConditionTrue, ugcv1.ReasonExternal))
-	for _, c := range []struct {
-		name string
-		obj  client.Object
-	}{
-		{members.Name(s), &appsv1.StatefulSet{}},
-		{members.Name(s), &corev1.Service{}},
-		{members.AdminSecretName(s), &corev1.Secret{}},
-		{common.MongoAppSecretName(s), &corev1.Secret{}},
-		{members.KeyfileSecretName(s), &corev1.Secret{}},
-	} {
-		Eventually(exists(ctx, s.Namespace, c.name, c.obj)).Should(BeFalse(), "%s %T", c.name, c.obj)
-	}
+	Eventually(exists(ctx, s.Namespace, members.Name(s), &appsv1.StatefulSet{})).Should(BeFalse())
+	Eventually(exists(ctx, s.Namespace, members.Name(s), &corev1.Service{})).Should(BeFalse())
 	var d appsv1.Deployment
 	Expect(k8s.Get(ctx, client.ObjectKey{Namespace: s.Namespace, Name: common.APIName(s)}, &d)).To(Succeed())
 	Eventually(func() string {
 		_ = k8s.Get(ctx, client.ObjectKeyFromObject(&d), &d)
 		return ptr.Deref(commontest.SecretRef(d.Spec.Template.Spec, d.Spec.Template.Spec.Containers[0], "UGC_MONGO_URI"), ugcv1.SecretKeyRef{}).Name
 	}).Should(Equal("mongo"), "the API reads the external URI")
+}
+
+// retainedSecrets names the Secrets a managed MongoDB's data needs.
+func retainedSecrets(s *ugcv1.UGCStack) []string {
+	return []string{members.KeyfileSecretName(s), members.AdminSecretName(s), common.MongoAppSecretName(s)}
 }
 
 func mongoReplicas(ctx context.Context, s *ugcv1.UGCStack) func() int32 {
@@ -289,25 +284,19 @@ var _ = Describe("UGCStack lifecycle", func() {
 		Eventually(fakeRSs.Of(members.Hosts(s, 1)).Commands, "10s").Should(ContainElement(HaveField("Kind", replset.Initiate)))
 	})
 
-	DescribeTable("keeps or deletes the MongoDB volumes when the managed MongoDB goes",
+	DescribeTable("keeps or deletes the MongoDB volumes, and the Secrets their data needs, when the managed MongoDB goes",
 		func(policy string, deleted bool, leave func(context.Context, *ugcv1.UGCStack)) {
 			ns := namespace(ctx)
 			s := newStack(ns, "vol")
 			s.Spec.MongoDB.DeletePolicy = policy
 			Expect(k8s.Create(ctx, s)).To(Succeed())
-			// envtest runs no StatefulSet controller: make the claims it
-			// would, labelled from the claim template and the selector.
-			var claims []*corev1.PersistentVolumeClaim
-			for i := range 2 {
-				pvc := &corev1.PersistentVolumeClaim{
-					ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("data-vol-mongodb-%d", i), Namespace: ns, Labels: common.Labels(s, common.ComponentMongoDB)},
-					Spec: corev1.PersistentVolumeClaimSpec{
-						AccessModes: []corev1.PersistentVolumeAccessMode{corev1.ReadWriteOnce},
-						Resources:   corev1.VolumeResourceRequirements{Requests: corev1.ResourceList{corev1.ResourceStorage: resource.MustParse("1Gi")}},
-					},
-				}
-				Expect(k8s.Create(ctx, pvc)).To(Succeed())
-				claims = append(claims, pvc)
+			// The claims come after the credentials, as the StatefulSet's
+			// do: before them, they would hold a database whose root
+			// password is lost.
+			Eventually(exists(ctx, ns, members.AdminSecretName(s), &corev1.Secret{})).Should(BeTrue())
+			claims := []string{"data-vol-mongodb-0", "data-vol-mongodb-1"}
+			for _, name := range claims {
+				claim(ctx, s, common.ComponentMongoDB, name)
 			}
 			Eventually(exists(ctx, ns, "vol-mongodb", &appsv1.StatefulSet{})).Should(BeTrue())
 			Eventually(func() []string {
@@ -317,19 +306,20 @@ var _ = Describe("UGCStack lifecycle", func() {
 			}).Should(HaveLen(map[bool]int{true: 1, false: 0}[deleted]))
 
 			leave(ctx, s)
-			for _, pvc := range claims {
-				// Claims carry the pvc-protection finalizer, which no
-				// controller removes here: deleted means marked for deletion.
-				markedOrGone := func() bool {
-					var got corev1.PersistentVolumeClaim
-					err := k8s.Get(ctx, client.ObjectKeyFromObject(pvc), &got)
-					return apierrors.IsNotFound(err) || (err == nil && !got.DeletionTimestamp.IsZero())
-				}
+			expectClaimsDeleted(ctx, ns, claims, deleted)
+			// Retained, they belong to no stack: no garbage collector runs
+			// here, so an owner reference would go unnoticed otherwise.
+			for _, name := range retainedSecrets(s) {
+				var sec corev1.Secret
+				err := k8s.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, &sec)
 				if deleted {
-					Eventually(markedOrGone).Should(BeTrue(), pvc.Name)
-				} else {
-					Consistently(markedOrGone, "500ms").Should(BeFalse(), pvc.Name)
+					Eventually(func() bool {
+						return apierrors.IsNotFound(k8s.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, &sec))
+					}).Should(BeTrue(), name)
+					continue
 				}
+				Expect(err).NotTo(HaveOccurred(), name)
+				Expect(sec.OwnerReferences).To(BeEmpty(), name)
 			}
 		},
 		Entry("stack deleted, deletePolicy: Delete removes them", "Delete", true, deleteStack),

@@ -49,11 +49,13 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 		Owns(&appsv1.StatefulSet{}).
 		Owns(&corev1.Service{}).
 		Owns(&corev1.ConfigMap{}).
-		Owns(&corev1.Secret{}).
+		// Not Owns: the Secrets retained data needs have no owner, and a
+		// rotated one must roll the pods that read it (RollOnSecrets).
+		Watches(&corev1.Secret{}, handler.EnqueueRequestsFromMapFunc(labelledStack(""))).
 		Owns(&autoscalingv2.HorizontalPodAutoscaler{}).
 		Owns(&policyv1.PodDisruptionBudget{}).
 		Owns(&batchv1.Job{}).
-		Watches(&corev1.Pod{}, handler.EnqueueRequestsFromMapFunc(mongoPodStack)).
+		Watches(&corev1.Pod{}, handler.EnqueueRequestsFromMapFunc(labelledStack(common.ComponentMongoDB))).
 		Named("ugcstack").
 		Build(r)
 	if err != nil {
@@ -89,15 +91,18 @@ func (r *Reconciler) watchECK() error {
 	return nil
 }
 
-// mongoPodStack maps a managed MongoDB pod to its stack. The pods belong to
-// the StatefulSet, not the stack, so Owns cannot see them; the manager's
-// cache holds only the operator's pods (CacheOptions).
-func mongoPodStack(_ context.Context, o client.Object) []reconcile.Request {
-	l := o.GetLabels()
-	if l["app.kubernetes.io/managed-by"] != common.ManagedBy || l["app.kubernetes.io/component"] != common.ComponentMongoDB || l["app.kubernetes.io/instance"] == "" {
-		return nil
+// labelledStack maps an object the operator labelled, of component (any,
+// when empty), to its stack by the instance label: MongoDB's pods belong to
+// the StatefulSet and Retained Secrets to no one, so Owns cannot see them;
+// the manager's cache holds only what the operator labelled (CacheOptions).
+func labelledStack(component string) handler.MapFunc {
+	return func(_ context.Context, o client.Object) []reconcile.Request {
+		l := o.GetLabels()
+		if l["app.kubernetes.io/managed-by"] != common.ManagedBy || (component != "" && l["app.kubernetes.io/component"] != component) || l["app.kubernetes.io/instance"] == "" {
+			return nil
+		}
+		return []reconcile.Request{{NamespacedName: types.NamespacedName{Namespace: o.GetNamespace(), Name: l["app.kubernetes.io/instance"]}}}
 	}
-	return []reconcile.Request{{NamespacedName: types.NamespacedName{Namespace: o.GetNamespace(), Name: l["app.kubernetes.io/instance"]}}}
 }
 
 // CacheOptions limits the manager's caches of the kinds the operator owns

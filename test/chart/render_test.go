@@ -281,7 +281,7 @@ stack:
     logLevel: debug
     jwt: {secret: a-thirty-two-byte-long-hs256-secret-for-tests}
   mongodb: {members: 3, storageSize: 5Gi, storageClassName: fast, deletePolicy: Delete}
-  clickhouse: {enabled: true}
+  clickhouse: {enabled: true, deletePolicy: Delete}
   logging: {enabled: true, kibana: false}
   gateway: {enabled: true, replicas: 2, rateLimitPerSecond: 0}
 `
@@ -345,7 +345,7 @@ func TestNonDefaultRender(t *testing.T) {
 	if *mg.Members != 3 || mg.Storage.Size.String() != "5Gi" || *mg.Storage.StorageClassName != "fast" || mg.DeletePolicy != "Delete" {
 		t.Errorf("mongodb %+v", mg)
 	}
-	if !stack.Spec.ClickHouse.Enabled || !stack.Spec.Logging.Enabled || stack.Spec.Logging.Kibana {
+	if !stack.Spec.ClickHouse.Enabled || stack.Spec.ClickHouse.DeletePolicy != "Delete" || !stack.Spec.Logging.Enabled || stack.Spec.Logging.Kibana {
 		t.Errorf("clickhouse %+v, logging %+v", stack.Spec.ClickHouse, stack.Spec.Logging)
 	}
 	if g := stack.Spec.Gateway; !g.Enabled || g.Replicas != 2 || g.RateLimitPerSecond != 0 {
@@ -357,7 +357,7 @@ func TestStackDefaults(t *testing.T) {
 	r := template(t, "--set", "stack.enabled=true")
 	stack := decodeStack(t, r.get(t, "UGCStack", "ugc"))
 	if stack.Spec.API.Image != "ghcr.io/ugcstack/ugc:latest" || *stack.Spec.API.Replicas != 1 || *stack.Spec.MongoDB.Members != 1 ||
-		stack.Spec.MongoDB.DeletePolicy != "Retain" || stack.Spec.ClickHouse.Enabled || stack.Spec.Logging.Enabled || stack.Spec.Gateway.Enabled {
+		stack.Spec.MongoDB.DeletePolicy != "Retain" || stack.Spec.ClickHouse.DeletePolicy != "Retain" || stack.Spec.ClickHouse.Enabled || stack.Spec.Logging.Enabled || stack.Spec.Gateway.Enabled {
 		t.Errorf("default demo stack %+v", stack.Spec)
 	}
 	// Without a given secret the chart generates one long enough for the API.

@@ -37,6 +37,7 @@ func TestSchemaRejects(t *testing.T) {
 		{"stack.mongodb.member=3", "additional properties 'member'"},
 		{"stack.mongodb.members=2", "/stack/mongodb/members"},
 		{"stack.mongodb.deletePolicy=Sometimes", "/stack/mongodb/deletePolicy"},
+		{"stack.clickhouse.deletePolicy=Sometimes", "/stack/clickhouse/deletePolicy"},
 		{"stack.mongodb.storageSize=lots", "/stack/mongodb/storageSize"},
 		{"logLevel=verbose", "/logLevel"},
 		{"stack.api.logLevel=trace", "/stack/api/logLevel"},

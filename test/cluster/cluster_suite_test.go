@@ -96,7 +96,7 @@ var _ = BeforeSuite(func(ctx SpecContext) {
 
 	startCluster(ctx)
 	addNode(ctx, "kwok-node-0")
-	addVolumes(ctx, 80)
+	addVolumes(ctx, 100)
 	chart.installRBAC(ctx)
 	startECK(ctx)
 	startManager(impersonating(cfg, chart.serviceAccount()))

@@ -183,32 +183,75 @@ var _ = Describe("A stack on a simulated cluster", func() {
 		Expect(claims(ctx, s)).To(Equal([]string{"data-grow-mongodb-0"}))
 	}, SpecTimeout(3*time.Minute))
 
-	DescribeTable("is deleted: the garbage collector takes every child and pod, the volumes follow deletePolicy",
+	DescribeTable("is deleted: the garbage collector takes every child and pod, the volumes and the Secrets their data needs follow deletePolicy",
 		func(ctx SpecContext, policy string) {
 			s := stack(ctx, "gone")
 			s.Spec.MongoDB.Members = ptr.To(int32(3))
 			s.Spec.MongoDB.DeletePolicy = policy
+			s.Spec.ClickHouse = ugcv1.ClickHouseSpec{Enabled: true, Shards: 1, Replicas: 2, DeletePolicy: policy}
 			s.Spec.Gateway.Enabled = true
 			Expect(k8s.Create(ctx, s)).To(Succeed())
 			waitReady(ctx, s)
 			Expect(claims(ctx, s)).To(HaveLen(3))
+			Eventually(func() int { return len(allClaims(ctx, s)) }).WithContext(ctx).Should(Equal(3+2+3), "MongoDB's, the servers' and Keeper's")
+			admin := secretData(ctx, s, members.AdminSecretName(s))
 			Expect(k8s.Delete(ctx, s)).To(Succeed())
 			Eventually(func() bool {
 				return apierrors.IsNotFound(k8s.Get(ctx, client.ObjectKeyFromObject(s), &ugcv1.UGCStack{}))
 			}).WithContext(ctx).Should(BeTrue(), "the finalizer let the deletion through")
+			// Retained: the keyfile and both users' credentials, unowned.
+			kept := 0
+			if policy == "Retain" {
+				kept = 3
+			}
 			Eventually(func(g Gomega) {
-				for _, l := range []client.ObjectList{&appsv1.DeploymentList{}, &appsv1.StatefulSetList{}, &corev1.ServiceList{}, &corev1.SecretList{}, &corev1.ConfigMapList{}, &corev1.PodList{}} {
+				for _, l := range []client.ObjectList{&appsv1.DeploymentList{}, &appsv1.StatefulSetList{}, &corev1.ServiceList{}, &corev1.ConfigMapList{}, &corev1.PodList{}} {
 					g.Expect(k8s.List(ctx, l, client.InNamespace(s.Namespace), client.MatchingLabels{"app.kubernetes.io/instance": s.Name})).To(Succeed())
 					g.Expect(meta.LenList(l)).To(BeZero(), "%T", l)
 				}
+				var secrets corev1.SecretList
+				g.Expect(k8s.List(ctx, &secrets, client.InNamespace(s.Namespace), client.MatchingLabels{"app.kubernetes.io/instance": s.Name})).To(Succeed())
+				g.Expect(secrets.Items).To(HaveLen(kept))
+				for _, sec := range secrets.Items {
+					g.Expect(sec.OwnerReferences).To(BeEmpty(), sec.Name)
+				}
 			}).WithContext(ctx).Should(Succeed())
 			if policy == "Delete" {
-				Eventually(func() []string { return claims(ctx, s) }).WithContext(ctx).Should(BeEmpty())
-			} else {
-				Consistently(func() []string { return claims(ctx, s) }).WithContext(ctx).WithTimeout(5 * time.Second).Should(HaveLen(3))
+				Eventually(func() []string { return allClaims(ctx, s) }).WithContext(ctx).Should(BeEmpty())
+				return
 			}
+			Consistently(func() []string { return allClaims(ctx, s) }).WithContext(ctx).WithTimeout(5 * time.Second).Should(HaveLen(8))
+
+			// Re-created on the retained volumes, the stack adopts the
+			// Secrets and logs in as the root user the first start made:
+			// the simulated set refuses any other password.
+			again := stack(ctx, s.Name)
+			again.Namespace = s.Namespace
+			again.Spec = s.Spec
+			Expect(k8s.Create(ctx, again)).To(Succeed())
+			waitReady(ctx, again)
+			Expect(secretData(ctx, again, members.AdminSecretName(again))).To(Equal(admin))
 		},
 		Entry("deletePolicy Delete", "Delete", SpecTimeout(5*time.Minute)),
-		Entry("deletePolicy Retain", "Retain", SpecTimeout(5*time.Minute)),
+		Entry("deletePolicy Retain, then re-created on the volumes", "Retain", SpecTimeout(6*time.Minute)),
 	)
 })
+
+// allClaims names every live claim of the stack's components.
+func allClaims(ctx context.Context, s *ugcv1.UGCStack) []string {
+	var list corev1.PersistentVolumeClaimList
+	Expect(k8s.List(ctx, &list, client.InNamespace(s.Namespace), client.MatchingLabels{"app.kubernetes.io/instance": s.Name})).To(Succeed())
+	var names []string
+	for _, c := range list.Items {
+		if c.DeletionTimestamp == nil {
+			names = append(names, c.Name)
+		}
+	}
+	return names
+}
+
+func secretData(ctx context.Context, s *ugcv1.UGCStack, name string) map[string][]byte {
+	var sec corev1.Secret
+	Expect(k8s.Get(ctx, client.ObjectKey{Namespace: s.Namespace, Name: name}, &sec)).To(Succeed())
+	return sec.Data
+}

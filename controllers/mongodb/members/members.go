@@ -158,7 +158,7 @@ func AppRoles(s *ugcv1.UGCStack) []replset.Role {
 func StatefulSet(s *ugcv1.UGCStack, replicas int32) *appsv1.StatefulSet {
 	m := s.Spec.MongoDB
 	retention := appsv1.RetainPersistentVolumeClaimRetentionPolicyType
-	if m.DeletePolicy == "Delete" {
+	if m.DeletePolicy == ugcv1.DeletePolicyDelete {
 		retention = appsv1.DeletePersistentVolumeClaimRetentionPolicyType
 	}
 	resources := Resources(m.Resources)

@@ -24,6 +24,10 @@ type Fake struct {
 	sim    Set
 	log    []Command
 	users  map[string]replset.User
+	// root is the user the official entrypoint created on the first start
+	// on empty volumes, from the admin Secret of that moment: the first
+	// login's. The set outlives a stack's deletion, as retained volumes do.
+	root *[2]string
 	// userWrites counts EnsureUser calls that reached the primary.
 	userWrites int
 	// observe is called with every command, before it takes effect.
@@ -53,11 +57,18 @@ func (f *Fakes) Of(hosts []string) *Fake {
 }
 
 // Connect answers for the members asked: every one of them answers, as
-// every pod the StatefulSet runs would.
-func (f *Fakes) Connect(_ context.Context, hosts []string, _, _ string) (replset.Client, func(), error) {
+// every pod the StatefulSet runs would. Like mongod, it refuses a user or
+// password other than the root user's.
+func (f *Fakes) Connect(_ context.Context, hosts []string, user, password string) (replset.Client, func(), error) {
 	r := f.Of(hosts)
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if r.root == nil {
+		r.root = &[2]string{user, password}
+	}
+	if *r.root != [2]string{user, password} {
+		return nil, nil, fmt.Errorf("connection() error occurred during connection handshake: auth error: sasl conversation error: unable to authenticate using mechanism \"SCRAM-SHA-256\": (AuthenticationFailed) Authentication failed")
+	}
 	r.sim.Hosts = hosts
 	return r, func() {}, nil
 }
