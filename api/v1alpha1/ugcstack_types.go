@@ -34,6 +34,10 @@ const (
 	// A Secret that retained data depends on is gone: the message says
 	// which, and how to restore it or start empty.
 	ReasonCredentialsLost = "CredentialsLost"
+	// A pod cannot get ready by itself (unschedulable, a claim Pending, an
+	// image that cannot be pulled, a crash loop, killed for memory): the
+	// message names the pod and gives the scheduler's or kubelet's reason.
+	ReasonPodsStuck = "PodsStuck"
 )
 
 // The deletePolicy values: what becomes of a component's volumes when the

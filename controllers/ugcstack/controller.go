@@ -55,17 +55,20 @@ func both(a, b step) step {
 type component struct {
 	condition string
 	run       step
+	// pods are the components whose stuck pods explain the condition.
+	pods []string
 }
 
 // components lists each condition with the step that reports it, in order:
 // MongoDB first, whose Secret the API reads.
 func (r *Reconciler) components() []component {
 	return []component{
-		{ugcv1.ConditionMongoDBReady, mongodb.Component{Connect: r.ConnectReplicaSet}.Reconcile},
-		{ugcv1.ConditionAPIReady, both(api.Reconcile, networkpolicy.Reconcile)},
-		{ugcv1.ConditionClickHouseReady, both(clickhouse.Reconcile, relay.Reconcile)},
-		{ugcv1.ConditionLoggingReady, logging.Component{WatchECK: r.watchECK}.Reconcile},
-		{ugcv1.ConditionGatewayReady, gateway.Reconcile},
+		{ugcv1.ConditionMongoDBReady, mongodb.Component{Connect: r.ConnectReplicaSet}.Reconcile, []string{common.ComponentMongoDB}},
+		{ugcv1.ConditionAPIReady, both(api.Reconcile, networkpolicy.Reconcile), []string{common.ComponentAPI}},
+		{ugcv1.ConditionClickHouseReady, both(clickhouse.Reconcile, relay.Reconcile), []string{common.ComponentClickHouse, common.ComponentKeeper, common.ComponentRelay}},
+		// ECK's pods are ECK's to explain, in the objects' own status.
+		{ugcv1.ConditionLoggingReady, logging.Component{WatchECK: r.watchECK}.Reconcile, []string{common.ComponentLogging}},
+		{ugcv1.ConditionGatewayReady, gateway.Reconcile, []string{common.ComponentGateway}},
 	}
 }
 
@@ -107,7 +110,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	var requeue time.Duration
 	var notReady []string
 	for _, c := range r.components() {
-		res := c.run(ctx, r.Deps, &stack)
+		res := common.ExplainPods(ctx, r.Deps, &stack, c.run(ctx, r.Deps, &stack), c.pods...)
 		res.Condition.Type, res.Condition.ObservedGeneration = c.condition, stack.Generation
 		meta.SetStatusCondition(&stack.Status.Conditions, res.Condition)
 		if !res.IsReady() {

@@ -183,6 +183,29 @@ var _ = Describe("A stack on a simulated cluster", func() {
 		Expect(claims(ctx, s)).To(Equal([]string{"data-grow-mongodb-0"}))
 	}, SpecTimeout(3*time.Minute))
 
+	It("names the stuck pod and the scheduler's reason for a claim no volume can bind", func(ctx SpecContext) {
+		s := stack(ctx, "stuck")
+		s.Spec.MongoDB.Storage = ugcv1.StorageSpec{Size: resource.MustParse("1Gi"), StorageClassName: ptr.To("no-such-class")}
+		Expect(k8s.Create(ctx, s)).To(Succeed())
+		cond := func() string {
+			var got ugcv1.UGCStack
+			if err := k8s.Get(ctx, client.ObjectKeyFromObject(s), &got); err != nil {
+				return err.Error()
+			}
+			c := meta.FindStatusCondition(got.Status.Conditions, ugcv1.ConditionMongoDBReady)
+			if c == nil {
+				return ""
+			}
+			return c.Reason + ": " + c.Message
+		}
+		// The real scheduler and volume binder decide; the operator only
+		// reads what they wrote on the pod and the claim.
+		Eventually(cond).WithContext(ctx).Should(And(
+			HavePrefix(ugcv1.ReasonPodsStuck+": "),
+			ContainSubstring("pod stuck-mongodb-0: claim data-stuck-mongodb-0 is Pending"),
+			ContainSubstring("Unschedulable: ")))
+	}, SpecTimeout(2*time.Minute))
+
 	DescribeTable("is deleted: the garbage collector takes every child and pod, the volumes and the Secrets their data needs follow deletePolicy",
 		func(ctx SpecContext, policy string) {
 			s := stack(ctx, "gone")
