@@ -26,6 +26,9 @@ func Reconcile(ctx context.Context, d common.Deps, s *ugcv1.UGCStack) common.Res
 		return common.Failed(ugcv1.ReasonApplyFailed, err)
 	}
 	objs := Objects(s)
+	if err := common.RollOnSecrets(ctx, d, objs...); err != nil {
+		return common.Failed(ugcv1.ReasonApplyFailed, err)
+	}
 	if err := common.ApplyAndPrune(ctx, d, s, common.ComponentAPI, kinds(), objs...); err != nil {
 		return common.Failed(ugcv1.ReasonApplyFailed, err)
 	}

@@ -56,6 +56,10 @@ func Reconcile(ctx context.Context, d common.Deps, s *ugcv1.UGCStack) common.Res
 			return common.Failed(ugcv1.ReasonApplyFailed, err)
 		}
 		keep = append(keep, auth)
+		// The servers read the password at start: a rotated one rolls them.
+		if err := common.RollOnSecrets(ctx, d, objs...); err != nil {
+			return common.Failed(ugcv1.ReasonApplyFailed, err)
+		}
 	}
 	if err := common.ApplyAll(ctx, d, s, objs...); err != nil {
 		return common.Failed(ugcv1.ReasonApplyFailed, err)

@@ -91,6 +91,9 @@ func Reconcile(ctx context.Context, d common.Deps, s *ugcv1.UGCStack) common.Res
 	var objs []client.Object
 	want := Deployment(s)
 	if want != nil {
+		if err := common.RollOnSecrets(ctx, d, want); err != nil {
+			return common.Failed(ugcv1.ReasonApplyFailed, err)
+		}
 		objs = append(objs, want)
 	}
 	if err := common.ApplyAndPrune(ctx, d, s, common.ComponentRelay, []client.ObjectList{&appsv1.DeploymentList{}}, objs...); err != nil {

@@ -130,8 +130,18 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	if err := errors.Join(errs...); err != nil {
 		return ctrl.Result{}, err
 	}
+	if requeue == 0 {
+		requeue = Resync
+	}
 	return ctrl.Result{RequeueAfter: requeue}, nil
 }
+
+// Resync is how often a settled stack is reconciled anyway: the Secrets a
+// person made (a JWT secret, a Sentry DSN, an external URI) are outside the
+// operator's cache and send no event, so this is how soon their rotation
+// rolls the pods that read them (common.RollOnSecrets), unless the stack
+// is touched first.
+const Resync = 5 * time.Minute
 
 // setStatus writes the Ready condition and the endpoints a client uses.
 func setStatus(s *ugcv1.UGCStack, notReady []string) {

@@ -1,0 +1,121 @@
+package common
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"maps"
+	"slices"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+)
+
+// SecretsHashAnnotation on a pod template carries a digest of every Secret
+// its containers read, so a rotated value rolls the pods: files from a
+// Secret volume change in place, but a process reads its password once, and
+// a variable never changes. Each Secret's data is digested with an HMAC
+// keyed by its UID: a plain digest of a weak password on a pod template
+// could be guessed offline by anyone who may read Deployments. The UID, not
+// the resourceVersion, so that a change to labels or owners rolls nothing.
+const SecretsHashAnnotation = "ugc.ugcstack.io/secrets-hash" //nolint:gosec // G101: an annotation name, not a credential
+
+// RollOnSecrets sets SecretsHashAnnotation on the pod template of each
+// Deployment or StatefulSet among objs, from the Secrets the template reads
+// (Secret and projected volumes, env and envFrom). A missing Secret counts
+// as missing: the pods then wait in CreateContainerConfigError, which
+// ExplainPods reports, and roll once it exists.
+func RollOnSecrets(ctx context.Context, d Deps, objs ...client.Object) error {
+	digests := map[string]string{}
+	for _, o := range objs {
+		t := podTemplate(o)
+		if t == nil {
+			continue
+		}
+		read := map[string]string{}
+		for _, name := range secretNames(&t.Spec) {
+			v, ok := digests[name]
+			if !ok {
+				var err error
+				if v, err = secretDigest(ctx, d, o.GetNamespace(), name); err != nil {
+					return err
+				}
+				digests[name] = v
+			}
+			read[name] = v
+		}
+		if t.Annotations == nil {
+			t.Annotations = map[string]string{}
+		}
+		t.Annotations[SecretsHashAnnotation] = HashData(read)
+	}
+	return nil
+}
+
+func podTemplate(o client.Object) *corev1.PodTemplateSpec {
+	switch o := o.(type) {
+	case *appsv1.Deployment:
+		return &o.Spec.Template
+	case *appsv1.StatefulSet:
+		return &o.Spec.Template
+	}
+	return nil
+}
+
+func secretNames(p *corev1.PodSpec) []string {
+	var names []string
+	for _, v := range p.Volumes {
+		if v.Secret != nil {
+			names = append(names, v.Secret.SecretName)
+		}
+		if v.Projected != nil {
+			for _, src := range v.Projected.Sources {
+				if src.Secret != nil {
+					names = append(names, src.Secret.Name)
+				}
+			}
+		}
+	}
+	for _, c := range append(slices.Clone(p.InitContainers), p.Containers...) {
+		for _, e := range c.Env {
+			if e.ValueFrom != nil && e.ValueFrom.SecretKeyRef != nil {
+				names = append(names, e.ValueFrom.SecretKeyRef.Name)
+			}
+		}
+		for _, e := range c.EnvFrom {
+			if e.SecretRef != nil {
+				names = append(names, e.SecretRef.Name)
+			}
+		}
+	}
+	return names
+}
+
+// secretDigest reads the operator's Secrets from the cache and anyone
+// else's (a JWT secret, an external URI), which the cache does not hold,
+// from the API server.
+func secretDigest(ctx context.Context, d Deps, ns, name string) (string, error) {
+	sec := &corev1.Secret{}
+	key := client.ObjectKey{Namespace: ns, Name: name}
+	err := d.Client.Get(ctx, key, sec)
+	if apierrors.IsNotFound(err) {
+		err = d.APIReader.Get(ctx, key, sec)
+	}
+	switch {
+	case apierrors.IsNotFound(err):
+		return "missing", nil
+	case err != nil:
+		return "", fmt.Errorf("read Secret %s for its pods' digest: %w", name, err)
+	}
+	mac := hmac.New(sha256.New, []byte(sec.UID))
+	keys := slices.Sorted(maps.Keys(sec.Data))
+	for _, k := range keys {
+		fmt.Fprintf(mac, "%s=%d:", k, len(sec.Data[k]))
+		mac.Write(sec.Data[k])
+	}
+	return hex.EncodeToString(mac.Sum(nil)), nil
+}

@@ -1,0 +1,88 @@
+package ugcstack
+
+import (
+	"context"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	ugcv1 "github.com/ugcstack/ugcstack/api/v1alpha1"
+	"github.com/ugcstack/ugcstack/controllers/common"
+	"github.com/ugcstack/ugcstack/controllers/mongodb/members"
+	"github.com/ugcstack/ugcstack/controllers/relay"
+)
+
+// secretsHash reads a workload's pod-template digest of its Secrets.
+func secretsHash(ctx context.Context, ns, name string, obj client.Object) func() string {
+	return func() string {
+		if err := k8s.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, obj); err != nil {
+			return ""
+		}
+		switch o := obj.(type) {
+		case *appsv1.Deployment:
+			return o.Spec.Template.Annotations[common.SecretsHashAnnotation]
+		case *appsv1.StatefulSet:
+			return o.Spec.Template.Annotations[common.SecretsHashAnnotation]
+		}
+		return ""
+	}
+}
+
+var _ = Describe("A rotated Secret", func() {
+	It("rolls the pods that read it, and only those", func() {
+		ctx := context.Background()
+		ns := namespace(ctx)
+		jwt := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "jwt"}, StringData: map[string]string{"secret": "a-thirty-two-byte-long-hs256-secret"}}
+		Expect(k8s.Create(ctx, jwt)).To(Succeed())
+		s := newStack(ns, "rot")
+		s.Spec.ClickHouse = ugcv1.ClickHouseSpec{Enabled: true, Shards: 1, Replicas: 1}
+		Expect(k8s.Create(ctx, s)).To(Succeed())
+		apiHash := secretsHash(ctx, ns, common.APIName(s), &appsv1.Deployment{})
+		relayHash := secretsHash(ctx, ns, relay.Name(s), &appsv1.Deployment{})
+		serverHash := secretsHash(ctx, ns, common.ClickHouseShardName(s, 0), &appsv1.StatefulSet{})
+		for _, h := range []func() string{apiHash, relayHash, serverHash} {
+			Eventually(h).ShouldNot(BeEmpty())
+		}
+		api, rel, server := apiHash(), relayHash(), serverHash()
+
+		By("the operator's ClickHouse password: the servers and the relay roll, the API does not")
+		var auth corev1.Secret
+		Expect(k8s.Get(ctx, client.ObjectKey{Namespace: ns, Name: common.ClickHouseAuthSecretName(s)}, &auth)).To(Succeed())
+		auth.Data["password"] = []byte("rotated-by-a-person-0123456789")
+		Expect(k8s.Update(ctx, &auth)).To(Succeed())
+		Eventually(serverHash).ShouldNot(Equal(server))
+		Eventually(relayHash).ShouldNot(Equal(rel))
+		Consistently(apiHash, "1s").Should(Equal(api))
+		rel = relayHash()
+
+		By("a person's JWT secret, then the stack touched: the API rolls, the relay does not")
+		jwt.StringData = map[string]string{"secret": "another-thirty-two-byte-hs256-secret"}
+		Expect(k8s.Update(ctx, jwt)).To(Succeed())
+		updateStack(ctx, s, func(s *ugcv1.UGCStack) {
+			s.Annotations = map[string]string{"ugc.ugcstack.io/rotated": "1"}
+		})
+		Eventually(apiHash).ShouldNot(Equal(api))
+		Consistently(relayHash, "1s").Should(Equal(rel))
+		api = apiHash()
+
+		By("the MongoDB app password: set on the server, written into the URI, and both clients roll")
+		readyMongoPods(ctx, s, 1)
+		rs := fakeRSs.Of(members.Hosts(s, 1))
+		Eventually(func() string { u, _ := rs.User(members.AppUser); return u.Password }).ShouldNot(BeEmpty())
+		var app corev1.Secret
+		Expect(k8s.Get(ctx, client.ObjectKey{Namespace: ns, Name: common.MongoAppSecretName(s)}, &app)).To(Succeed())
+		app.Data["password"] = []byte("rotated-app-password-0123456789")
+		Expect(k8s.Update(ctx, &app)).To(Succeed())
+		Eventually(func() string { u, _ := rs.User(members.AppUser); return u.Password }).Should(Equal("rotated-app-password-0123456789"))
+		Eventually(func() string {
+			_ = k8s.Get(ctx, client.ObjectKeyFromObject(&app), &app)
+			return string(app.Data["uri"])
+		}).Should(ContainSubstring(":rotated-app-password-0123456789@"))
+		Eventually(apiHash).ShouldNot(Equal(api))
+		Eventually(relayHash).ShouldNot(Equal(rel))
+	})
+})
