@@ -182,12 +182,34 @@ func Plan(name string, st State, desired []string, ready map[string]bool) Action
 		return a
 	}
 	if lagging != "" {
+		if onlyDown(st, serving) && servingVoters(st.Config, serving) > st.Config.Voters()/2 {
+			// A member lost with its node must not stop the set from
+			// growing: the new member joins without a vote, so the
+			// majority is what it was, and gets one (planVote) once every
+			// member serves again.
+			if a := planAddition(st.Config, primary, desired, ready, false); a.Kind != Noop {
+				a.Reason += fmt.Sprintf(" without a vote, to get one once every member serves: %s", lagging)
+				return a
+			}
+		}
 		return wait("%s", lagging)
 	}
 	if a, ok := planVote(st.Config, primary); ok {
 		return a
 	}
-	return planAddition(st.Config, primary, desired, ready)
+	return planAddition(st.Config, primary, desired, ready, true)
+}
+
+// onlyDown reports whether every member not serving is down (unreachable
+// or unhealthy), not catching up: a member in initial sync or behind is
+// waited for before anything else changes.
+func onlyDown(st State, serving map[string]bool) bool {
+	for _, m := range st.Status {
+		if !serving[m.Host] && m.Healthy {
+			return false
+		}
+	}
+	return true
 }
 
 // planInitiate starts a new set, but only when it is certainly new: every
@@ -228,7 +250,10 @@ func health(st State) (primary string, serving map[string]bool, lagging string) 
 	for _, m := range st.Status {
 		lag := p.Optime.Sub(m.Optime)
 		switch {
-		case !m.Healthy || (m.State != "PRIMARY" && m.State != "SECONDARY"):
+		case !m.Healthy:
+			lagging = cmp.Or(lagging, fmt.Sprintf("member %s is %s: waiting for it to come back "+
+				"(if its node or volume is lost, delete its pod, and its claim with the volume, to start it again empty; or lower the member count to remove it)", m.Host, m.State))
+		case m.State != "PRIMARY" && m.State != "SECONDARY":
 			lagging = cmp.Or(lagging, fmt.Sprintf("member %s is %s: waiting for it to catch up", m.Host, m.State))
 		case !m.Optime.IsZero() && !p.Optime.IsZero() && lag > MaxCatchUpLag:
 			lagging = cmp.Or(lagging, fmt.Sprintf("member %s is %s behind the primary: waiting for it to catch up", m.Host, lag.Round(time.Second)))
@@ -315,8 +340,8 @@ func planVote(cfg Config, primary string) (Action, bool) {
 }
 
 // planAddition adds the first desired host that is missing, once its pod is
-// ready; beyond seven voters it joins without a vote.
-func planAddition(cfg Config, primary string, desired []string, ready map[string]bool) Action {
+// ready; beyond seven voters, or without vote, it joins without a vote.
+func planAddition(cfg Config, primary string, desired []string, ready map[string]bool, vote bool) Action {
 	for _, h := range desired {
 		if cfg.Has(h) {
 			continue
@@ -329,7 +354,7 @@ func planAddition(cfg Config, primary string, desired []string, ready map[string
 			id = max(id, m.ID+1)
 		}
 		m := Member{ID: id, Host: h, Votes: 1, Priority: 1}
-		if cfg.Voters() >= MaxVotingMembers {
+		if !vote || cfg.Voters() >= MaxVotingMembers {
 			m.Votes, m.Priority = 0, 0
 		}
 		n := next(cfg)
