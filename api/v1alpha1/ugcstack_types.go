@@ -172,7 +172,9 @@ type ExternalMongoDB struct {
 
 // MongoDBSpec describes the MongoDB replica set, managed or external.
 // +kubebuilder:validation:XValidation:rule="!has(self.external) || !has(self.members)",message="mongodb.members cannot be set together with mongodb.external"
-// +kubebuilder:validation:XValidation:rule="has(self.storage) == has(oldSelf.storage) && (!has(self.storage) || self.storage == oldSelf.storage)",message="mongodb.storage cannot change once set: a StatefulSet's volumeClaimTemplates are immutable; to grow the volumes, expand each PersistentVolumeClaim (README: Deploy on Kubernetes)"
+// The volumes may grow (the operator expands each claim), never shrink or
+// change class: Kubernetes cannot do either to a bound claim.
+// +kubebuilder:validation:XValidation:rule="has(self.storage) == has(oldSelf.storage) && (!has(self.storage) || (has(self.storage.storageClassName) == has(oldSelf.storage.storageClassName) && (!has(self.storage.storageClassName) || self.storage.storageClassName == oldSelf.storage.storageClassName) && (!has(oldSelf.storage.size) || (has(self.storage.size) && !quantity(string(self.storage.size)).isLessThan(quantity(string(oldSelf.storage.size)))))))",message="mongodb.storage may only grow: a claim cannot shrink or change its storageClassName"
 type MongoDBSpec struct {
 	// Members of the managed replica set: an odd number.
 	// +kubebuilder:validation:Minimum=1
@@ -222,7 +224,7 @@ type ExternalClickHouse struct {
 // no StatefulSet whose claim template the storage would contradict, so it
 // may be set or changed then: the chart always renders enabled: false, and
 // turning ClickHouse on with its storage is one update.
-// +kubebuilder:validation:XValidation:rule="!(has(oldSelf.enabled) && oldSelf.enabled) || has(oldSelf.external) || (has(self.storage) == has(oldSelf.storage) && (!has(self.storage) || self.storage == oldSelf.storage))",message="clickhouse.storage cannot change once set on a running ClickHouse: a StatefulSet's volumeClaimTemplates are immutable; to grow the volumes, expand each PersistentVolumeClaim (README: Deploy on Kubernetes)"
+// +kubebuilder:validation:XValidation:rule="!(has(oldSelf.enabled) && oldSelf.enabled) || has(oldSelf.external) || (has(self.storage) == has(oldSelf.storage) && (!has(self.storage) || (has(self.storage.storageClassName) == has(oldSelf.storage.storageClassName) && (!has(self.storage.storageClassName) || self.storage.storageClassName == oldSelf.storage.storageClassName) && (!has(oldSelf.storage.size) || (has(self.storage.size) && !quantity(string(self.storage.size)).isLessThan(quantity(string(oldSelf.storage.size))))))))",message="clickhouse.storage may only grow on a running ClickHouse: a claim cannot shrink or change its storageClassName"
 type ClickHouseSpec struct {
 	// Enabled runs a managed ClickHouse.
 	// +kubebuilder:default=false

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -60,6 +61,12 @@ func Reconcile(ctx context.Context, d common.Deps, s *ugcv1.UGCStack) common.Res
 		if err := common.RollOnSecrets(ctx, d, objs...); err != nil {
 			return common.Failed(ugcv1.ReasonApplyFailed, err)
 		}
+	}
+	if growing, err := growVolumes(ctx, d, s, objs); err != nil || growing != "" {
+		if err != nil {
+			return common.Failed(ugcv1.ReasonApplyFailed, err)
+		}
+		return common.Polling(ugcv1.ReasonProgressing, growing, 2*time.Second)
 	}
 	if err := common.ApplyAll(ctx, d, s, objs...); err != nil {
 		return common.Failed(ugcv1.ReasonApplyFailed, err)

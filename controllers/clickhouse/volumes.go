@@ -2,8 +2,11 @@ package clickhouse
 
 import (
 	"context"
+	"fmt"
 
+	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	ugcv1 "github.com/ugcstack/ugcstack/api/v1alpha1"
 	"github.com/ugcstack/ugcstack/controllers/common"
@@ -39,4 +42,24 @@ func deleteUnused(ctx context.Context, d common.Deps, s *ugcv1.UGCStack) error {
 		}
 	}
 	return nil
+}
+
+// growVolumes takes each server StatefulSet among objs whose storage grew
+// to the larger claims (common.GrowVolumes), reading the current one from
+// the API server: the cache may not have seen it deleted for re-creation.
+func growVolumes(ctx context.Context, d common.Deps, s *ugcv1.UGCStack, objs []client.Object) (string, error) {
+	for _, o := range objs {
+		want, ok := o.(*appsv1.StatefulSet)
+		if !ok {
+			continue
+		}
+		var cur appsv1.StatefulSet
+		if err := d.APIReader.Get(ctx, client.ObjectKeyFromObject(want), &cur); client.IgnoreNotFound(err) != nil {
+			return "", fmt.Errorf("read StatefulSet %s: %w", want.Name, err)
+		}
+		if growing, err := common.GrowVolumes(ctx, d, s, common.ComponentClickHouse, &cur, want); err != nil || growing != "" {
+			return growing, err
+		}
+	}
+	return "", nil
 }

@@ -54,10 +54,14 @@ func (c Component) Reconcile(ctx context.Context, d common.Deps, s *ugcv1.UGCSta
 	if err != nil {
 		return common.Failed(ugcv1.ReasonApplyFailed, err)
 	}
-	sts, refused, err := applyMembers(ctx, d, s, cr.objects())
+	m, err := applyMembers(ctx, d, s, cr.objects())
 	if err != nil {
 		return common.Failed(ugcv1.ReasonApplyFailed, err)
 	}
+	if m.growing != "" {
+		return common.Polling(ugcv1.ReasonProgressing, m.growing, afterCommand)
+	}
+	sts, refused := m.sts, m.refused
 	res := common.Waiting(ugcv1.ReasonProgressing, fmt.Sprintf("StatefulSet %s: %d/%d members ready", sts.Name, sts.Status.ReadyReplicas, members.Desired(s)))
 	if sts.Status.ReadyReplicas > 0 && c.Connect != nil {
 		res = c.replicaSet(ctx, d, s, sts, cr)
@@ -73,27 +77,42 @@ func (c Component) Reconcile(ctx context.Context, d common.Deps, s *ugcv1.UGCSta
 // applyMembers applies the Service and the StatefulSet, growing at once and
 // never shrinking here: that waits until the replica set has let the
 // members go (shrink). The current StatefulSet is read from the API server,
-// since a cache that has not seen the last growth would shrink it. An image
+// since a cache that has not seen the last growth would shrink it, and a
+// larger storage size is taken to the claims first (GrowVolumes). An image
 // the set cannot start on (CheckUpgrade) is not rolled out: refused says
 // why, and the members keep their image.
-func applyMembers(ctx context.Context, d common.Deps, s *ugcv1.UGCStack, secrets []client.Object) (sts *appsv1.StatefulSet, refused, err error) {
+func applyMembers(ctx context.Context, d common.Deps, s *ugcv1.UGCStack, secrets []client.Object) (applied, error) {
 	var cur appsv1.StatefulSet
 	if err := d.APIReader.Get(ctx, client.ObjectKey{Namespace: s.Namespace, Name: members.Name(s)}, &cur); client.IgnoreNotFound(err) != nil {
-		return nil, nil, fmt.Errorf("read StatefulSet %s: %w", members.Name(s), err)
+		return applied{}, fmt.Errorf("read StatefulSet %s: %w", members.Name(s), err)
 	}
-	sts = members.StatefulSet(s, max(members.Desired(s), ptr.Deref(cur.Spec.Replicas, 0)))
+	var m applied
+	m.sts = members.StatefulSet(s, max(members.Desired(s), ptr.Deref(cur.Spec.Replicas, 0)))
 	if target, ok := replset.ImageRelease(s.Spec.MongoDB.Image); ok {
-		refused = replset.CheckUpgrade(s.Status.MongoDBFeatureCompatibilityVersion, target)
+		m.refused = replset.CheckUpgrade(s.Status.MongoDBFeatureCompatibilityVersion, target)
 	}
-	if refused != nil && len(cur.Spec.Template.Spec.Containers) > 0 {
-		setImage(sts, cur.Spec.Template.Spec.Containers[0].Image)
+	if m.refused != nil && len(cur.Spec.Template.Spec.Containers) > 0 {
+		setImage(m.sts, cur.Spec.Template.Spec.Containers[0].Image)
 	}
-	objs := []client.Object{members.Service(s), sts, members.PDB(s)}
+	var err error
+	if m.growing, err = common.GrowVolumes(ctx, d, s, common.ComponentMongoDB, &cur, m.sts); err != nil || m.growing != "" {
+		return m, err
+	}
+	objs := []client.Object{members.Service(s), m.sts, members.PDB(s)}
 	// The apply leaves the server's object, status included, in sts.
 	if err := common.ApplyAll(ctx, d, s, objs...); err != nil {
-		return nil, nil, err
+		return applied{}, err
 	}
-	return sts, refused, common.Prune(ctx, d, s, common.ComponentMongoDB, kinds(), append(objs, secrets...)...)
+	return m, common.Prune(ctx, d, s, common.ComponentMongoDB, kinds(), append(objs, secrets...)...)
+}
+
+// applied is what applyMembers did: the StatefulSet as the server has it,
+// why the spec's image was refused, and what growing volumes waits for
+// (when it is not "", nothing was applied).
+type applied struct {
+	sts     *appsv1.StatefulSet
+	refused error
+	growing string
 }
 
 func setImage(sts *appsv1.StatefulSet, image string) {

@@ -422,21 +422,43 @@ var _ = Describe("Spec changes a real API server must take", func() {
 		Expect(replicas()).To(Equal(int32(3)), "dropping spec.replicas from the apply reset it to the default")
 	})
 
-	It("refuses a storage change with a message that says what to do", func() {
+	It("takes a larger MongoDB storage, refuses a smaller one or another class, and reports a claim that cannot expand", func() {
 		ns := namespace(ctx)
 		s := newStack(ns, "grow")
 		s.Spec.MongoDB.Storage = ugcv1.StorageSpec{Size: resource.MustParse("10Gi")}
 		Expect(k8s.Create(ctx, s)).To(Succeed())
-		var cur ugcv1.UGCStack
-		Expect(k8s.Get(ctx, client.ObjectKeyFromObject(s), &cur)).To(Succeed())
-		cur.Spec.MongoDB.Storage.Size = resource.MustParse("20Gi")
-		err := k8s.Update(ctx, &cur)
-		Expect(apierrors.IsInvalid(err)).To(BeTrue(), "%v", err)
-		Expect(err.Error()).To(ContainSubstring("mongodb.storage cannot change once set"))
-		Expect(err.Error()).To(ContainSubstring("expand each PersistentVolumeClaim"))
+		Eventually(exists(ctx, ns, members.AdminSecretName(s), &corev1.Secret{})).Should(BeTrue())
+		var sts appsv1.StatefulSet
+		Eventually(exists(ctx, ns, members.Name(s), &sts)).Should(BeTrue())
+		claim(ctx, s, common.ComponentMongoDB, "data-grow-mongodb-0")
+
+		for _, c := range []struct {
+			name   string
+			mutate func(*ugcv1.StorageSpec)
+		}{
+			{"smaller", func(st *ugcv1.StorageSpec) { st.Size = resource.MustParse("5Gi") }},
+			{"another class", func(st *ugcv1.StorageSpec) { st.StorageClassName = ptr.To("fast") }},
+		} {
+			var cur ugcv1.UGCStack
+			Expect(k8s.Get(ctx, client.ObjectKeyFromObject(s), &cur)).To(Succeed())
+			c.mutate(&cur.Spec.MongoDB.Storage)
+			err := k8s.Update(ctx, &cur)
+			Expect(apierrors.IsInvalid(err)).To(BeTrue(), "%s: %v", c.name, err)
+			Expect(err.Error()).To(ContainSubstring("mongodb.storage may only grow"), c.name)
+		}
+
+		// envtest binds no volume, and the API server expands only a bound
+		// claim: its refusal is what a class without expansion gets too.
+		updateStack(ctx, s, func(s *ugcv1.UGCStack) { s.Spec.MongoDB.Storage.Size = resource.MustParse("20Gi") })
+		Eventually(condition(ctx, s, ugcv1.ConditionMongoDBReady)).Should(And(
+			haveStatus(metav1.ConditionFalse, ugcv1.ReasonApplyFailed),
+			HaveField("Message", ContainSubstring("expand claim data-grow-mongodb-0 to 20Gi"))))
+		var after appsv1.StatefulSet
+		Expect(k8s.Get(ctx, client.ObjectKeyFromObject(&sts), &after)).To(Succeed())
+		Expect(after.UID).To(Equal(sts.UID), "kept while its claims cannot grow")
 	})
 
-	It("takes ClickHouse's storage with the update that turns it on, and refuses a change once it runs", func() {
+	It("takes ClickHouse's storage with the update that turns it on, and then only a larger one", func() {
 		ns := namespace(ctx)
 		s := newStack(ns, "chgrow")
 		Expect(k8s.Create(ctx, s)).To(Succeed()) // ClickHouse off, as the chart renders it
@@ -447,8 +469,11 @@ var _ = Describe("Spec changes a real API server must take", func() {
 		Expect(k8s.Update(ctx, &cur)).To(Succeed(), "storage set while no ClickHouse ran")
 		Expect(k8s.Get(ctx, client.ObjectKeyFromObject(s), &cur)).To(Succeed())
 		cur.Spec.ClickHouse.Storage.Size = resource.MustParse("100Gi")
+		Expect(k8s.Update(ctx, &cur)).To(Succeed(), "a larger size once it runs")
+		Expect(k8s.Get(ctx, client.ObjectKeyFromObject(s), &cur)).To(Succeed())
+		cur.Spec.ClickHouse.Storage.Size = resource.MustParse("60Gi")
 		err := k8s.Update(ctx, &cur)
 		Expect(apierrors.IsInvalid(err)).To(BeTrue(), "%v", err)
-		Expect(err.Error()).To(ContainSubstring("clickhouse.storage cannot change once set on a running ClickHouse"))
+		Expect(err.Error()).To(ContainSubstring("clickhouse.storage may only grow on a running ClickHouse"))
 	})
 })
