@@ -111,6 +111,8 @@ var _ = Describe("A UGCStack", Ordered, func() {
 		loggedRequestID, loggedPath string
 		// The film whose changes must reach ClickHouse.
 		ratedFilm string
+		// Its summary just before the stack is deleted.
+		ratedBefore ugc.FilmSummary
 	)
 
 	BeforeAll(func(ctx SpecContext) {
@@ -356,7 +358,9 @@ var _ = Describe("A UGCStack", Ordered, func() {
 		Expect(policy).To(Equal(logging.ILMPolicyName), "its backing indices follow the setup Job's ILM policy")
 	}, SpecTimeout(10*time.Minute))
 
-	It("takes its children along when deleted, and its MongoDB volumes only with deletePolicy Delete", func(ctx SpecContext) {
+	It("takes its children along when deleted, and its MongoDB volumes, with the Secrets their data needs, only with deletePolicy Delete", func(ctx SpecContext) {
+		Expect(ratedFilm).NotTo(BeEmpty(), "the API spec did not run")
+		ratedBefore = filmSummary(ctx, stack, ratedFilm)
 		kept := pvcNames(ctx, stack)
 		Expect(kept).To(ContainElement("data-" + stack.Name + "-mongodb-0"))
 		Expect(pvcNames(ctx, doomed)).To(ContainElement("data-" + doomed.Name + "-mongodb-0"))
@@ -368,6 +372,11 @@ var _ = Describe("A UGCStack", Ordered, func() {
 		if withECK {
 			kinds = append(slices.Clone(kinds), eckKinds...)
 		}
+		// Retained with the volumes: the keyfile and both users'
+		// credentials, owned by no one.
+		retained := map[*ugcv1.UGCStack][]string{stack: {
+			"Secret/" + stack.Name + "-mongodb-admin", "Secret/" + stack.Name + "-mongodb-app", "Secret/" + stack.Name + "-mongodb-keyfile",
+		}}
 		for _, s := range []*ugcv1.UGCStack{stack, doomed} {
 			Eventually(func() error {
 				return k8s.Get(ctx, client.ObjectKeyFromObject(s), &ugcv1.UGCStack{})
@@ -377,9 +386,12 @@ var _ = Describe("A UGCStack", Ordered, func() {
 				for _, gvk := range kinds {
 					for _, o := range listLabelled(ctx, g, gvk, s) {
 						left = append(left, gvk.Kind+"/"+o.GetName())
+						if gvk.Kind == "Secret" {
+							g.Expect(o.GetOwnerReferences()).To(BeEmpty(), o.GetName())
+						}
 					}
 				}
-				g.Expect(left).To(BeEmpty(), "children of %s still there", s.Name)
+				g.Expect(left).To(ConsistOf(retained[s]), "children of %s still there", s.Name)
 			}).WithContext(ctx).WithTimeout(5 * time.Minute).WithPolling(5 * time.Second).Should(Succeed())
 		}
 		Eventually(func() []string { return pvcNames(ctx, doomed) }).WithContext(ctx).WithTimeout(3*time.Minute).
@@ -387,7 +399,30 @@ var _ = Describe("A UGCStack", Ordered, func() {
 		Consistently(func() []string { return pvcNames(ctx, stack) }).WithContext(ctx).WithTimeout(20*time.Second).
 			Should(Equal(kept), "deletePolicy Retain: the volumes stay")
 	}, SpecTimeout(12*time.Minute))
+
+	// What no simulated set can show: the official image ignores
+	// MONGO_INITDB_ROOT_* over an existing database, so only the retained
+	// password opens it.
+	It("created again on its retained volumes, logs in to the same database and serves what was written before", func(ctx SpecContext) {
+		Expect(ratedBefore.Count).To(BeNumerically(">", 0), "the deletion spec did not run")
+		again := newStack(ns, stack.Name, "Retain", false, false)
+		Expect(k8s.Create(ctx, again)).To(Succeed())
+		waitReady(ctx, again)
+		Expect(filmSummary(ctx, again, ratedFilm)).To(Equal(ratedBefore))
+		Expect(k8s.Delete(ctx, again)).To(Succeed())
+	}, SpecTimeout(10*time.Minute))
 })
+
+// filmSummary reads a film's summary through a port-forward to the API.
+func filmSummary(ctx context.Context, s *ugcv1.UGCStack, film string) ugc.FilmSummary {
+	fwd, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	addr, err := forwardService(fwd, s.Namespace, s.Name+"-api", 80)
+	Expect(err).NotTo(HaveOccurred())
+	var summary ugc.FilmSummary
+	(&apiClient{base: "http://" + addr}).expect(ctx, http.MethodGet, "/api/v1/films/"+film+"/summary", "", nil, http.StatusOK, &summary)
+	return summary
+}
 
 // waitReady waits for the stack's Ready condition for its current spec.
 func waitReady(ctx context.Context, s *ugcv1.UGCStack) *ugcv1.UGCStack {
