@@ -29,6 +29,11 @@ const SecretsHashAnnotation = "ugc.ugcstack.io/secrets-hash" //nolint:gosec // G
 // (Secret and projected volumes, env and envFrom). A missing Secret counts
 // as missing: the pods then wait in CreateContainerConfigError, which
 // ExplainPods reports, and roll once it exists.
+//
+// The workload's own metadata records the digest last seen, and the pod
+// template takes a new one only when it differs from that record: a
+// workload an operator without this annotation made is recorded as it is,
+// so upgrading the operator rolls no pod; the first rotation after does.
 func RollOnSecrets(ctx context.Context, d Deps, objs ...client.Object) error {
 	digests := map[string]string{}
 	for _, o := range objs {
@@ -48,12 +53,48 @@ func RollOnSecrets(ctx context.Context, d Deps, objs ...client.Object) error {
 			}
 			read[name] = v
 		}
-		if t.Annotations == nil {
-			t.Annotations = map[string]string{}
+		live, err := liveTemplate(ctx, d, o)
+		if err != nil {
+			return err
 		}
-		t.Annotations[SecretsHashAnnotation] = HashData(read)
+		setSecretsHash(o, t, live, HashData(read))
 	}
 	return nil
+}
+
+// liveTemplate is the workload's recorded digest and its pod template's,
+// as the cache has them; nil when it does not exist yet.
+func liveTemplate(ctx context.Context, d Deps, o client.Object) (*[2]string, error) {
+	live := o.DeepCopyObject().(client.Object)
+	if err := d.Client.Get(ctx, client.ObjectKeyFromObject(o), live); apierrors.IsNotFound(err) {
+		return nil, nil
+	} else if err != nil {
+		return nil, fmt.Errorf("read %s for its Secrets' digest: %w", o.GetName(), err)
+	}
+	return &[2]string{live.GetAnnotations()[SecretsHashAnnotation], podTemplate(live).Annotations[SecretsHashAnnotation]}, nil
+}
+
+// setSecretsHash records digest on o and decides its template's value: a
+// new workload and a changed digest take digest, an unchanged one keeps
+// what runs (none, on a workload an older operator made).
+func setSecretsHash(o client.Object, t *corev1.PodTemplateSpec, live *[2]string, digest string) {
+	meta := o.GetAnnotations()
+	if meta == nil {
+		meta = map[string]string{}
+	}
+	meta[SecretsHashAnnotation] = digest
+	o.SetAnnotations(meta)
+	rolled := digest
+	if live != nil && (live[0] == "" || live[0] == digest) {
+		rolled = live[1]
+	}
+	if rolled == "" {
+		return
+	}
+	if t.Annotations == nil {
+		t.Annotations = map[string]string{}
+	}
+	t.Annotations[SecretsHashAnnotation] = rolled
 }
 
 func podTemplate(o client.Object) *corev1.PodTemplateSpec {

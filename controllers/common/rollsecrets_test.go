@@ -4,6 +4,7 @@ import (
 	"slices"
 	"testing"
 
+	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 )
 
@@ -33,5 +34,31 @@ func TestSecretNamesFindsEveryWayAPodReadsASecret(t *testing.T) {
 	want := []string{"env", "env-from", "init-env", "projected", "volume"}
 	if !slices.Equal(got, want) {
 		t.Errorf("got %v, want %v", got, want)
+	}
+}
+
+func TestSetSecretsHashRollsOnlyOnAChange(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		live *[2]string // recorded digest, template's; nil: a new workload
+		want string     // the template's value after; "" for none
+	}{
+		{"a new workload starts with the digest", nil, "new"},
+		{"one an older operator made is recorded, not rolled", &[2]string{"", ""}, ""},
+		{"an unchanged digest keeps what runs", &[2]string{"new", "new"}, "new"},
+		{"unchanged since the upgrade: still no roll", &[2]string{"new", ""}, ""},
+		{"a changed digest rolls", &[2]string{"old", "old"}, "new"},
+		{"the first change after the upgrade rolls", &[2]string{"old", ""}, "new"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			d := &appsv1.Deployment{}
+			setSecretsHash(d, &d.Spec.Template, c.live, "new")
+			if got := d.Annotations[SecretsHashAnnotation]; got != "new" {
+				t.Errorf("recorded %q, want new", got)
+			}
+			if got := d.Spec.Template.Annotations[SecretsHashAnnotation]; got != c.want {
+				t.Errorf("template %q, want %q", got, c.want)
+			}
+		})
 	}
 }

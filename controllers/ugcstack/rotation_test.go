@@ -85,4 +85,39 @@ var _ = Describe("A rotated Secret", func() {
 		Eventually(apiHash).ShouldNot(Equal(api))
 		Eventually(relayHash).ShouldNot(Equal(rel))
 	})
+
+	It("rolls no pod when the operator is upgraded from one that set no digest, and rolls on the first rotation after", func() {
+		ctx := context.Background()
+		ns := namespace(ctx)
+		jwt := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "jwt"}, StringData: map[string]string{"secret": "a-thirty-two-byte-long-hs256-secret"}}
+		Expect(k8s.Create(ctx, jwt)).To(Succeed())
+		s := newStack(ns, "older")
+		Expect(k8s.Create(ctx, s)).To(Succeed())
+		apiHash := secretsHash(ctx, ns, common.APIName(s), &appsv1.Deployment{})
+		Eventually(apiHash).ShouldNot(BeEmpty())
+
+		By("the Deployment as an older operator left it: no digest recorded, none on the template")
+		Eventually(func() error {
+			var d appsv1.Deployment
+			if err := k8s.Get(ctx, client.ObjectKey{Namespace: ns, Name: common.APIName(s)}, &d); err != nil {
+				return err
+			}
+			delete(d.Annotations, common.SecretsHashAnnotation)
+			delete(d.Spec.Template.Annotations, common.SecretsHashAnnotation)
+			return k8s.Update(ctx, &d)
+		}).Should(Succeed())
+		recorded := func() string {
+			var d appsv1.Deployment
+			_ = k8s.Get(ctx, client.ObjectKey{Namespace: ns, Name: common.APIName(s)}, &d)
+			return d.Annotations[common.SecretsHashAnnotation]
+		}
+		Eventually(recorded).ShouldNot(BeEmpty(), "the new operator records the digest")
+		Consistently(apiHash, "1s").Should(BeEmpty(), "and leaves the pods as they run")
+
+		By("the first rotation rolls them")
+		jwt.StringData = map[string]string{"secret": "another-thirty-two-byte-hs256-secret"}
+		Expect(k8s.Update(ctx, jwt)).To(Succeed())
+		updateStack(ctx, s, func(s *ugcv1.UGCStack) { s.Annotations = map[string]string{"ugc.ugcstack.io/rotated": "1"} })
+		Eventually(apiHash).ShouldNot(BeEmpty())
+	})
 })
