@@ -21,6 +21,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	ugcv1 "github.com/ugcstack/ugcstack/api/v1alpha1"
+	"github.com/ugcstack/ugcstack/controllers/common"
 	"github.com/ugcstack/ugcstack/controllers/mongodb"
 	"github.com/ugcstack/ugcstack/controllers/mongodb/members"
 	"github.com/ugcstack/ugcstack/controllers/mongodb/replset"
@@ -170,68 +171,65 @@ var _ = Describe("A stack on a simulated cluster", func() {
 		Expect(pods(ctx, s, "api")).To(HaveLen(3))
 	}, SpecTimeout(5*time.Minute))
 
-	It("grows MongoDB's volumes: each claim expanded, the StatefulSet created again around the same pods; refuses a shrink", func(ctx SpecContext) {
-		// A class that allows expansion, and volumes of it for the binder:
-		// the API server's resize admission refuses a claim of any other.
-		class := &storagev1.StorageClass{
-			ObjectMeta:           metav1.ObjectMeta{Name: "expandable"},
-			Provisioner:          "kubernetes.io/no-provisioner",
-			AllowVolumeExpansion: ptr.To(true),
-		}
-		Expect(client.IgnoreAlreadyExists(k8s.Create(ctx, class))).To(Succeed())
-		for i := range 3 {
-			Expect(k8s.Create(ctx, &corev1.PersistentVolume{
-				ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("pv-expandable-%d", i)},
-				Spec: corev1.PersistentVolumeSpec{
-					Capacity:                      corev1.ResourceList{corev1.ResourceStorage: resource.MustParse("10Gi")},
-					AccessModes:                   []corev1.PersistentVolumeAccessMode{corev1.ReadWriteOnce},
-					PersistentVolumeReclaimPolicy: corev1.PersistentVolumeReclaimRetain,
-					StorageClassName:              class.Name,
-					PersistentVolumeSource:        corev1.PersistentVolumeSource{HostPath: &corev1.HostPathVolumeSource{Path: fmt.Sprintf("/tmp/pv-expandable-%d", i)}},
-				},
-			})).To(Succeed())
-		}
-		s := stack(ctx, "grow")
-		fakes.Of(members.Hosts(s, 3))
-		s.Spec.MongoDB.Members = ptr.To(int32(3))
-		s.Spec.MongoDB.Storage = ugcv1.StorageSpec{Size: resource.MustParse("10Gi"), StorageClassName: ptr.To(class.Name)}
-		Expect(k8s.Create(ctx, s)).To(Succeed())
-		waitReady(ctx, s)
-		podUIDs := map[string]types.UID{}
-		for _, p := range pods(ctx, s, "mongodb") {
-			podUIDs[p.Name] = p.UID
-		}
-		Expect(podUIDs).To(HaveLen(3))
-		var old appsv1.StatefulSet
-		Expect(k8s.Get(ctx, client.ObjectKey{Namespace: s.Namespace, Name: members.Name(s)}, &old)).To(Succeed())
-
-		update(ctx, s, func(s *ugcv1.UGCStack) { s.Spec.MongoDB.Storage.Size = resource.MustParse("20Gi") })
-		Eventually(func(g Gomega) {
-			var list corev1.PersistentVolumeClaimList
-			g.Expect(k8s.List(ctx, &list, client.InNamespace(s.Namespace))).To(Succeed())
-			g.Expect(list.Items).To(HaveLen(3))
-			for _, c := range list.Items {
-				g.Expect(c.Spec.Resources.Requests.Storage().String()).To(Equal("20Gi"), c.Name)
+	DescribeTable("grows a component's volumes: each claim expanded, the StatefulSet created again around the same pods; refuses a shrink",
+		func(ctx SpecContext, c growCase) {
+			class := expandableVolumes(ctx, c.name, len(c.claims)+c.others)
+			s := stack(ctx, "grow-"+c.name)
+			c.setup(s, ugcv1.StorageSpec{Size: resource.MustParse("10Gi"), StorageClassName: ptr.To(class)})
+			Expect(k8s.Create(ctx, s)).To(Succeed())
+			waitReady(ctx, s)
+			podUIDs := map[string]types.UID{}
+			for _, p := range pods(ctx, s, c.component) {
+				podUIDs[p.Name] = p.UID
 			}
-		}).WithContext(ctx).Should(Succeed(), "each claim asks for the new size")
-		Eventually(func(g Gomega) {
-			var sts appsv1.StatefulSet
-			g.Expect(k8s.Get(ctx, client.ObjectKeyFromObject(&old), &sts)).To(Succeed())
-			g.Expect(sts.UID).NotTo(Equal(old.UID), "created again")
-			g.Expect(sts.Spec.VolumeClaimTemplates[0].Spec.Resources.Requests.Storage().String()).To(Equal("20Gi"))
-		}).WithContext(ctx).Should(Succeed())
-		waitReady(ctx, s)
-		for _, p := range pods(ctx, s, "mongodb") {
-			Expect(p.UID).To(Equal(podUIDs[p.Name]), "pod %s was adopted, not replaced", p.Name)
-		}
+			Expect(podUIDs).To(HaveLen(len(c.claims)))
+			var old appsv1.StatefulSet
+			Expect(k8s.Get(ctx, client.ObjectKey{Namespace: s.Namespace, Name: c.statefulSet(s)}, &old)).To(Succeed())
 
-		var cur ugcv1.UGCStack
-		Expect(k8s.Get(ctx, client.ObjectKeyFromObject(s), &cur)).To(Succeed())
-		cur.Spec.MongoDB.Storage.Size = resource.MustParse("15Gi")
-		err := k8s.Update(ctx, &cur)
-		Expect(apierrors.IsInvalid(err)).To(BeTrue(), "%v", err)
-		Expect(err.Error()).To(ContainSubstring("mongodb.storage may only grow"))
-	}, SpecTimeout(4*time.Minute))
+			update(ctx, s, func(s *ugcv1.UGCStack) { c.storage(s).Size = resource.MustParse("20Gi") })
+			Eventually(func(g Gomega) {
+				for _, name := range c.claims {
+					var pvc corev1.PersistentVolumeClaim
+					g.Expect(k8s.Get(ctx, client.ObjectKey{Namespace: s.Namespace, Name: fmt.Sprintf(name, s.Name)}, &pvc)).To(Succeed())
+					g.Expect(pvc.Spec.Resources.Requests.Storage().String()).To(Equal("20Gi"), pvc.Name)
+				}
+			}).WithContext(ctx).Should(Succeed(), "each claim asks for the new size")
+			Eventually(func(g Gomega) {
+				var sts appsv1.StatefulSet
+				g.Expect(k8s.Get(ctx, client.ObjectKeyFromObject(&old), &sts)).To(Succeed())
+				g.Expect(sts.UID).NotTo(Equal(old.UID), "created again")
+				g.Expect(sts.Spec.VolumeClaimTemplates[0].Spec.Resources.Requests.Storage().String()).To(Equal("20Gi"))
+			}).WithContext(ctx).Should(Succeed())
+			waitReady(ctx, s)
+			for _, p := range pods(ctx, s, c.component) {
+				Expect(p.UID).To(Equal(podUIDs[p.Name]), "pod %s was adopted, not replaced", p.Name)
+			}
+
+			var cur ugcv1.UGCStack
+			Expect(k8s.Get(ctx, client.ObjectKeyFromObject(s), &cur)).To(Succeed())
+			c.storage(&cur).Size = resource.MustParse("15Gi")
+			err := k8s.Update(ctx, &cur)
+			Expect(apierrors.IsInvalid(err)).To(BeTrue(), "%v", err)
+			Expect(err.Error()).To(ContainSubstring(c.component + ".storage may only grow"))
+		},
+		Entry("MongoDB, three members", growCase{
+			name: "mongodb", component: "mongodb", claims: []string{"data-%s-mongodb-0", "data-%s-mongodb-1", "data-%s-mongodb-2"},
+			setup: func(s *ugcv1.UGCStack, st ugcv1.StorageSpec) {
+				fakes.Of(members.Hosts(s, 3))
+				s.Spec.MongoDB.Members, s.Spec.MongoDB.Storage = ptr.To(int32(3)), st
+			},
+			storage:     func(s *ugcv1.UGCStack) *ugcv1.StorageSpec { return &s.Spec.MongoDB.Storage },
+			statefulSet: members.Name,
+		}, SpecTimeout(4*time.Minute)),
+		Entry("ClickHouse, one shard of two replicas", growCase{
+			name: "clickhouse", component: "clickhouse", claims: []string{"data-%s-clickhouse-s0-0", "data-%s-clickhouse-s0-1"}, others: 3,
+			setup: func(s *ugcv1.UGCStack, st ugcv1.StorageSpec) {
+				s.Spec.ClickHouse = ugcv1.ClickHouseSpec{Enabled: true, Shards: 1, Replicas: 2, Storage: st}
+			},
+			storage:     func(s *ugcv1.UGCStack) *ugcv1.StorageSpec { return &s.Spec.ClickHouse.Storage },
+			statefulSet: func(s *ugcv1.UGCStack) string { return common.ClickHouseShardName(s, 0) },
+		}, SpecTimeout(4*time.Minute)),
+	)
 
 	It("names the stuck pod and the scheduler's reason for a claim no volume can bind", func(ctx SpecContext) {
 		s := stack(ctx, "stuck")
@@ -327,4 +325,39 @@ func secretData(ctx context.Context, s *ugcv1.UGCStack, name string) map[string]
 	var sec corev1.Secret
 	Expect(k8s.Get(ctx, client.ObjectKey{Namespace: s.Namespace, Name: name}, &sec)).To(Succeed())
 	return sec.Data
+}
+
+// growCase is one component whose volumes grow.
+type growCase struct {
+	name, component string
+	claims          []string // Sprintf patterns of the stack's name
+	others          int      // more claims of the class that do not grow (Keeper's)
+	setup           func(*ugcv1.UGCStack, ugcv1.StorageSpec)
+	storage         func(*ugcv1.UGCStack) *ugcv1.StorageSpec
+	statefulSet     func(*ugcv1.UGCStack) string
+}
+
+// expandableVolumes makes a StorageClass that allows expansion, and n
+// volumes of it for the binder: the API server's resize admission refuses
+// a claim of any other class.
+func expandableVolumes(ctx context.Context, name string, n int) string {
+	class := &storagev1.StorageClass{
+		ObjectMeta:           metav1.ObjectMeta{Name: "expandable-" + name},
+		Provisioner:          "kubernetes.io/no-provisioner",
+		AllowVolumeExpansion: ptr.To(true),
+	}
+	Expect(k8s.Create(ctx, class)).To(Succeed())
+	for i := range n {
+		Expect(k8s.Create(ctx, &corev1.PersistentVolume{
+			ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("pv-%s-%d", class.Name, i)},
+			Spec: corev1.PersistentVolumeSpec{
+				Capacity:                      corev1.ResourceList{corev1.ResourceStorage: resource.MustParse("10Gi")},
+				AccessModes:                   []corev1.PersistentVolumeAccessMode{corev1.ReadWriteOnce},
+				PersistentVolumeReclaimPolicy: corev1.PersistentVolumeReclaimRetain,
+				StorageClassName:              class.Name,
+				PersistentVolumeSource:        corev1.PersistentVolumeSource{HostPath: &corev1.HostPathVolumeSource{Path: fmt.Sprintf("/tmp/pv-%s-%d", class.Name, i)}},
+			},
+		})).To(Succeed())
+	}
+	return class.Name
 }
