@@ -45,8 +45,9 @@ func deleteUnused(ctx context.Context, d common.Deps, s *ugcv1.UGCStack) error {
 }
 
 // growVolumes takes each server StatefulSet among objs whose storage grew
-// to the larger claims (common.GrowVolumes), reading the current one from
-// the API server: the cache may not have seen it deleted for re-creation.
+// to the larger claims (common.GrowVolumes). It asks the API server for
+// the current one only when the cache shows it may grow: the cache may
+// not have seen it deleted for re-creation.
 func growVolumes(ctx context.Context, d common.Deps, s *ugcv1.UGCStack, objs []client.Object) (string, error) {
 	for _, o := range objs {
 		want, ok := o.(*appsv1.StatefulSet)
@@ -54,6 +55,13 @@ func growVolumes(ctx context.Context, d common.Deps, s *ugcv1.UGCStack, objs []c
 			continue
 		}
 		var cur appsv1.StatefulSet
+		if err := d.Client.Get(ctx, client.ObjectKeyFromObject(want), &cur); client.IgnoreNotFound(err) != nil {
+			return "", fmt.Errorf("read StatefulSet %s: %w", want.Name, err)
+		}
+		if !common.MayGrow(&cur, want) {
+			continue
+		}
+		cur = appsv1.StatefulSet{}
 		if err := d.APIReader.Get(ctx, client.ObjectKeyFromObject(want), &cur); client.IgnoreNotFound(err) != nil {
 			return "", fmt.Errorf("read StatefulSet %s: %w", want.Name, err)
 		}

@@ -63,6 +63,15 @@ func GrowVolumes(ctx context.Context, d Deps, s *ugcv1.UGCStack, component strin
 	return fmt.Sprintf("StatefulSet %s is being created again with larger volumes", cur.Name), nil
 }
 
+// MayGrow reports whether GrowVolumes could have anything to do for want,
+// judged from a cached cur: one the cache does not hold, one being deleted,
+// or one whose claim templates are smaller. A cache that lags can only
+// show an older StatefulSet, never a grown one, so when it shows none of
+// these the API server need not be asked.
+func MayGrow(cur, want *appsv1.StatefulSet) bool {
+	return cur.UID == "" || cur.DeletionTimestamp != nil || len(grownTemplates(cur, want)) > 0
+}
+
 // grownTemplates maps each claim template of want that asks for more than
 // the same template of cur to its new size.
 func grownTemplates(cur, want *appsv1.StatefulSet) map[string]resource.Quantity {
