@@ -46,6 +46,7 @@ func ParseDSN(dsn string) (Config, error) {
 type Sink struct {
 	conn     driver.Conn
 	schema   Schema
+	cfg      Config
 	migrated atomic.Bool
 }
 
@@ -63,6 +64,16 @@ func Open(cfg Config) (*Sink, error) {
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = 10 * time.Second
 	}
+	conn, err := dial(cfg, cfg.Addr, cfg.Timeout)
+	if err != nil {
+		return nil, err
+	}
+	return &Sink{conn: conn, schema: schema, cfg: cfg}, nil
+}
+
+// dial opens a connection pool to the servers at addr. A read that waits
+// longer than readTimeout for the server fails.
+func dial(cfg Config, addr []string, readTimeout time.Duration) (driver.Conn, error) {
 	settings := ch.Settings{}
 	if cfg.Cluster != "" {
 		// An insert into a Distributed table returns once every shard has
@@ -71,19 +82,19 @@ func Open(cfg Config) (*Sink, error) {
 		settings["insert_distributed_sync"] = 1
 	}
 	conn, err := ch.Open(&ch.Options{
-		Addr:     cfg.Addr,
+		Addr:     addr,
 		Settings: settings,
 		// The session's database is the server's default one: the schema's
 		// statements name their database, which may not exist yet.
 		Auth:         ch.Auth{Database: "default", Username: cfg.User, Password: cfg.Password},
 		DialTimeout:  cfg.Timeout,
-		ReadTimeout:  cfg.Timeout,
+		ReadTimeout:  readTimeout,
 		MaxOpenConns: 4,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("clickhouse: open: %w", err)
 	}
-	return &Sink{conn: conn, schema: schema}, nil
+	return conn, nil
 }
 
 // Ping reports whether the server answers.
@@ -94,15 +105,76 @@ func (s *Sink) Ping(ctx context.Context) error {
 	return nil
 }
 
-// Migrate creates the database, tables and views that do not exist yet.
+// Migrate creates the database, tables and views that do not exist yet. On
+// a cluster it first moves what each server kept while it ran alone (see
+// grow.go); on one server it refuses the fronts a shrunk cluster left.
 func (s *Sink) Migrate(ctx context.Context) error {
-	for _, stmt := range s.schema.Statements() {
-		if err := s.conn.Exec(ctx, stmt); err != nil {
-			return fmt.Errorf("clickhouse: migrate: %w\n%s", err, stmt)
-		}
+	var err error
+	if s.schema.Cluster == "" {
+		err = s.migrateServer(ctx)
+	} else {
+		err = s.migrateCluster(ctx)
+	}
+	if err != nil {
+		return fmt.Errorf("clickhouse: migrate: %w", err)
 	}
 	s.migrated.Store(true)
 	return nil
+}
+
+func (s *Sink) migrateServer(ctx context.Context) error {
+	engines, err := s.schema.engines(ctx, s.conn)
+	if err != nil {
+		return err
+	}
+	if engines[TableEvents] == engineDistributed {
+		return fmt.Errorf("%s %w", s.schema.q(TableEvents), errShrunk)
+	}
+	return run(ctx, s.conn, s.schema.Statements())
+}
+
+// copyTimeout bounds the wait for one answer while a server sends its
+// set-aside events on to the shards: one INSERT ... SELECT of all of them.
+const copyTimeout = 30 * time.Minute
+
+func (s *Sink) migrateCluster(ctx context.Context) error {
+	hosts, err := s.schema.hosts(ctx, s.conn)
+	if err != nil {
+		return err
+	}
+	conns := make([]driver.Conn, len(hosts))
+	defer func() {
+		for _, c := range conns {
+			if c != nil {
+				_ = c.Close()
+			}
+		}
+	}()
+	for i, h := range hosts {
+		if conns[i], err = dial(s.cfg, []string{h}, copyTimeout); err != nil {
+			return err
+		}
+	}
+	// on runs one step of the move on every server.
+	on := func(step func(map[string]string) []string) error {
+		for i, c := range conns {
+			engines, err := s.schema.engines(ctx, c)
+			if err == nil {
+				err = run(ctx, c, step(engines))
+			}
+			if err != nil {
+				return fmt.Errorf("server %s: %w", hosts[i], err)
+			}
+		}
+		return nil
+	}
+	if err := on(s.schema.setAside); err != nil {
+		return err
+	}
+	if err := run(ctx, s.conn, s.schema.Statements()); err != nil {
+		return err
+	}
+	return on(s.schema.sendAgain)
 }
 
 // InsertEvents writes the batch in one INSERT. ClickHouse applies an

@@ -29,14 +29,20 @@ type Cluster struct {
 }
 
 // StartCluster starts ZooKeeper and the given number of shards for the test
-// and removes them all when it ends.
-func StartCluster(t testing.TB, shards int) *Cluster {
+// and removes them all when it ends. The servers in first, if any, become
+// the first shards, restarted with the cluster's configuration on their data,
+// as a server that ran alone does when it is grown into a cluster.
+func StartCluster(t testing.TB, shards int, first ...*Server) *Cluster {
 	t.Helper()
 	servertest.Short(t, "ClickHouse cluster")
 	requireInstalled(t, Binary)
 	zk := startZooKeeper(t)
 	c := &Cluster{Name: "ugc_test_cluster"}
-	for range shards {
+	for _, s := range first {
+		s.Stop()
+		c.Shards = append(c.Shards, s)
+	}
+	for range shards - len(first) {
 		s, err := prepare("")
 		if err != nil {
 			t.Fatal(err)
