@@ -439,10 +439,7 @@ var _ = Describe("Spec changes a real API server must take", func() {
 			{"smaller", func(st *ugcv1.StorageSpec) { st.Size = resource.MustParse("5Gi") }},
 			{"another class", func(st *ugcv1.StorageSpec) { st.StorageClassName = ptr.To("fast") }},
 		} {
-			var cur ugcv1.UGCStack
-			Expect(k8s.Get(ctx, client.ObjectKeyFromObject(s), &cur)).To(Succeed())
-			c.mutate(&cur.Spec.MongoDB.Storage)
-			err := k8s.Update(ctx, &cur)
+			err := commontest.RefusedUpdate(ctx, k8s, s, func(s *ugcv1.UGCStack) { c.mutate(&s.Spec.MongoDB.Storage) })
 			Expect(apierrors.IsInvalid(err)).To(BeTrue(), "%s: %v", c.name, err)
 			Expect(err.Error()).To(ContainSubstring("mongodb.storage may only grow"), c.name)
 		}
@@ -462,17 +459,13 @@ var _ = Describe("Spec changes a real API server must take", func() {
 		ns := namespace(ctx)
 		s := newStack(ns, "chgrow")
 		Expect(k8s.Create(ctx, s)).To(Succeed()) // ClickHouse off, as the chart renders it
-		var cur ugcv1.UGCStack
-		Expect(k8s.Get(ctx, client.ObjectKeyFromObject(s), &cur)).To(Succeed())
-		cur.Spec.ClickHouse.Enabled = true
-		cur.Spec.ClickHouse.Storage = ugcv1.StorageSpec{Size: resource.MustParse("50Gi")}
-		Expect(k8s.Update(ctx, &cur)).To(Succeed(), "storage set while no ClickHouse ran")
-		Expect(k8s.Get(ctx, client.ObjectKeyFromObject(s), &cur)).To(Succeed())
-		cur.Spec.ClickHouse.Storage.Size = resource.MustParse("100Gi")
-		Expect(k8s.Update(ctx, &cur)).To(Succeed(), "a larger size once it runs")
-		Expect(k8s.Get(ctx, client.ObjectKeyFromObject(s), &cur)).To(Succeed())
-		cur.Spec.ClickHouse.Storage.Size = resource.MustParse("60Gi")
-		err := k8s.Update(ctx, &cur)
+		// Storage set while no ClickHouse ran, then a larger size once it runs.
+		updateStack(ctx, s, func(s *ugcv1.UGCStack) {
+			s.Spec.ClickHouse.Enabled = true
+			s.Spec.ClickHouse.Storage = ugcv1.StorageSpec{Size: resource.MustParse("50Gi")}
+		})
+		updateStack(ctx, s, func(s *ugcv1.UGCStack) { s.Spec.ClickHouse.Storage.Size = resource.MustParse("100Gi") })
+		err := commontest.RefusedUpdate(ctx, k8s, s, func(s *ugcv1.UGCStack) { s.Spec.ClickHouse.Storage.Size = resource.MustParse("60Gi") })
 		Expect(apierrors.IsInvalid(err)).To(BeTrue(), "%v", err)
 		Expect(err.Error()).To(ContainSubstring("clickhouse.storage may only grow on a running ClickHouse"))
 	})

@@ -22,6 +22,7 @@ import (
 
 	ugcv1 "github.com/ugcstack/ugcstack/api/v1alpha1"
 	"github.com/ugcstack/ugcstack/controllers/common"
+	"github.com/ugcstack/ugcstack/controllers/common/commontest"
 	"github.com/ugcstack/ugcstack/controllers/mongodb"
 	"github.com/ugcstack/ugcstack/controllers/mongodb/members"
 	"github.com/ugcstack/ugcstack/controllers/mongodb/replset"
@@ -205,10 +206,7 @@ var _ = Describe("A stack on a simulated cluster", func() {
 				Expect(p.UID).To(Equal(podUIDs[p.Name]), "pod %s was adopted, not replaced", p.Name)
 			}
 
-			var cur ugcv1.UGCStack
-			Expect(k8s.Get(ctx, client.ObjectKeyFromObject(s), &cur)).To(Succeed())
-			c.storage(&cur).Size = resource.MustParse("15Gi")
-			err := k8s.Update(ctx, &cur)
+			err := commontest.RefusedUpdate(ctx, k8s, s, func(s *ugcv1.UGCStack) { c.storage(s).Size = resource.MustParse("15Gi") })
 			Expect(apierrors.IsInvalid(err)).To(BeTrue(), "%v", err)
 			Expect(err.Error()).To(ContainSubstring(c.component + ".storage may only grow"))
 		},

@@ -13,6 +13,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
@@ -160,5 +161,19 @@ func UpdateStack(ctx context.Context, c client.Client, s *ugcv1.UGCStack, mutate
 		}
 		mutate(&cur)
 		return c.Update(ctx, &cur)
+	}
+}
+
+// RefusedUpdate applies mutate to the stack's latest version until the API
+// server answers other than with a conflict (the operator writes the stack
+// too), and returns that answer: a test of the CRD's rules expects it to be
+// Invalid.
+func RefusedUpdate(ctx context.Context, c client.Client, s *ugcv1.UGCStack, mutate func(*ugcv1.UGCStack)) error {
+	update := UpdateStack(ctx, c, s, mutate)
+	for {
+		err := update()
+		if !apierrors.IsConflict(err) || ctx.Err() != nil {
+			return err
+		}
 	}
 }
