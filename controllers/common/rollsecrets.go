@@ -62,6 +62,38 @@ func RollOnSecrets(ctx context.Context, d Deps, objs ...client.Object) error {
 	return nil
 }
 
+// PodsBehind lists the names of the pods in ns, with the given labels, that
+// read the Secret named secret and were made from an older state of the
+// Secrets they read: their template's digest is not theirs as they are now,
+// or they have none. Until none is left, a credential the older state held
+// may still be in use.
+func PodsBehind(ctx context.Context, d Deps, ns string, labels map[string]string, secret string) ([]string, error) {
+	var pods corev1.PodList
+	if err := d.Client.List(ctx, &pods, client.InNamespace(ns), client.MatchingLabels(labels)); err != nil {
+		return nil, fmt.Errorf("list the pods that read Secret %s: %w", secret, err)
+	}
+	var behind []string
+	for i := range pods.Items {
+		p := &pods.Items[i]
+		names := secretNames(&p.Spec)
+		if !slices.Contains(names, secret) {
+			continue
+		}
+		read := map[string]string{}
+		for _, name := range names {
+			v, err := secretDigest(ctx, d, ns, name)
+			if err != nil {
+				return nil, err
+			}
+			read[name] = v
+		}
+		if p.Annotations[SecretsHashAnnotation] != HashData(read) {
+			behind = append(behind, p.Name)
+		}
+	}
+	return behind, nil
+}
+
 // liveTemplate is the workload's recorded digest and its pod template's,
 // as the cache has them; nil when it does not exist yet.
 func liveTemplate(ctx context.Context, d Deps, o client.Object) (*[2]string, error) {

@@ -153,16 +153,26 @@ func (c Component) replicaSet(ctx context.Context, d common.Deps, s *ugcv1.UGCSt
 		}
 	}
 	action := replset.Plan(members.ReplicaSetName(s), state, members.Hosts(s, members.Desired(s)), ready)
+	retiring := false
 	if action.Kind == replset.Noop {
-		if err := ensureAppUser(ctx, d, s, rs, state.Primary(), cr.app); err != nil {
+		if retiring, err = ensureAppUser(ctx, d, s, rs, state.Primary(), cr.app); err != nil {
 			return common.Failed(ugcv1.ReasonReplicaSetPending, err)
 		}
 		if fcv := replset.PlanFCV(state); fcv.Kind == replset.SetFCV && sts.Status.ReadyReplicas >= members.Desired(s) {
 			action = fcv
 		}
 	}
-	return send(ctx, d, s, rs, action, sts)
+	res := send(ctx, d, s, rs, action, sts)
+	if retiring && (res.RequeueAfter == 0 || res.RequeueAfter > retireRecheck) {
+		// The last old pod's disappearance is no event the operator
+		// watches.
+		res.RequeueAfter = retireRecheck
+	}
+	return res
 }
+
+// retireRecheck is how often a retired user's pods are looked for again.
+const retireRecheck = 10 * time.Second
 
 // shrink scales applied, the StatefulSet as applyMembers left it, down to
 // the desired members once the configuration no longer has the members

@@ -21,6 +21,10 @@ import (
 // change rather than on every reconcile.
 const userAnnotation = "ugc.ugcstack.io/mongodb-user"
 
+// retireAnnotation on the application Secret names the user it turned
+// away from, whose password is replaced once no pod may still use it.
+const retireAnnotation = "ugc.ugcstack.io/mongodb-retire"
+
 // creds are the managed MongoDB's generated Secrets as they are now.
 type creds struct {
 	key, admin, app *corev1.Secret
@@ -39,11 +43,15 @@ func ensureSecrets(ctx context.Context, d common.Deps, s *ugcv1.UGCStack) (creds
 	if err != nil {
 		return creds{}, err
 	}
-	admin, err := ensureCredentials(ctx, d, s, members.AdminSecret, refuseOverData)
+	admin, err := ensureAdmin(ctx, d, s)
 	if err != nil {
 		return creds{}, err
 	}
-	app, err := ensureCredentials(ctx, d, s, members.AppSecret, nil)
+	// The application Secret's user and URI follow the set's users, so
+	// ensureAppUser keeps them; here it is only made.
+	app, err := common.EnsureSecret(ctx, d, s, members.AppSecret(s, ""), common.Retained, func(context.Context) (map[string]string, error) {
+		return members.AppSecret(s, common.RandomPassword(24)).StringData, nil
+	})
 	if err != nil {
 		return creds{}, err
 	}
@@ -69,19 +77,15 @@ func refuseOverData(ctx context.Context, d common.Deps, s *ugcv1.UGCStack) error
 		errCredentialsLost, members.AdminSecretName(s), claims[0].Name)
 }
 
-// ensureCredentials makes a user's Secret with a generated password once,
-// unless guard refuses, and re-applies it with the same password when the
-// member list, and so the URI, changed.
-func ensureCredentials(ctx context.Context, d common.Deps, s *ugcv1.UGCStack, build func(*ugcv1.UGCStack, string) *corev1.Secret,
-	guard func(context.Context, common.Deps, *ugcv1.UGCStack) error,
-) (*corev1.Secret, error) {
-	sec, err := common.EnsureSecret(ctx, d, s, build(s, ""), common.Retained, func(ctx context.Context) (map[string]string, error) {
-		if guard != nil {
-			if err := guard(ctx, d, s); err != nil {
-				return nil, err
-			}
+// ensureAdmin makes the root user's Secret with a generated password once,
+// unless refuseOverData refuses, and re-applies it with the same password
+// when the member list, and so the URI, changed.
+func ensureAdmin(ctx context.Context, d common.Deps, s *ugcv1.UGCStack) (*corev1.Secret, error) {
+	sec, err := common.EnsureSecret(ctx, d, s, members.AdminSecret(s, ""), common.Retained, func(ctx context.Context) (map[string]string, error) {
+		if err := refuseOverData(ctx, d, s); err != nil {
+			return nil, err
 		}
-		return build(s, common.RandomPassword(24)).StringData, nil
+		return members.AdminSecret(s, common.RandomPassword(24)).StringData, nil
 	})
 	if err != nil {
 		return nil, err
@@ -90,34 +94,84 @@ func ensureCredentials(ctx context.Context, d common.Deps, s *ugcv1.UGCStack, bu
 	if string(sec.Data["uri"]) == members.URI(s, user, password) {
 		return sec, nil
 	}
-	if err := common.ApplyRetained(ctx, d, build(s, password)); err != nil {
+	if err := common.ApplyRetained(ctx, d, members.AdminSecret(s, password)); err != nil {
 		return nil, err
 	}
 	return sec, nil
 }
 
-// ensureAppUser creates or updates the application user on the primary
-// when the Secret's password or the roles changed since it was last
-// written.
-func ensureAppUser(ctx context.Context, d common.Deps, s *ugcv1.UGCStack, rs replset.Client, primary string, app *corev1.Secret) error {
-	u := replset.User{Name: string(app.Data["username"]), Password: string(app.Data["password"]), Roles: members.AppRoles(s)}
-	digest := userDigest(u)
-	if app.Annotations[userAnnotation] == digest {
-		return nil
+// ensureAppUser keeps the application user on the primary, and the
+// Secret's user and URI, in step with the Secret's password and the
+// members. A password is rotated by editing the Secret's password. mongod
+// holds one password per user and authenticates a connection when it
+// opens, so setting it on the user the pods log in as would refuse every
+// new connection of a pod not yet replaced. Two users take turns instead:
+// the new password goes to the one not in use, the Secret turns to it (its
+// pods roll, see common.RollOnSecrets), and the previous user's password is
+// replaced by one nobody knows once no pod made before the turn is left.
+// Until then a further rotation waits, and ensureAppUser reports retiring.
+func ensureAppUser(ctx context.Context, d common.Deps, s *ugcv1.UGCStack, rs replset.Client, primary string, app *corev1.Secret) (retiring bool, err error) {
+	if done, err := retire(ctx, d, s, rs, primary, app); !done {
+		return err == nil, err
 	}
-	if err := rs.EnsureUser(ctx, primary, u); err != nil {
-		return err
+	u := replset.User{Name: string(app.Data["username"]), Password: string(app.Data["password"]), Roles: members.AppRoles(s)}
+	recorded := app.Annotations[userAnnotation]
+	turned := recorded != "" && recorded != userDigest(u)
+	if turned {
+		u.Name = members.NextAppUser(u.Name)
+	}
+	uri := members.URI(s, u.Name, u.Password)
+	if !turned && recorded != "" && string(app.Data["uri"]) == uri {
+		return false, nil
+	}
+	if recorded != userDigest(u) {
+		if err := rs.EnsureUser(ctx, primary, u); err != nil {
+			return false, err
+		}
 	}
 	patch := client.MergeFrom(app.DeepCopy())
+	app.Data["username"], app.Data["uri"] = []byte(u.Name), []byte(uri)
 	if app.Annotations == nil {
 		app.Annotations = map[string]string{}
 	}
-	app.Annotations[userAnnotation] = digest
-	if err := d.Client.Patch(ctx, app, patch); err != nil {
-		return fmt.Errorf("record user %s on Secret %s: %w", u.Name, app.Name, err)
+	app.Annotations[userAnnotation] = userDigest(u)
+	if turned {
+		app.Annotations[retireAnnotation] = members.NextAppUser(u.Name)
 	}
-	d.Event(s, corev1.EventTypeNormal, "MongoDBUserReady", "user %s has %v", u.Name, u.Roles)
-	return nil
+	if err := d.Client.Patch(ctx, app, patch); err != nil {
+		return false, fmt.Errorf("record user %s on Secret %s: %w", u.Name, app.Name, err)
+	}
+	if turned {
+		d.Event(s, corev1.EventTypeNormal, "MongoDBUserRotated", "the application now logs in as %s; %s keeps its password until no pod made before uses it", u.Name, members.NextAppUser(u.Name))
+	} else if recorded != userDigest(u) {
+		d.Event(s, corev1.EventTypeNormal, "MongoDBUserReady", "user %s has %v", u.Name, u.Roles)
+	}
+	return turned, nil
+}
+
+// retire replaces the password of the user the application Secret turned
+// away from, once no pod that reads the Secret was made before the turn.
+// It reports done when nothing is left to retire.
+func retire(ctx context.Context, d common.Deps, s *ugcv1.UGCStack, rs replset.Client, primary string, app *corev1.Secret) (bool, error) {
+	old := app.Annotations[retireAnnotation]
+	if old == "" {
+		return true, nil
+	}
+	behind, err := common.PodsBehind(ctx, d, s.Namespace, map[string]string{"app.kubernetes.io/instance": s.Name}, app.Name)
+	if err != nil || len(behind) > 0 {
+		return false, err
+	}
+	u := replset.User{Name: old, Password: common.RandomPassword(24), Roles: members.AppRoles(s)}
+	if err := rs.EnsureUser(ctx, primary, u); err != nil {
+		return false, err
+	}
+	patch := client.MergeFrom(app.DeepCopy())
+	delete(app.Annotations, retireAnnotation)
+	if err := d.Client.Patch(ctx, app, patch); err != nil {
+		return false, fmt.Errorf("record user %s retired on Secret %s: %w", old, app.Name, err)
+	}
+	d.Event(s, corev1.EventTypeNormal, "MongoDBUserRetired", "user %s no longer has a password anyone knows", old)
+	return true, nil
 }
 
 func userDigest(u replset.User) string {

@@ -70,21 +70,53 @@ var _ = Describe("A rotated Secret", func() {
 		Consistently(relayHash, "1s").Should(Equal(rel))
 		api = apiHash()
 
-		By("the MongoDB app password: set on the server, written into the URI, and both clients roll")
+		By("the MongoDB app password: given to the other user, the URI turned to it, and both clients roll")
 		readyMongoPods(ctx, s, 1)
 		rs := fakeRSs.Of(members.Hosts(s, 1))
-		Eventually(func() string { u, _ := rs.User(members.AppUser); return u.Password }).ShouldNot(BeEmpty())
+		password := func(user string) func() string {
+			return func() string { u, _ := rs.User(user); return u.Password }
+		}
+		Eventually(password(members.AppUser)).ShouldNot(BeEmpty())
+		first := password(members.AppUser)()
 		var app corev1.Secret
-		Expect(k8s.Get(ctx, client.ObjectKey{Namespace: ns, Name: common.MongoAppSecretName(s)}, &app)).To(Succeed())
+		appKey := client.ObjectKey{Namespace: ns, Name: common.MongoAppSecretName(s)}
+		Expect(k8s.Get(ctx, appKey, &app)).To(Succeed())
+		// A pod of the API made before the rotation, still running: it
+		// opens new connections as ugc with the first password.
+		old := &corev1.Pod{
+			ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "api-before", Labels: common.Labels(s, common.ComponentAPI)},
+			Spec: corev1.PodSpec{
+				Containers: []corev1.Container{{Name: "ugc", Image: "ugc"}},
+				Volumes:    []corev1.Volume{{Name: "app", VolumeSource: corev1.VolumeSource{Secret: &corev1.SecretVolumeSource{SecretName: app.Name}}}},
+			},
+		}
+		Expect(k8s.Create(ctx, old)).To(Succeed())
 		app.Data["password"] = []byte("rotated-app-password-0123456789")
 		Expect(k8s.Update(ctx, &app)).To(Succeed())
-		Eventually(func() string { u, _ := rs.User(members.AppUser); return u.Password }).Should(Equal("rotated-app-password-0123456789"))
+		Eventually(password(members.AppUserAlt)).Should(Equal("rotated-app-password-0123456789"))
 		Eventually(func() string {
-			_ = k8s.Get(ctx, client.ObjectKeyFromObject(&app), &app)
+			_ = k8s.Get(ctx, appKey, &app)
 			return string(app.Data["uri"])
-		}).Should(ContainSubstring(":rotated-app-password-0123456789@"))
+		}).Should(ContainSubstring("://" + members.AppUserAlt + ":rotated-app-password-0123456789@"))
+		Expect(string(app.Data["username"])).To(Equal(members.AppUserAlt))
 		Eventually(apiHash).ShouldNot(Equal(api))
 		Eventually(relayHash).ShouldNot(Equal(rel))
+		Consistently(password(members.AppUser), "2s").Should(Equal(first), "a pod made before the rotation may still log in")
+
+		By("a second rotation waits while that pod runs")
+		app.Data["password"] = []byte("rotated-again-password-0123456789")
+		Expect(k8s.Update(ctx, &app)).To(Succeed())
+		Consistently(password(members.AppUser), "2s").Should(Equal(first))
+
+		By("once it is gone, the first user's password is one nobody knows, then the second rotation turns back to it")
+		Expect(k8s.Delete(ctx, old)).To(Succeed())
+		Eventually(password(members.AppUser), "30s").Should(Equal("rotated-again-password-0123456789"))
+		Eventually(func() string {
+			_ = k8s.Get(ctx, appKey, &app)
+			return string(app.Data["username"])
+		}).Should(Equal(members.AppUser))
+		Eventually(password(members.AppUserAlt), "30s").ShouldNot(Equal("rotated-app-password-0123456789"),
+			"no pod reads the Secret as it was, so the user it turned away from is retired")
 	})
 
 	It("rolls no pod when the operator is upgraded from one that set no digest, and rolls on the first rotation after", func() {

@@ -73,8 +73,21 @@ func Name(s *ugcv1.UGCStack) string { return s.Name + "-mongodb" }
 // AdminSecretName names the root credentials, which only the operator uses.
 func AdminSecretName(s *ugcv1.UGCStack) string { return s.Name + "-mongodb-admin" }
 
-// AppUser is the account the ugc processes log in as.
-const AppUser = "ugc"
+// AppUser and AppUserAlt take turns as the account the ugc processes log in
+// as: a rotated password goes to the one not in use (see the mongodb
+// package's ensureAppUser). A new stack starts with AppUser.
+const (
+	AppUser    = "ugc"
+	AppUserAlt = "ugc-alt"
+)
+
+// NextAppUser is the account the next password goes to.
+func NextAppUser(current string) string {
+	if current == AppUser {
+		return AppUserAlt
+	}
+	return AppUser
+}
 
 // KeyfileSecretName names the replica set's internal-auth key.
 func KeyfileSecretName(s *ugcv1.UGCStack) string { return s.Name + "-mongodb-keyfile" }
